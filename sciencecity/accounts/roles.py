@@ -1,0 +1,91 @@
+"""The roles of the platform as data: each is a Django group named by its code, holding named permissions.
+
+`sync_roles()` runs after every migrate, so a fresh database has the groups and an upgraded one gets new
+permissions. Administrators may add permissions to a group in the admin; sync only adds, never removes, so
+their edits survive.
+"""
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class Role:
+    code: str
+    label: str
+    permissions: tuple[str, ...]  # "app_label.codename"
+
+
+_VIEW_REGISTRIES = (
+    "enterprises.view_enterprise",
+    "projects.view_project",
+    "catalog.view_catalogversion",
+    "catalog.view_serviceitem",
+    "catalog.view_bundle",
+    "accounts.view_department",
+)
+
+ROLES: dict[str, Role] = {
+    role.code: role
+    for role in (
+        Role("applicant", _("企业申请人"), ("projects.add_project", "projects.change_project", "enterprises.view_enterprise", "projects.view_project")),
+        Role("window_clerk", _("综合窗口受理人员"), _VIEW_REGISTRIES),
+        Role("department_reviewer", _("部门审批人员"), _VIEW_REGISTRIES),
+        Role("department_head", _("部门负责人"), (*_VIEW_REGISTRIES, "accounts.view_user")),
+        Role("project_specialist", _("项目服务专员"), (*_VIEW_REGISTRIES, "projects.change_project")),
+        Role("party_officer", _("党建工作人员"), _VIEW_REGISTRIES),
+        Role("leader", _("领导"), (*_VIEW_REGISTRIES, "audit.view_auditevent")),
+        Role("supervisor", _("纪检监督(只读)"), (*_VIEW_REGISTRIES, "audit.view_auditevent", "accounts.view_user")),
+        Role(
+            "administrator",
+            _("系统管理员"),
+            (
+                *_VIEW_REGISTRIES,
+                "audit.view_auditevent",
+                "accounts.add_user",
+                "accounts.change_user",
+                "accounts.view_user",
+                "accounts.add_department",
+                "accounts.change_department",
+                "catalog.add_catalogversion",
+                "catalog.change_catalogversion",
+                "catalog.publish_catalogversion",
+                "catalog.change_serviceitem",
+                "catalog.change_bundle",
+                "workdays.view_holidayoverride",
+                "workdays.add_holidayoverride",
+                "workdays.change_holidayoverride",
+                "workdays.delete_holidayoverride",
+                "workdays.view_calendaryear",
+                "workdays.add_calendaryear",
+                "workdays.change_calendaryear",
+                "enterprises.add_enterprise",
+                "enterprises.change_enterprise",
+                "projects.add_project",
+                "projects.change_project",
+            ),
+        ),
+    )
+}
+
+
+def role_label(code: str) -> str:
+    role = ROLES.get(code)
+    return str(role.label) if role else code
+
+
+def sync_roles() -> None:
+    """Create each role's group and grant its permissions; raise if a named permission does not exist."""
+    from django.contrib.auth.models import Group, Permission
+
+    for role in ROLES.values():
+        group, _created = Group.objects.get_or_create(name=role.code)
+        wanted = []
+        for dotted in role.permissions:
+            app_label, codename = dotted.split(".", 1)
+            try:
+                wanted.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+            except Permission.DoesNotExist:
+                raise LookupError(f"role {role.code!r} names unknown permission {dotted!r}") from None
+        group.permissions.add(*wanted)

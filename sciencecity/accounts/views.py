@@ -1,0 +1,24 @@
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+
+from .forms import LoginForm
+from .roles import role_label
+
+
+class LoginView(auth_views.LoginView):
+    form_class = LoginForm
+    redirect_authenticated_user = True
+
+
+@login_required
+def home(request):
+    """The signed-in landing page: who you are and where your work is. The work pages come with later issues."""
+    user = request.user
+    return render(
+        request,
+        "accounts/home.html",
+        {
+            "roles": sorted(role_label(code) for code in user.role_codes()),
+        },
+    )

@@ -1,0 +1,436 @@
+"""The service catalog as versioned data (ARCHITECTURE.md rule 3).
+
+A `CatalogVersion` owns a complete catalog: material specifications, service items and bundles. It is drafted
+(imported from YAML or copied from the previous version and edited), then published with a validity start;
+a published version never changes, and applications pin the bundle of the version they were submitted under.
+No item, bundle or department name appears in Python code: they all live in these rows.
+"""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from sciencecity.accounts.scoping import ScopedQuerySet
+
+
+class PublishedVersionError(ValidationError):
+    """A published catalog version is immutable."""
+
+
+class TranslatedName(models.Model):
+    """Catalog rows are entered in Chinese; an English name is optional and shown in English mode."""
+
+    name = models.CharField(_("名称"), max_length=200)
+    name_en = models.CharField(_("英文名称"), max_length=300, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        if self.name_en and (get_language() or "").startswith("en"):
+            return self.name_en
+        return self.name
+
+
+class CatalogVersionQuerySet(ScopedQuerySet):
+    def published(self):
+        return self.filter(status=CatalogVersion.Status.PUBLISHED)
+
+    def effective_on(self, day):
+        """The published version in force on `day`: the latest valid_from not after it, not yet expired."""
+        return (
+            self.published()
+            .filter(valid_from__lte=day)
+            .filter(models.Q(valid_to__isnull=True) | models.Q(valid_to__gt=day))
+            .order_by("-valid_from", "-number")
+            .first()
+        )
+
+    def for_user(self, user):
+        # Drafts are work in progress of administrators; everyone else sees what is published.
+        if user.is_authenticated and user.has_perm("catalog.change_catalogversion"):
+            return self.all()
+        return self.published()
+
+
+class CatalogVersion(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("草稿")
+        PUBLISHED = "published", _("已发布")
+
+    number = models.PositiveIntegerField(_("版本号"), unique=True)
+    label = models.CharField(_("版本名称"), max_length=100)
+    status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True)
+    valid_from = models.DateField(_("生效日期"), null=True, blank=True)
+    valid_to = models.DateField(_("失效日期"), null=True, blank=True, help_text=_("不含当日;为空表示长期有效"))
+    note = models.TextField(_("说明"), blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("创建人"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+    )
+    published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("发布人"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+    )
+
+    objects = CatalogVersionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("事项目录版本")
+        verbose_name_plural = _("事项目录版本")
+        ordering = ["-number"]
+        permissions = [("publish_catalogversion", _("可以发布事项目录版本"))]
+
+    def __str__(self):
+        return f"v{self.number} {self.label} ({self.get_status_display()})"
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == self.Status.PUBLISHED
+
+
+class VersionedRow(models.Model):
+    """A row that belongs to a catalog version and may change only while that version is a draft."""
+
+    class Meta:
+        abstract = True
+
+    def catalog_version(self) -> CatalogVersion:  # pragma: no cover - each subclass says how
+        raise NotImplementedError
+
+    def _refuse_if_published(self):
+        version = self.catalog_version()
+        if version is not None and CatalogVersion.objects.filter(pk=version.pk, status="published").exists():
+            raise PublishedVersionError(
+                _("目录版本 v%(number)s 已发布,不能修改;请先复制为新的草稿版本。") % {"number": version.number}
+            )
+
+    def save(self, *args, **kwargs):
+        self._refuse_if_published()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        self._refuse_if_published()
+        return super().delete(*args, **kwargs)
+
+
+class Stage(models.TextChoices):
+    """The four stages of the national construction-approval model, plus the parallel (auxiliary) line."""
+
+    LAND_PLANNING = "land_planning", _("立项用地规划许可")
+    ENGINEERING_PERMIT = "engineering_permit", _("工程建设许可")
+    CONSTRUCTION_PERMIT = "construction_permit", _("施工许可")
+    COMPLETION = "completion", _("竣工验收")
+    PARALLEL = "parallel", _("并行推进")
+
+
+class MaterialSpec(VersionedRow, TranslatedName):
+    class Source(models.TextChoices):
+        UPLOAD = "upload", _("申请人上传")
+        ENTERPRISE = "enterprise", _("取自企业信息")
+        PROJECT = "project", _("取自项目信息")
+        CERTIFICATE = "certificate", _("已取得的证照")
+
+    version = models.ForeignKey(CatalogVersion, verbose_name=_("目录版本"), on_delete=models.CASCADE, related_name="materials")
+    code = models.SlugField(_("编码"), max_length=60)
+    description = models.TextField(_("说明"), blank=True)
+    formats = models.JSONField(_("接受的格式"), default=list, blank=True, help_text=_("如 [\"pdf\", \"jpg\"]"))
+    max_size_mb = models.PositiveIntegerField(_("大小上限(MB)"), default=20)
+    source = models.CharField(_("来源"), max_length=20, choices=Source.choices, default=Source.UPLOAD)
+    source_field = models.CharField(
+        _("数据字段"), max_length=60, blank=True, help_text=_("来源为企业或项目信息时,所取的字段,如 credit_code")
+    )
+    certificate_code = models.SlugField(
+        _("证照类型"), max_length=60, blank=True, help_text=_("来源为已取得证照时,证照类型编码(由某个事项出具)")
+    )
+
+    class Meta:
+        verbose_name = _("材料规格")
+        verbose_name_plural = _("材料规格")
+        ordering = ["version", "code"]
+        constraints = [models.UniqueConstraint(fields=["version", "code"], name="material_code_unique_in_version")]
+
+    def catalog_version(self):
+        return self.version
+
+
+class ServiceItem(VersionedRow, TranslatedName):
+    class Line(models.TextChoices):
+        MAIN = "main", _("主线")
+        AUXILIARY = "auxiliary", _("辅线")
+        TECHNICAL_REVIEW = "technical_review", _("技术审查")
+
+    class Kind(models.TextChoices):
+        LICENSE = "license", _("行政许可")
+        FILING = "filing", _("备案")
+        CONFIRMATION = "confirmation", _("行政确认")
+        TECHNICAL_REVIEW = "technical_review", _("技术审查")
+        PUBLIC_SERVICE = "public_service", _("公共服务")
+        OTHER = "other", _("其他")
+
+    version = models.ForeignKey(CatalogVersion, verbose_name=_("目录版本"), on_delete=models.CASCADE, related_name="items")
+    code = models.SlugField(_("编码"), max_length=60)
+    department = models.ForeignKey(
+        "accounts.Department", verbose_name=_("实施部门"), on_delete=models.PROTECT, related_name="service_items"
+    )
+    stage = models.CharField(_("阶段"), max_length=30, choices=Stage.choices)
+    line = models.CharField(_("流程线"), max_length=30, choices=Line.choices, default=Line.MAIN)
+    kind = models.CharField(_("事项类型"), max_length=30, choices=Kind.choices, default=Kind.LICENSE)
+    legal_limit_days = models.PositiveSmallIntegerField(
+        _("法定时限(工作日)"), null=True, blank=True, help_text=_("为空表示法律未规定时限")
+    )
+    promised_limit_days = models.PositiveSmallIntegerField(
+        _("承诺时限(工作日)"), help_text=_("0 表示即办")
+    )
+    pledge_allowed = models.BooleanField(_("可告知承诺"), default=False)
+    certificate_code = models.SlugField(_("出具证照类型编码"), max_length=60, blank=True)
+    certificate_name = models.CharField(_("出具证照名称"), max_length=200, blank=True)
+    description = models.TextField(_("说明"), blank=True)
+
+    class Meta:
+        verbose_name = _("服务事项")
+        verbose_name_plural = _("服务事项")
+        ordering = ["version", "stage", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "code"], name="item_code_unique_in_version"),
+            models.CheckConstraint(
+                condition=models.Q(legal_limit_days__isnull=True)
+                | models.Q(promised_limit_days__lte=models.F("legal_limit_days")),
+                name="item_promised_within_legal",
+            ),
+        ]
+
+    def catalog_version(self):
+        return self.version
+
+
+class ItemStep(VersionedRow, TranslatedName):
+    """One of the department's internal steps for an item (受理, 审查, 决定, 制证...)."""
+
+    item = models.ForeignKey(ServiceItem, verbose_name=_("事项"), on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveSmallIntegerField(_("顺序"))
+    limit_days = models.PositiveSmallIntegerField(_("时限(工作日)"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("办理环节")
+        verbose_name_plural = _("办理环节")
+        ordering = ["item", "position"]
+        constraints = [models.UniqueConstraint(fields=["item", "position"], name="step_position_unique")]
+
+    def catalog_version(self):
+        return self.item.version
+
+
+class ItemMaterial(VersionedRow):
+    """A material that an item needs, and how strictly."""
+
+    item = models.ForeignKey(ServiceItem, verbose_name=_("事项"), on_delete=models.CASCADE, related_name="item_materials")
+    material = models.ForeignKey(MaterialSpec, verbose_name=_("材料"), on_delete=models.CASCADE, related_name="item_uses")
+    required = models.BooleanField(_("必交"), default=True)
+    gap_tolerated = models.BooleanField(_("可容缺"), default=False)
+    pledge_allowed = models.BooleanField(_("可承诺代替"), default=False)
+
+    class Meta:
+        verbose_name = _("事项材料")
+        verbose_name_plural = _("事项材料")
+        ordering = ["item", "material__code"]
+        constraints = [models.UniqueConstraint(fields=["item", "material"], name="item_material_unique")]
+
+    def __str__(self):
+        return f"{self.item.code}: {self.material.code}"
+
+    def catalog_version(self):
+        return self.item.version
+
+
+class BundleQuerySet(ScopedQuerySet):
+    def for_user(self, user):
+        # The catalog is public once published (the bundle guide needs no login); drafts are for administrators.
+        if user.is_authenticated and user.has_perm("catalog.change_catalogversion"):
+            return self.all()
+        return self.filter(version__status=CatalogVersion.Status.PUBLISHED)
+
+
+class Bundle(VersionedRow, TranslatedName):
+    """一件事: items that an enterprise applies for together, through one window."""
+
+    version = models.ForeignKey(CatalogVersion, verbose_name=_("目录版本"), on_delete=models.CASCADE, related_name="bundles")
+    code = models.SlugField(_("编码"), max_length=60)
+    description = models.TextField(_("适用说明"), blank=True)
+    lead_department = models.ForeignKey(
+        "accounts.Department", verbose_name=_("牵头部门"), on_delete=models.PROTECT, related_name="led_bundles"
+    )
+    promised_limit_days = models.PositiveSmallIntegerField(_("承诺时限(工作日)"))
+    intake_limit_days = models.PositiveSmallIntegerField(_("受理时限(工作日)"), default=1)
+    items = models.ManyToManyField(ServiceItem, through="BundleItem", related_name="bundles", verbose_name=_("事项"))
+
+    objects = BundleQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("一件事")
+        verbose_name_plural = _("一件事")
+        ordering = ["version", "code"]
+        constraints = [models.UniqueConstraint(fields=["version", "code"], name="bundle_code_unique_in_version")]
+
+    def catalog_version(self):
+        return self.version
+
+
+class BundleItem(VersionedRow):
+    bundle = models.ForeignKey(Bundle, verbose_name=_("一件事"), on_delete=models.CASCADE, related_name="bundle_items")
+    item = models.ForeignKey(ServiceItem, verbose_name=_("事项"), on_delete=models.CASCADE, related_name="bundle_uses")
+    mandatory = models.BooleanField(_("必办"), default=True, help_text=_("不勾选表示按情形选办"))
+    position = models.PositiveSmallIntegerField(_("顺序"), default=0)
+
+    class Meta:
+        verbose_name = _("一件事事项")
+        verbose_name_plural = _("一件事事项")
+        ordering = ["bundle", "position", "item__code"]
+        constraints = [models.UniqueConstraint(fields=["bundle", "item"], name="bundle_item_unique")]
+
+    def __str__(self):
+        return f"{self.bundle.code}: {self.item.code}"
+
+    def catalog_version(self):
+        return self.bundle.version
+
+
+class SituationQuestion(VersionedRow):
+    class Kind(models.TextChoices):
+        YES_NO = "yes_no", _("是/否")
+        SINGLE = "single", _("单选")
+        MULTIPLE = "multiple", _("多选")
+
+    bundle = models.ForeignKey(Bundle, verbose_name=_("一件事"), on_delete=models.CASCADE, related_name="questions")
+    code = models.SlugField(_("编码"), max_length=60)
+    text = models.CharField(_("问题"), max_length=300)
+    text_en = models.CharField(_("英文问题"), max_length=400, blank=True)
+    help_text = models.TextField(_("说明"), blank=True)
+    kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices, default=Kind.YES_NO)
+    options = models.JSONField(
+        _("选项"), default=list, blank=True,
+        help_text=_("单选、多选的选项,如 [{\"value\": \"report\", \"label\": \"报告书\"}];是/否题为空"),
+    )
+    position = models.PositiveSmallIntegerField(_("顺序"), default=0)
+
+    class Meta:
+        verbose_name = _("情形问题")
+        verbose_name_plural = _("情形问题")
+        ordering = ["bundle", "position", "code"]
+        constraints = [models.UniqueConstraint(fields=["bundle", "code"], name="question_code_unique_in_bundle")]
+
+    def __str__(self):
+        return self.display_text
+
+    @property
+    def display_text(self) -> str:
+        if self.text_en and (get_language() or "").startswith("en"):
+            return self.text_en
+        return self.text
+
+    def allowed_values(self) -> list[str]:
+        if self.kind == self.Kind.YES_NO:
+            return ["yes", "no"]
+        return [str(option["value"]) for option in self.options]
+
+    def catalog_version(self):
+        return self.bundle.version
+
+
+class SituationRule(VersionedRow):
+    """When every condition holds, the listed situational items are selected.
+
+    `conditions` maps question codes to the answers that satisfy them, e.g. {"new_civil_building": ["yes"],
+    "eia_category": ["report", "table"]}; for a multiple-choice question, any chosen answer in the list counts.
+    """
+
+    bundle = models.ForeignKey(Bundle, verbose_name=_("一件事"), on_delete=models.CASCADE, related_name="rules")
+    conditions = models.JSONField(_("条件"))
+    items = models.ManyToManyField(ServiceItem, verbose_name=_("选定事项"), related_name="selected_by_rules")
+    position = models.PositiveSmallIntegerField(_("顺序"), default=0)
+
+    class Meta:
+        verbose_name = _("情形规则")
+        verbose_name_plural = _("情形规则")
+        ordering = ["bundle", "position", "id"]
+
+    def __str__(self):
+        return ", ".join(f"{code}∈{values}" for code, values in self.conditions.items())
+
+    def catalog_version(self):
+        return self.bundle.version
+
+
+class ItemDependency(VersionedRow):
+    """Within a bundle, `item` cannot start review until `depends_on` is approved."""
+
+    bundle = models.ForeignKey(Bundle, verbose_name=_("一件事"), on_delete=models.CASCADE, related_name="dependencies")
+    item = models.ForeignKey(ServiceItem, verbose_name=_("事项"), on_delete=models.CASCADE, related_name="+")
+    depends_on = models.ForeignKey(ServiceItem, verbose_name=_("前置事项"), on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        verbose_name = _("事项前置关系")
+        verbose_name_plural = _("事项前置关系")
+        constraints = [
+            models.UniqueConstraint(fields=["bundle", "item", "depends_on"], name="dependency_unique"),
+            models.CheckConstraint(condition=~models.Q(item=models.F("depends_on")), name="dependency_not_self"),
+        ]
+
+    def __str__(self):
+        return f"{self.depends_on.code} → {self.item.code}"
+
+    def catalog_version(self):
+        return self.bundle.version
+
+
+class FormField(VersionedRow):
+    """A field of the bundle's merged form (一张表单), asked once and used by every item that needs it."""
+
+    class Kind(models.TextChoices):
+        TEXT = "text", _("文本")
+        TEXTAREA = "textarea", _("多行文本")
+        NUMBER = "number", _("数字")
+        DECIMAL = "decimal", _("金额/小数")
+        DATE = "date", _("日期")
+        CHOICE = "choice", _("选择")
+        BOOLEAN = "boolean", _("是/否")
+
+    bundle = models.ForeignKey(Bundle, verbose_name=_("一件事"), on_delete=models.CASCADE, related_name="form_fields")
+    code = models.SlugField(_("编码"), max_length=60)
+    label = models.CharField(_("标签"), max_length=200)
+    label_en = models.CharField(_("英文标签"), max_length=300, blank=True)
+    kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices, default=Kind.TEXT)
+    required = models.BooleanField(_("必填"), default=True)
+    choices = models.JSONField(_("选项"), default=list, blank=True)
+    prefill = models.CharField(
+        _("预填来源"), max_length=80, blank=True, help_text=_("如 enterprise.name、project.total_investment")
+    )
+    position = models.PositiveSmallIntegerField(_("顺序"), default=0)
+    items = models.ManyToManyField(ServiceItem, verbose_name=_("使用该字段的事项"), related_name="form_fields")
+
+    class Meta:
+        verbose_name = _("表单字段")
+        verbose_name_plural = _("表单字段")
+        ordering = ["bundle", "position", "code"]
+        constraints = [models.UniqueConstraint(fields=["bundle", "code"], name="field_code_unique_in_bundle")]
+
+    def __str__(self):
+        return self.display_label
+
+    @property
+    def display_label(self) -> str:
+        if self.label_en and (get_language() or "").startswith("en"):
+            return self.label_en
+        return self.label
+
+    def catalog_version(self):
+        return self.bundle.version
+
