@@ -20,7 +20,10 @@ def validate_credit_code(value: str) -> None:
         ) from None
     except InvalidFormat:
         raise ValidationError(
-            _("统一社会信用代码含有不允许的字符:只能是数字和除 I、O、Z、S、V 以外的大写字母,且第3至8位为数字行政区划码。"),
+            _(
+                "统一社会信用代码格式错误:前8位(登记管理部门、机构类别和行政区划码)应为数字,"
+                "其余只能是数字和除 I、O、Z、S、V 以外的大写字母。"
+            ),
             code="credit_code_format",
         ) from None
     except InvalidChecksum:
@@ -29,3 +32,16 @@ def validate_credit_code(value: str) -> None:
             % {"expected": uscc.calc_check_digit(code[:17])},
             code="credit_code_checksum",
         ) from None
+
+
+def make_credit_code(region: str, organization_serial: int, registration: str = "91") -> str:
+    """A valid credit code for demo and test data: registration authority and kind (91 = enterprise under
+    market regulation), 6-digit region, 9-character organization code with its GB 11714 check digit, and the
+    GB 32100 check character.
+    """
+    body = f"{organization_serial:08d}"[-8:]
+    weights = (3, 7, 9, 10, 5, 8, 4, 2)
+    remainder = 11 - sum(int(digit) * weight for digit, weight in zip(body, weights, strict=True)) % 11
+    org_check = {10: "X", 11: "0"}.get(remainder, str(remainder))
+    first17 = f"{registration}{region}{body}{org_check}"
+    return first17 + uscc.calc_check_digit(first17)

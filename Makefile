@@ -1,0 +1,53 @@
+# The two commands: `make demo` and `make test`. See README.md.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: demo test test-sqlite test-postgres bench lint format install clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: $(VENV)/.installed
+	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py demo
+	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl+C stops)"
+	$(BIN)/python manage.py runserver --noreload $(HOST):$(PORT)
+
+# The whole suite on SQLite, then again on a real PostgreSQL (a throwaway cluster, or DATABASE_URL).
+test: $(VENV)/.installed-test
+	$(MAKE) --no-print-directory test-sqlite
+	$(MAKE) --no-print-directory test-postgres
+
+test-sqlite: $(VENV)/.installed-test
+	env -u DATABASE_URL $(BIN)/python scripts/run_pytest.py $(PYTEST_ARGS)
+
+test-postgres: $(VENV)/.installed-test
+	$(BIN)/python scripts/with_postgres.py $(BIN)/python scripts/run_pytest.py $(PYTEST_ARGS)
+
+bench: $(VENV)/.installed-test
+	$(BIN)/python scripts/with_postgres.py $(BIN)/python -m bench.run
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.installed-test
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) staticfiles test-artifacts .pytest_cache

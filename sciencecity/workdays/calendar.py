@@ -1,0 +1,189 @@
+"""Working-day arithmetic on the Chinese official calendar.
+
+A day's status comes from three sources, in this order:
+
+1. a `HolidayOverride` row for that date (administrators' correction or addition);
+2. the `chinese_calendar` package, for the years its release covers (holidays and 调休 make-up working days);
+3. for a year administrators have confirmed (`CalendarYear`), Monday to Friday are working days.
+
+A year covered by neither the package nor a confirmation is unknown: every function here raises
+`UnknownCalendarYear` as soon as it needs a day of such a year, even if an override exists for that day,
+because a year entered only in part must not produce deadlines. The platform never guesses.
+
+Deadline arithmetic counts forward from a start day that itself never counts. Days inside a pause
+(correction, expert review) do not count either.
+"""
+
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+import chinese_calendar
+from django.conf import settings
+from django.utils.translation import gettext
+
+from .models import CalendarYear, HolidayOverride
+
+ONE_DAY = datetime.timedelta(days=1)
+
+
+class UnknownCalendarYear(Exception):
+    """The official working-day schedule of `year` is known neither to the package nor to administrators."""
+
+    def __init__(self, year: int):
+        self.year = year
+        super().__init__(
+            gettext(
+                "%(year)s年的法定节假日安排尚未录入,无法计算工作日。"
+                "请管理员在“节假日调整”中录入该年安排并确认年度日历。"
+            )
+            % {"year": year}
+        )
+
+
+@dataclass(frozen=True)
+class Pause:
+    """Days `start` to `end`, both included, that do not count; `end` None means the pause is still open."""
+
+    start: datetime.date
+    end: datetime.date | None = None
+
+    def __post_init__(self):
+        if self.end is not None and self.end < self.start:
+            raise ValueError(f"pause ends ({self.end}) before it starts ({self.start})")
+
+    def __contains__(self, day: datetime.date) -> bool:
+        return self.start <= day and (self.end is None or day <= self.end)
+
+    @classmethod
+    def coerce(cls, value) -> "Pause":
+        """A `Pause` from a `Pause` or a `(start, end)` pair."""
+        if isinstance(value, cls):
+            return value
+        start, end = value
+        return cls(start, end)
+
+
+def _pauses(pauses) -> tuple[Pause, ...]:
+    return tuple(Pause.coerce(pause) for pause in pauses)
+
+
+@lru_cache(maxsize=None)
+def package_covers(year: int) -> bool:
+    """Whether the installed `chinese_calendar` knows `year`; found by asking it, so an upgrade needs no edit."""
+    try:
+        chinese_calendar.is_workday(datetime.date(year, 1, 1))
+    except NotImplementedError:
+        return False
+    return True
+
+
+def is_year_known(year: int) -> bool:
+    return package_covers(year) or CalendarYear.objects.filter(year=year).exists()
+
+
+class _Calendar:
+    """The calendar as seen by one call: overrides read per span in one query, each year's status once."""
+
+    def __init__(self, first: datetime.date, last: datetime.date):
+        self._overrides: dict[datetime.date, bool] = {}
+        self._confirmed_years: set[int] = set()
+        self.loaded_until = first - ONE_DAY
+        self.load_until(last)
+
+    def load_until(self, last: datetime.date) -> None:
+        """Read the overrides of the days after those already read, up to `last` included, in one query."""
+        rows = HolidayOverride.objects.filter(date__gt=self.loaded_until, date__lte=last)
+        self._overrides.update(rows.values_list("date", "is_working_day"))
+        self.loaded_until = last
+
+    def _year_known(self, year: int) -> bool:
+        # The table is asked only about years the package does not cover, once per year and call.
+        if package_covers(year) or year in self._confirmed_years:
+            return True
+        if CalendarYear.objects.filter(year=year).exists():
+            self._confirmed_years.add(year)
+            return True
+        return False
+
+    def is_working_day(self, day: datetime.date) -> bool:
+        if not self._year_known(day.year):
+            raise UnknownCalendarYear(day.year)
+        assert day <= self.loaded_until, "read the overrides of a day before asking about it"
+        if day in self._overrides:
+            return self._overrides[day]
+        if package_covers(day.year):
+            return chinese_calendar.is_workday(day)
+        return day.weekday() < 5
+
+
+def is_working_day(day: datetime.date) -> bool:
+    """Whether `day` is a working day; raises `UnknownCalendarYear` for a year nobody has entered."""
+    return _Calendar(day, day).is_working_day(day)
+
+
+def add_working_days(start: datetime.date, n: int, pauses: Iterable = ()) -> datetime.date:
+    """The day that is the `n`-th working day after `start` (which never counts), skipping paused days.
+
+    `pauses` holds `Pause` objects or `(first_day, last_day)` pairs, both days included. An open pause
+    (end None) that the count reaches makes the result unknowable, so it raises ValueError.
+    """
+    if n < 0:
+        raise ValueError("n must not be negative")
+    if n == 0:
+        return start
+    pauses = _pauses(pauses)
+    # One query for a window that almost always suffices: 7 calendar days per 5 working days, a long holiday,
+    # and the paused days (at most about two years). Past the window, the next one is read, again in one query.
+    paused_days = sum(
+        ((pause.end - max(pause.start, start)).days + 1)
+        for pause in pauses
+        if pause.end is not None and pause.end > start
+    )
+    window = datetime.timedelta(days=min(n * 7 // 5 + 30 + paused_days, 800))
+    calendar = _Calendar(start + ONE_DAY, start + window)
+    day, counted = start, 0
+    while counted < n:
+        day += ONE_DAY
+        if day > calendar.loaded_until:
+            calendar.load_until(day + window)
+        if not calendar.is_working_day(day):
+            continue
+        open_pause = next((pause for pause in pauses if pause.end is None and day in pause), None)
+        if open_pause is not None:
+            raise ValueError(f"the pause from {open_pause.start} is still open; the deadline is not known yet")
+        if any(day in pause for pause in pauses):
+            continue
+        counted += 1
+    return day
+
+
+def working_days_between(a: datetime.date, b: datetime.date, pauses: Iterable = ()) -> int:
+    """The number of working days d with a < d <= b outside the pauses; negative when b is before a."""
+    if b < a:
+        return -working_days_between(b, a, pauses)
+    if a == b:
+        return 0
+    pauses = _pauses(pauses)
+    calendar = _Calendar(a + ONE_DAY, b)
+    count = 0
+    day = a
+    while day < b:
+        day += ONE_DAY
+        if calendar.is_working_day(day) and not any(day in pause for pause in pauses):
+            count += 1
+    return count
+
+
+def upcoming_unknown_year(today: datetime.date, warning_days: int | None = None) -> int | None:
+    """The year administrators must be warned about: this year if unknown, or next year if it is unknown and
+    begins within `warning_days` (default `settings.WORKDAYS_WARNING_DAYS`); else None."""
+    if warning_days is None:
+        warning_days = settings.WORKDAYS_WARNING_DAYS
+    if not is_year_known(today.year):
+        return today.year
+    next_year = today.year + 1
+    if (datetime.date(next_year, 1, 1) - today).days <= warning_days and not is_year_known(next_year):
+        return next_year
+    return None
