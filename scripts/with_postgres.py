@@ -99,6 +99,8 @@ def main(argv: list[str]) -> int:
                 print("with_postgres: the server did not become ready", file=sys.stderr)
                 return 3
             time.sleep(0.2)
+        subprocess.run([os.path.join(bindir, "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "sciencecity"],
+                       check=True)
         env["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:{port}/sciencecity"
         print(f"with_postgres: PostgreSQL ({bindir}) on 127.0.0.1:{port}", file=sys.stderr)
         return run_command(argv, env)

@@ -13,6 +13,12 @@ from django.utils.translation import gettext_lazy as _
 from .scoping import ScopedQuerySet, sees_everything
 
 
+class DepartmentQuerySet(ScopedQuerySet):
+    def for_user(self, user):
+        # Which department handles what is public information (the bundle guide names them).
+        return self.filter(is_active=True) if not sees_everything(user) else self.all()
+
+
 class Department(models.Model):
     class Kind(models.TextChoices):
         GOVERNMENT = "government", _("政府部门")
@@ -24,6 +30,8 @@ class Department(models.Model):
     name_en = models.CharField(_("英文名称"), max_length=150, blank=True)
     kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices, default=Kind.GOVERNMENT)
     is_active = models.BooleanField(_("启用"), default=True)
+
+    objects = DepartmentQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("部门")

@@ -17,7 +17,7 @@ Deadline arithmetic counts forward from a start day that itself never counts. Da
 import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import chinese_calendar
 from django.conf import settings
@@ -69,12 +69,12 @@ def _pauses(pauses) -> tuple[Pause, ...]:
     return tuple(Pause.coerce(pause) for pause in pauses)
 
 
-@lru_cache(maxsize=None)
+@cache
 def package_covers(year: int) -> bool:
     """Whether the installed `chinese_calendar` knows `year`; found by asking it, so an upgrade needs no edit."""
     try:
         chinese_calendar.is_workday(datetime.date(year, 1, 1))
-    except NotImplementedError:
+    except (NotImplementedError, ValueError):  # ValueError: not a year a date can have
         return False
     return True
 
@@ -152,7 +152,9 @@ def add_working_days(start: datetime.date, n: int, pauses: Iterable = ()) -> dat
             continue
         open_pause = next((pause for pause in pauses if pause.end is None and day in pause), None)
         if open_pause is not None:
-            raise ValueError(f"the pause from {open_pause.start} is still open; the deadline is not known yet")
+            raise ValueError(
+                f"the pause from {open_pause.start} is still open; the deadline is not known yet"
+            )
         if any(day in pause for pause in pauses):
             continue
         counted += 1

@@ -1,0 +1,41 @@
+"""English must be complete: every translatable text in the code and templates has an English translation."""
+
+import re
+import shutil
+from pathlib import Path
+
+import polib
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+
+PO = Path(settings.BASE_DIR) / "locale" / "en" / "LC_MESSAGES" / "django.po"
+HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+def test_committed_catalogue_is_complete_and_compiled():
+    po = polib.pofile(str(PO))
+    untranslated = [entry.msgid for entry in po.untranslated_entries()]
+    fuzzy = [entry.msgid for entry in po.fuzzy_entries()]
+    assert not untranslated, f"untranslated: {untranslated[:20]}"
+    assert not fuzzy, f"fuzzy: {fuzzy[:20]}"
+    chinese_left = [entry.msgid for entry in po.translated_entries() if HAN.search(entry.msgstr)]
+    assert not chinese_left, f"English translations that still contain Chinese: {chinese_left[:20]}"
+    mo = polib.mofile(str(PO.with_suffix(".mo")))
+    compiled = {(entry.msgctxt, entry.msgid): entry.msgstr for entry in mo}
+    stale = [e.msgid for e in po.translated_entries() if compiled.get((e.msgctxt, e.msgid)) != e.msgstr and not e.msgid_plural]
+    assert not stale, f"django.mo is out of date (run compilemessages): {stale[:10]}"
+
+
+def test_every_text_in_code_and_templates_is_in_the_catalogue(tmp_path, settings, monkeypatch):
+    if shutil.which("xgettext") is None:
+        pytest.fail("xgettext not found: apt-get install gettext")
+    locale = tmp_path / "locale"
+    (locale / "en" / "LC_MESSAGES").mkdir(parents=True)
+    shutil.copy(PO, locale / "en" / "LC_MESSAGES" / "django.po")
+    settings.LOCALE_PATHS = [locale]
+    monkeypatch.chdir(settings.BASE_DIR)
+    call_command("makemessages", locale=["en"], verbosity=0, ignore_patterns=[".venv/*", "tests/*", "bench/*", "scripts/*"])
+    fresh = polib.pofile(str(locale / "en" / "LC_MESSAGES" / "django.po"))
+    missing = [entry.msgid for entry in fresh.untranslated_entries()] + [e.msgid for e in fresh.fuzzy_entries()]
+    assert not missing, f"texts without an English translation (run makemessages -l en and translate): {missing[:30]}"
