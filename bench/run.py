@@ -50,7 +50,10 @@ def naive_add_working_days(start, n):
 def bench_deadlines(lines):
     rng = random.Random(1)
     cases = [
-        (datetime.date(2025, 1, 1) + datetime.timedelta(days=rng.randrange(600)), rng.choice([1, 5, 10, 20, 60]))
+        (
+            datetime.date(2025, 1, 1) + datetime.timedelta(days=rng.randrange(600)),
+            rng.choice([1, 5, 10, 20, 60]),
+        )
         for _ in range(2000)
     ]
     cases = [(start, n) for start, n in cases if naive_add_working_days(start, n).year <= 2026]
@@ -83,7 +86,11 @@ def load_projects():
     started = time.perf_counter()
     enterprises = Enterprise.objects.bulk_create(
         [
-            Enterprise(name=f"基准企业{i}", credit_code=make_credit_code("500106", 50_000_000 + i), legal_representative="李四")
+            Enterprise(
+                name=f"基准企业{i}",
+                credit_code=make_credit_code("500106", 50_000_000 + i),
+                legal_representative="李四",
+            )
             for i in range(ENTERPRISES)
         ],
         batch_size=5000,
@@ -92,7 +99,9 @@ def load_projects():
     Project.objects.bulk_create(
         [
             Project(
-                code=f"2026-500106-47-01-{i:06d}" if i < 1_000_000 else f"2027-500106-47-01-{i - 1_000_000:06d}",
+                code=f"2026-500106-47-01-{i:06d}"
+                if i < 1_000_000
+                else f"2027-500106-47-01-{i - 1_000_000:06d}",
                 name=f"基准项目{i}",
                 enterprise=enterprises[rng.randrange(len(enterprises))],
                 total_investment=rng.randrange(1000, 500000),
@@ -122,14 +131,24 @@ def latency(queryset_factory, runs=200):
 
 def bench_lists(lines):
     load_seconds = load_projects()
-    applicant = User.objects.get_or_create(username="bench-applicant", defaults={"enterprise": Enterprise.objects.first()})[0]
+    applicant = User.objects.get_or_create(
+        username="bench-applicant", defaults={"enterprise": Enterprise.objects.first()}
+    )[0]
     leader = User.objects.get_or_create(username="bench-leader")[0]
-    leader.groups.add(*__import__("django.contrib.auth.models", fromlist=["Group"]).Group.objects.filter(name="leader"))
+    leader.groups.add(
+        *__import__("django.contrib.auth.models", fromlist=["Group"]).Group.objects.filter(name="leader")
+    )
     leader = User.objects.get(pk=leader.pk)
     cases = {
-        "applicant: own enterprise's projects, newest first": lambda: Project.objects.for_user(applicant).order_by("-created_at", "-id")[:50],
-        "leader: key projects, newest first": lambda: Project.objects.for_user(leader).filter(is_key=True).order_by("-created_at", "-id")[:50],
-        "leader: projects in a phase and key": lambda: Project.objects.for_user(leader).filter(phase="under_construction", is_key=True)[:50],
+        "applicant: own enterprise's projects, newest first": lambda: Project.objects.for_user(
+            applicant
+        ).order_by("-created_at", "-id")[:50],
+        "leader: key projects, newest first": lambda: (
+            Project.objects.for_user(leader).filter(is_key=True).order_by("-created_at", "-id")[:50]
+        ),
+        "leader: projects in a phase and key": lambda: Project.objects.for_user(leader).filter(
+            phase="under_construction", is_key=True
+        )[:50],
         "baseline: primary-key lookup": lambda: Project.objects.filter(pk=PROJECTS // 2),
     }
     lines += [

@@ -29,7 +29,11 @@ def find_bindir() -> str | None:
         if os.path.exists(os.path.join(bindir, "initdb")):
             return bindir
     candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[4]))
-    return os.path.dirname(candidates[-1]) if candidates else (os.path.dirname(shutil.which("initdb") or "") or None)
+    return (
+        os.path.dirname(candidates[-1])
+        if candidates
+        else (os.path.dirname(shutil.which("initdb") or "") or None)
+    )
 
 
 def free_port() -> int:
@@ -47,7 +51,10 @@ def as_cluster_owner(argv: list[str]) -> list[str]:
 def run_command(argv: list[str], env: dict) -> int:
     code = subprocess.call(argv, env=env)
     if code == 5:
-        print("with_postgres: the command collected no tests (pytest exit 5): that counts as a failure.", file=sys.stderr)
+        print(
+            "with_postgres: the command collected no tests (pytest exit 5): that counts as a failure.",
+            file=sys.stderr,
+        )
         return 1
     return code
 
@@ -63,7 +70,10 @@ def main(argv: list[str]) -> int:
     bindir = find_bindir()
     if bindir is None:
         if env.get("ALLOW_NO_POSTGRES") == "1":
-            print("with_postgres: no PostgreSQL binaries; skipping the PostgreSQL run (ALLOW_NO_POSTGRES=1).", file=sys.stderr)
+            print(
+                "with_postgres: no PostgreSQL binaries; skipping the PostgreSQL run (ALLOW_NO_POSTGRES=1).",
+                file=sys.stderr,
+            )
             return 0
         print(
             "with_postgres: PostgreSQL binaries (initdb, pg_ctl) not found. Install the PostgreSQL server "
@@ -82,32 +92,78 @@ def main(argv: list[str]) -> int:
     pg_ctl = os.path.join(bindir, "pg_ctl")
     try:
         subprocess.run(
-            as_cluster_owner([os.path.join(bindir, "initdb"), "-D", datadir, "-U", "postgres", "-A", "trust",
-                              "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"]),
-            check=True, stdout=subprocess.DEVNULL,
+            as_cluster_owner(
+                [
+                    os.path.join(bindir, "initdb"),
+                    "-D",
+                    datadir,
+                    "-U",
+                    "postgres",
+                    "-A",
+                    "trust",
+                    "-E",
+                    "UTF8",
+                    "--locale=C.UTF-8",
+                    "--no-sync",
+                ]
+            ),
+            check=True,
+            stdout=subprocess.DEVNULL,
         )
         # Durability settings off: this cluster lives for one test run.
         options = f"-p {port} -k {workdir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
         subprocess.run(
-            as_cluster_owner([pg_ctl, "-D", datadir, "-l", os.path.join(workdir, "server.log"), "-o", options, "-w", "start"]),
-            check=True, stdout=subprocess.DEVNULL,
+            as_cluster_owner(
+                [
+                    pg_ctl,
+                    "-D",
+                    datadir,
+                    "-l",
+                    os.path.join(workdir, "server.log"),
+                    "-o",
+                    options,
+                    "-w",
+                    "start",
+                ]
+            ),
+            check=True,
+            stdout=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 30
-        while subprocess.call([os.path.join(bindir, "pg_isready"), "-h", "127.0.0.1", "-p", str(port)],
-                              stdout=subprocess.DEVNULL) != 0:
+        while (
+            subprocess.call(
+                [os.path.join(bindir, "pg_isready"), "-h", "127.0.0.1", "-p", str(port)],
+                stdout=subprocess.DEVNULL,
+            )
+            != 0
+        ):
             if time.monotonic() > deadline:
                 print("with_postgres: the server did not become ready", file=sys.stderr)
                 return 3
             time.sleep(0.2)
-        subprocess.run([os.path.join(bindir, "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "sciencecity"],
-                       check=True)
+        subprocess.run(
+            [
+                os.path.join(bindir, "createdb"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "-U",
+                "postgres",
+                "sciencecity",
+            ],
+            check=True,
+        )
         env["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:{port}/sciencecity"
         print(f"with_postgres: PostgreSQL ({bindir}) on 127.0.0.1:{port}", file=sys.stderr)
         return run_command(argv, env)
     finally:
         with contextlib.suppress(Exception):
-            subprocess.run(as_cluster_owner([pg_ctl, "-D", datadir, "-m", "immediate", "-w", "stop"]),
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            subprocess.run(
+                as_cluster_owner([pg_ctl, "-D", datadir, "-m", "immediate", "-w", "stop"]),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
         shutil.rmtree(workdir, ignore_errors=True)
 
 

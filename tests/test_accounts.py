@@ -6,7 +6,14 @@ from sciencecity.accounts.models import User
 from sciencecity.accounts.roles import ROLES, sync_roles
 from sciencecity.enterprises.models import Enterprise
 from sciencecity.projects.models import Project
-from tests.factories import DepartmentFactory, EnterpriseFactory, ProjectFactory, UserFactory, applicant_of, staff
+from tests.factories import (
+    DepartmentFactory,
+    EnterpriseFactory,
+    ProjectFactory,
+    UserFactory,
+    applicant_of,
+    staff,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -16,7 +23,10 @@ PASSWORD = "correct horse battery staple"
 def test_every_role_is_a_group_with_its_named_permissions():
     for code, role in ROLES.items():
         group = Group.objects.get(name=code)
-        granted = {f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.select_related("content_type")}
+        granted = {
+            f"{p.content_type.app_label}.{p.codename}"
+            for p in group.permissions.select_related("content_type")
+        }
         assert set(role.permissions) <= granted, code
 
 
@@ -57,7 +67,9 @@ class TestScoping:
         assert not Enterprise.objects.for_user(nobody).exists()
         assert not Project.objects.for_user(nobody).exists()
 
-    @pytest.mark.parametrize("role", ["window_clerk", "department_reviewer", "leader", "supervisor", "project_specialist"])
+    @pytest.mark.parametrize(
+        "role", ["window_clerk", "department_reviewer", "leader", "supervisor", "project_specialist"]
+    )
     def test_civil_servants_see_the_zone_registries(self, role):
         ProjectFactory.create_batch(2)
         assert Project.objects.for_user(staff(role)).count() == 2
@@ -121,7 +133,11 @@ class TestLoginPages:
         assert "修改密码" in page.content.decode()
         response = client.post(
             "/password/",
-            {"old_password": PASSWORD, "new_password1": "a much better secret 42", "new_password2": "a much better secret 42"},
+            {
+                "old_password": PASSWORD,
+                "new_password1": "a much better secret 42",
+                "new_password2": "a much better secret 42",
+            },
         )
         assert response.status_code == 302
         user.refresh_from_db()
@@ -129,7 +145,9 @@ class TestLoginPages:
 
     def test_password_change_rejects_a_weak_password_with_a_message(self, client):
         client.force_login(UserFactory(username="frank"))
-        response = client.post("/password/", {"old_password": PASSWORD, "new_password1": "123", "new_password2": "123"})
+        response = client.post(
+            "/password/", {"old_password": PASSWORD, "new_password1": "123", "new_password2": "123"}
+        )
         assert response.status_code == 200
         assert "密码" in response.content.decode() and "error" in response.content.decode()
 

@@ -48,10 +48,16 @@ def test_model_refuses_update_and_delete():
 
 def test_postgres_trigger_refuses_raw_update_and_delete(on_postgres):
     event = record(None, "x")
-    for sql in ("UPDATE audit_auditevent SET action = 'rewritten' WHERE id = %s", "DELETE FROM audit_auditevent WHERE id = %s"):
-        with pytest.raises((InternalError, ProgrammingError, IntegrityError), match="append-only"):
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute(sql, [event.pk])
+    for sql in (
+        "UPDATE audit_auditevent SET action = 'rewritten' WHERE id = %s",
+        "DELETE FROM audit_auditevent WHERE id = %s",
+    ):
+        with (
+            pytest.raises((InternalError, ProgrammingError, IntegrityError), match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(sql, [event.pk])
     event.refresh_from_db()
     assert event.action == "x"
 

@@ -23,7 +23,11 @@ def test_committed_catalogue_is_complete_and_compiled():
     assert not chinese_left, f"English translations that still contain Chinese: {chinese_left[:20]}"
     mo = polib.mofile(str(PO.with_suffix(".mo")))
     compiled = {(entry.msgctxt, entry.msgid): entry.msgstr for entry in mo}
-    stale = [e.msgid for e in po.translated_entries() if compiled.get((e.msgctxt, e.msgid)) != e.msgstr and not e.msgid_plural]
+    stale = [
+        e.msgid
+        for e in po.translated_entries()
+        if compiled.get((e.msgctxt, e.msgid)) != e.msgstr and not e.msgid_plural
+    ]
     assert not stale, f"django.mo is out of date (run compilemessages): {stale[:10]}"
 
 
@@ -35,7 +39,16 @@ def test_every_text_in_code_and_templates_is_in_the_catalogue(tmp_path, settings
     shutil.copy(PO, locale / "en" / "LC_MESSAGES" / "django.po")
     settings.LOCALE_PATHS = [locale]
     monkeypatch.chdir(settings.BASE_DIR)
-    call_command("makemessages", locale=["en"], verbosity=0, ignore_patterns=[".venv/*", "tests/*", "bench/*", "scripts/*"])
+    call_command(
+        "makemessages",
+        locale=["en"],
+        verbosity=0,
+        ignore_patterns=[".venv/*", "tests/*", "bench/*", "scripts/*"],
+    )
     fresh = polib.pofile(str(locale / "en" / "LC_MESSAGES" / "django.po"))
-    missing = [entry.msgid for entry in fresh.untranslated_entries()] + [e.msgid for e in fresh.fuzzy_entries()]
-    assert not missing, f"texts without an English translation (run makemessages -l en and translate): {missing[:30]}"
+    missing = [entry.msgid for entry in fresh.untranslated_entries()] + [
+        e.msgid for e in fresh.fuzzy_entries()
+    ]
+    assert not missing, (
+        f"texts without an English translation (run makemessages -l en and translate): {missing[:30]}"
+    )

@@ -70,12 +70,20 @@ class User(AbstractUser):
     display_name = models.CharField(_("姓名"), max_length=60, blank=True)
     phone = models.CharField(_("手机号"), max_length=20, blank=True)
     department = models.ForeignKey(
-        Department, verbose_name=_("所属部门"), null=True, blank=True, on_delete=models.PROTECT,
+        Department,
+        verbose_name=_("所属部门"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="members",
     )
     enterprise = models.ForeignKey(
-        "enterprises.Enterprise", verbose_name=_("所属企业"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="members",
+        "enterprises.Enterprise",
+        verbose_name=_("所属企业"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="members",
     )
 
     objects = ScopedUserManager()

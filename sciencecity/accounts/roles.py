@@ -29,14 +29,27 @@ _VIEW_REGISTRIES = (
 ROLES: dict[str, Role] = {
     role.code: role
     for role in (
-        Role("applicant", _("企业申请人"), ("projects.add_project", "projects.change_project", "enterprises.view_enterprise", "projects.view_project")),
+        Role(
+            "applicant",
+            _("企业申请人"),
+            (
+                "projects.add_project",
+                "projects.change_project",
+                "enterprises.view_enterprise",
+                "projects.view_project",
+            ),
+        ),
         Role("window_clerk", _("综合窗口受理人员"), _VIEW_REGISTRIES),
         Role("department_reviewer", _("部门审批人员"), _VIEW_REGISTRIES),
         Role("department_head", _("部门负责人"), (*_VIEW_REGISTRIES, "accounts.view_user")),
         Role("project_specialist", _("项目服务专员"), (*_VIEW_REGISTRIES, "projects.change_project")),
         Role("party_officer", _("党建工作人员"), _VIEW_REGISTRIES),
         Role("leader", _("领导"), (*_VIEW_REGISTRIES, "audit.view_auditevent")),
-        Role("supervisor", _("纪检监督(只读)"), (*_VIEW_REGISTRIES, "audit.view_auditevent", "accounts.view_user")),
+        Role(
+            "supervisor",
+            _("纪检监督(只读)"),
+            (*_VIEW_REGISTRIES, "audit.view_auditevent", "accounts.view_user"),
+        ),
         Role(
             "administrator",
             _("系统管理员"),
@@ -50,9 +63,18 @@ ROLES: dict[str, Role] = {
                 "accounts.change_department",
                 "catalog.add_catalogversion",
                 "catalog.change_catalogversion",
+                "catalog.delete_catalogversion",
                 "catalog.publish_catalogversion",
+                "catalog.view_materialspec",
+                "catalog.add_materialspec",
+                "catalog.change_materialspec",
+                "catalog.delete_materialspec",
+                "catalog.add_serviceitem",
                 "catalog.change_serviceitem",
+                "catalog.delete_serviceitem",
+                "catalog.add_bundle",
                 "catalog.change_bundle",
+                "catalog.delete_bundle",
                 "workdays.view_holidayoverride",
                 "workdays.add_holidayoverride",
                 "workdays.change_holidayoverride",

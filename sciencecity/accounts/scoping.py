@@ -11,15 +11,18 @@ from django.db import models
 # view permissions.
 ZONE_WIDE_ROLES = frozenset({"leader", "supervisor", "administrator"})
 # Roles of civil servants, who see the zone's registries (enterprises, projects) to do their work.
-STAFF_ROLES = frozenset(
-    {
-        "window_clerk",
-        "department_reviewer",
-        "department_head",
-        "project_specialist",
-        "party_officer",
-    }
-) | ZONE_WIDE_ROLES
+STAFF_ROLES = (
+    frozenset(
+        {
+            "window_clerk",
+            "department_reviewer",
+            "department_head",
+            "project_specialist",
+            "party_officer",
+        }
+    )
+    | ZONE_WIDE_ROLES
+)
 
 
 def _roles(user) -> frozenset[str]:

@@ -11,5 +11,6 @@ class RequestContext:
 
 
 current_request: contextvars.ContextVar[RequestContext] = contextvars.ContextVar(
-    "current_request", default=RequestContext()
+    "current_request",
+    default=RequestContext(),  # noqa: B039  (a frozen dataclass: the shared default cannot be mutated)
 )

@@ -35,8 +35,12 @@ class AuditEventQuerySet(ScopedQuerySet):
 class AuditEvent(models.Model):
     created_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="audit_events",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="audit_events",
         help_text=_("为空表示系统自动操作"),
     )
     action = models.CharField(_("操作"), max_length=80)

@@ -9,6 +9,8 @@ No item, bundle or department name appears in Python code: they all live in thes
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.signals import m2m_changed, pre_delete
+from django.dispatch import receiver
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -66,19 +68,31 @@ class CatalogVersion(models.Model):
 
     number = models.PositiveIntegerField(_("版本号"), unique=True)
     label = models.CharField(_("版本名称"), max_length=100)
-    status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True)
+    status = models.CharField(
+        _("状态"), max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True
+    )
     valid_from = models.DateField(_("生效日期"), null=True, blank=True)
-    valid_to = models.DateField(_("失效日期"), null=True, blank=True, help_text=_("不含当日;为空表示长期有效"))
+    valid_to = models.DateField(
+        _("失效日期"), null=True, blank=True, help_text=_("不含当日;为空表示长期有效")
+    )
     note = models.TextField(_("说明"), blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("创建人"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("创建人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
     published_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("发布人"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("发布人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
 
     objects = CatalogVersionQuerySet.as_manager()
@@ -96,22 +110,17 @@ class CatalogVersion(models.Model):
     def is_published(self) -> bool:
         return self.status == self.Status.PUBLISHED
 
+    def delete(self, *args, **kwargs):
+        # Checked before Django's collector starts, so that a refusal leaves the caller's transaction usable.
+        _refuse_deleting_published_version(type(self), self)
+        return super().delete(*args, **kwargs)
+
 
 class VersionedRow(models.Model):
     """A row that belongs to a catalog version and may change only while that version is a draft."""
 
     class Meta:
         abstract = True
-
-    def catalog_version(self) -> CatalogVersion:  # pragma: no cover - each subclass says how
-        raise NotImplementedError
-
-    def _refuse_if_published(self):
-        version = self.catalog_version()
-        if version is not None and CatalogVersion.objects.filter(pk=version.pk, status="published").exists():
-            raise PublishedVersionError(
-                _("目录版本 v%(number)s 已发布,不能修改;请先复制为新的草稿版本。") % {"number": version.number}
-            )
 
     def save(self, *args, **kwargs):
         self._refuse_if_published()
@@ -120,6 +129,17 @@ class VersionedRow(models.Model):
     def delete(self, *args, **kwargs):
         self._refuse_if_published()
         return super().delete(*args, **kwargs)
+
+    def catalog_version(self) -> CatalogVersion:  # pragma: no cover - each subclass says how
+        raise NotImplementedError
+
+    def _refuse_if_published(self):
+        version = self.catalog_version()
+        if version is not None and CatalogVersion.objects.filter(pk=version.pk, status="published").exists():
+            raise PublishedVersionError(
+                _("目录版本 v%(number)s 已发布,不能修改;请先复制为新的草稿版本。")
+                % {"number": version.number}
+            )
 
 
 class Stage(models.TextChoices):
@@ -139,24 +159,34 @@ class MaterialSpec(VersionedRow, TranslatedName):
         PROJECT = "project", _("取自项目信息")
         CERTIFICATE = "certificate", _("已取得的证照")
 
-    version = models.ForeignKey(CatalogVersion, verbose_name=_("目录版本"), on_delete=models.CASCADE, related_name="materials")
+    version = models.ForeignKey(
+        CatalogVersion, verbose_name=_("目录版本"), on_delete=models.CASCADE, related_name="materials"
+    )
     code = models.SlugField(_("编码"), max_length=60)
     description = models.TextField(_("说明"), blank=True)
-    formats = models.JSONField(_("接受的格式"), default=list, blank=True, help_text=_("如 [\"pdf\", \"jpg\"]"))
+    formats = models.JSONField(_("接受的格式"), default=list, blank=True, help_text=_('如 ["pdf", "jpg"]'))
     max_size_mb = models.PositiveIntegerField(_("大小上限(MB)"), default=20)
     source = models.CharField(_("来源"), max_length=20, choices=Source.choices, default=Source.UPLOAD)
     source_field = models.CharField(
-        _("数据字段"), max_length=60, blank=True, help_text=_("来源为企业或项目信息时,所取的字段,如 credit_code")
+        _("数据字段"),
+        max_length=60,
+        blank=True,
+        help_text=_("来源为企业或项目信息时,所取的字段,如 credit_code"),
     )
     certificate_code = models.SlugField(
-        _("证照类型"), max_length=60, blank=True, help_text=_("来源为已取得证照时,证照类型编码(由某个事项出具)")
+        _("证照类型"),
+        max_length=60,
+        blank=True,
+        help_text=_("来源为已取得证照时,证照类型编码(由某个事项出具)"),
     )
 
     class Meta:
         verbose_name = _("材料规格")
         verbose_name_plural = _("材料规格")
         ordering = ["version", "code"]
-        constraints = [models.UniqueConstraint(fields=["version", "code"], name="material_code_unique_in_version")]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "code"], name="material_code_unique_in_version")
+        ]
 
     def catalog_version(self):
         return self.version
@@ -176,10 +206,15 @@ class ServiceItem(VersionedRow, TranslatedName):
         PUBLIC_SERVICE = "public_service", _("公共服务")
         OTHER = "other", _("其他")
 
-    version = models.ForeignKey(CatalogVersion, verbose_name=_("目录版本"), on_delete=models.CASCADE, related_name="items")
+    version = models.ForeignKey(
+        CatalogVersion, verbose_name=_("目录版本"), on_delete=models.CASCADE, related_name="items"
+    )
     code = models.SlugField(_("编码"), max_length=60)
     department = models.ForeignKey(
-        "accounts.Department", verbose_name=_("实施部门"), on_delete=models.PROTECT, related_name="service_items"
+        "accounts.Department",
+        verbose_name=_("实施部门"),
+        on_delete=models.PROTECT,
+        related_name="service_items",
     )
     stage = models.CharField(_("阶段"), max_length=30, choices=Stage.choices)
     line = models.CharField(_("流程线"), max_length=30, choices=Line.choices, default=Line.MAIN)
@@ -187,9 +222,7 @@ class ServiceItem(VersionedRow, TranslatedName):
     legal_limit_days = models.PositiveSmallIntegerField(
         _("法定时限(工作日)"), null=True, blank=True, help_text=_("为空表示法律未规定时限")
     )
-    promised_limit_days = models.PositiveSmallIntegerField(
-        _("承诺时限(工作日)"), help_text=_("0 表示即办")
-    )
+    promised_limit_days = models.PositiveSmallIntegerField(_("承诺时限(工作日)"), help_text=_("0 表示即办"))
     pledge_allowed = models.BooleanField(_("可告知承诺"), default=False)
     certificate_code = models.SlugField(_("出具证照类型编码"), max_length=60, blank=True)
     certificate_name = models.CharField(_("出具证照名称"), max_length=200, blank=True)
@@ -215,7 +248,9 @@ class ServiceItem(VersionedRow, TranslatedName):
 class ItemStep(VersionedRow, TranslatedName):
     """One of the department's internal steps for an item (受理, 审查, 决定, 制证...)."""
 
-    item = models.ForeignKey(ServiceItem, verbose_name=_("事项"), on_delete=models.CASCADE, related_name="steps")
+    item = models.ForeignKey(
+        ServiceItem, verbose_name=_("事项"), on_delete=models.CASCADE, related_name="steps"
+    )
     position = models.PositiveSmallIntegerField(_("顺序"))
     limit_days = models.PositiveSmallIntegerField(_("时限(工作日)"), null=True, blank=True)
 
@@ -232,8 +267,12 @@ class ItemStep(VersionedRow, TranslatedName):
 class ItemMaterial(VersionedRow):
     """A material that an item needs, and how strictly."""
 
-    item = models.ForeignKey(ServiceItem, verbose_name=_("事项"), on_delete=models.CASCADE, related_name="item_materials")
-    material = models.ForeignKey(MaterialSpec, verbose_name=_("材料"), on_delete=models.CASCADE, related_name="item_uses")
+    item = models.ForeignKey(
+        ServiceItem, verbose_name=_("事项"), on_delete=models.CASCADE, related_name="item_materials"
+    )
+    material = models.ForeignKey(
+        MaterialSpec, verbose_name=_("材料"), on_delete=models.CASCADE, related_name="item_uses"
+    )
     required = models.BooleanField(_("必交"), default=True)
     gap_tolerated = models.BooleanField(_("可容缺"), default=False)
     pledge_allowed = models.BooleanField(_("可承诺代替"), default=False)
@@ -262,15 +301,22 @@ class BundleQuerySet(ScopedQuerySet):
 class Bundle(VersionedRow, TranslatedName):
     """一件事: items that an enterprise applies for together, through one window."""
 
-    version = models.ForeignKey(CatalogVersion, verbose_name=_("目录版本"), on_delete=models.CASCADE, related_name="bundles")
+    version = models.ForeignKey(
+        CatalogVersion, verbose_name=_("目录版本"), on_delete=models.CASCADE, related_name="bundles"
+    )
     code = models.SlugField(_("编码"), max_length=60)
     description = models.TextField(_("适用说明"), blank=True)
     lead_department = models.ForeignKey(
-        "accounts.Department", verbose_name=_("牵头部门"), on_delete=models.PROTECT, related_name="led_bundles"
+        "accounts.Department",
+        verbose_name=_("牵头部门"),
+        on_delete=models.PROTECT,
+        related_name="led_bundles",
     )
     promised_limit_days = models.PositiveSmallIntegerField(_("承诺时限(工作日)"))
     intake_limit_days = models.PositiveSmallIntegerField(_("受理时限(工作日)"), default=1)
-    items = models.ManyToManyField(ServiceItem, through="BundleItem", related_name="bundles", verbose_name=_("事项"))
+    items = models.ManyToManyField(
+        ServiceItem, through="BundleItem", related_name="bundles", verbose_name=_("事项")
+    )
 
     objects = BundleQuerySet.as_manager()
 
@@ -278,15 +324,21 @@ class Bundle(VersionedRow, TranslatedName):
         verbose_name = _("一件事")
         verbose_name_plural = _("一件事")
         ordering = ["version", "code"]
-        constraints = [models.UniqueConstraint(fields=["version", "code"], name="bundle_code_unique_in_version")]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "code"], name="bundle_code_unique_in_version")
+        ]
 
     def catalog_version(self):
         return self.version
 
 
 class BundleItem(VersionedRow):
-    bundle = models.ForeignKey(Bundle, verbose_name=_("一件事"), on_delete=models.CASCADE, related_name="bundle_items")
-    item = models.ForeignKey(ServiceItem, verbose_name=_("事项"), on_delete=models.CASCADE, related_name="bundle_uses")
+    bundle = models.ForeignKey(
+        Bundle, verbose_name=_("一件事"), on_delete=models.CASCADE, related_name="bundle_items"
+    )
+    item = models.ForeignKey(
+        ServiceItem, verbose_name=_("事项"), on_delete=models.CASCADE, related_name="bundle_uses"
+    )
     mandatory = models.BooleanField(_("必办"), default=True, help_text=_("不勾选表示按情形选办"))
     position = models.PositiveSmallIntegerField(_("顺序"), default=0)
 
@@ -309,15 +361,19 @@ class SituationQuestion(VersionedRow):
         SINGLE = "single", _("单选")
         MULTIPLE = "multiple", _("多选")
 
-    bundle = models.ForeignKey(Bundle, verbose_name=_("一件事"), on_delete=models.CASCADE, related_name="questions")
+    bundle = models.ForeignKey(
+        Bundle, verbose_name=_("一件事"), on_delete=models.CASCADE, related_name="questions"
+    )
     code = models.SlugField(_("编码"), max_length=60)
     text = models.CharField(_("问题"), max_length=300)
     text_en = models.CharField(_("英文问题"), max_length=400, blank=True)
     help_text = models.TextField(_("说明"), blank=True)
     kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices, default=Kind.YES_NO)
     options = models.JSONField(
-        _("选项"), default=list, blank=True,
-        help_text=_("单选、多选的选项,如 [{\"value\": \"report\", \"label\": \"报告书\"}];是/否题为空"),
+        _("选项"),
+        default=list,
+        blank=True,
+        help_text=_('单选、多选的选项,如 [{"value": "report", "label": "报告书"}];是/否题为空'),
     )
     position = models.PositiveSmallIntegerField(_("顺序"), default=0)
 
@@ -325,7 +381,9 @@ class SituationQuestion(VersionedRow):
         verbose_name = _("情形问题")
         verbose_name_plural = _("情形问题")
         ordering = ["bundle", "position", "code"]
-        constraints = [models.UniqueConstraint(fields=["bundle", "code"], name="question_code_unique_in_bundle")]
+        constraints = [
+            models.UniqueConstraint(fields=["bundle", "code"], name="question_code_unique_in_bundle")
+        ]
 
     def __str__(self):
         return self.display_text
@@ -352,7 +410,9 @@ class SituationRule(VersionedRow):
     "eia_category": ["report", "table"]}; for a multiple-choice question, any chosen answer in the list counts.
     """
 
-    bundle = models.ForeignKey(Bundle, verbose_name=_("一件事"), on_delete=models.CASCADE, related_name="rules")
+    bundle = models.ForeignKey(
+        Bundle, verbose_name=_("一件事"), on_delete=models.CASCADE, related_name="rules"
+    )
     conditions = models.JSONField(_("条件"))
     items = models.ManyToManyField(ServiceItem, verbose_name=_("选定事项"), related_name="selected_by_rules")
     position = models.PositiveSmallIntegerField(_("顺序"), default=0)
@@ -372,16 +432,22 @@ class SituationRule(VersionedRow):
 class ItemDependency(VersionedRow):
     """Within a bundle, `item` cannot start review until `depends_on` is approved."""
 
-    bundle = models.ForeignKey(Bundle, verbose_name=_("一件事"), on_delete=models.CASCADE, related_name="dependencies")
+    bundle = models.ForeignKey(
+        Bundle, verbose_name=_("一件事"), on_delete=models.CASCADE, related_name="dependencies"
+    )
     item = models.ForeignKey(ServiceItem, verbose_name=_("事项"), on_delete=models.CASCADE, related_name="+")
-    depends_on = models.ForeignKey(ServiceItem, verbose_name=_("前置事项"), on_delete=models.CASCADE, related_name="+")
+    depends_on = models.ForeignKey(
+        ServiceItem, verbose_name=_("前置事项"), on_delete=models.CASCADE, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("事项前置关系")
         verbose_name_plural = _("事项前置关系")
         constraints = [
             models.UniqueConstraint(fields=["bundle", "item", "depends_on"], name="dependency_unique"),
-            models.CheckConstraint(condition=~models.Q(item=models.F("depends_on")), name="dependency_not_self"),
+            models.CheckConstraint(
+                condition=~models.Q(item=models.F("depends_on")), name="dependency_not_self"
+            ),
         ]
 
     def __str__(self):
@@ -403,7 +469,9 @@ class FormField(VersionedRow):
         CHOICE = "choice", _("选择")
         BOOLEAN = "boolean", _("是/否")
 
-    bundle = models.ForeignKey(Bundle, verbose_name=_("一件事"), on_delete=models.CASCADE, related_name="form_fields")
+    bundle = models.ForeignKey(
+        Bundle, verbose_name=_("一件事"), on_delete=models.CASCADE, related_name="form_fields"
+    )
     code = models.SlugField(_("编码"), max_length=60)
     label = models.CharField(_("标签"), max_length=200)
     label_en = models.CharField(_("英文标签"), max_length=300, blank=True)
@@ -414,7 +482,9 @@ class FormField(VersionedRow):
         _("预填来源"), max_length=80, blank=True, help_text=_("如 enterprise.name、project.total_investment")
     )
     position = models.PositiveSmallIntegerField(_("顺序"), default=0)
-    items = models.ManyToManyField(ServiceItem, verbose_name=_("使用该字段的事项"), related_name="form_fields")
+    items = models.ManyToManyField(
+        ServiceItem, verbose_name=_("使用该字段的事项"), related_name="form_fields"
+    )
 
     class Meta:
         verbose_name = _("表单字段")
@@ -434,3 +504,48 @@ class FormField(VersionedRow):
     def catalog_version(self):
         return self.bundle.version
 
+
+# Guards that `VersionedRow.save()`/`delete()` alone cannot give (found while building the importer):
+# a queryset delete or a cascade from a deleted version never calls the rows' `delete()`, and many-to-many
+# changes (rule and form-field items, `bundle.items.add()`) never call `save()`. Without these, deleting a
+# published version would silently take all its rows with it, and a published rule's items could be changed.
+
+
+@receiver(pre_delete, sender=CatalogVersion)
+def _refuse_deleting_published_version(sender, instance, **kwargs):
+    if CatalogVersion.objects.filter(pk=instance.pk, status=CatalogVersion.Status.PUBLISHED).exists():
+        raise PublishedVersionError(_("目录版本 v%(number)s 已发布,不能删除。") % {"number": instance.number})
+
+
+def _refuse_deleting_published_row(sender, instance, origin=None, **kwargs):
+    # Deleting a draft version takes its rows with it; the version's own guard has already run, so the
+    # rows need not each ask again (that would cost one query per row).
+    if isinstance(origin, CatalogVersion):
+        return
+    instance._refuse_if_published()
+
+
+def _refuse_changing_published_links(sender, instance, action, **kwargs):
+    if action in ("pre_add", "pre_remove", "pre_clear"):
+        instance._refuse_if_published()
+
+
+for _model in (
+    MaterialSpec,
+    ServiceItem,
+    ItemStep,
+    ItemMaterial,
+    Bundle,
+    BundleItem,
+    SituationQuestion,
+    SituationRule,
+    ItemDependency,
+    FormField,
+):
+    pre_delete.connect(
+        _refuse_deleting_published_row, sender=_model, dispatch_uid=f"catalog-row-{_model.__name__}"
+    )
+for _through in (Bundle.items.through, SituationRule.items.through, FormField.items.through):
+    m2m_changed.connect(
+        _refuse_changing_published_links, sender=_through, dispatch_uid=f"catalog-m2m-{_through.__name__}"
+    )

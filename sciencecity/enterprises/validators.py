@@ -16,7 +16,8 @@ def validate_credit_code(value: str) -> None:
         uscc.validate(code)
     except InvalidLength:
         raise ValidationError(
-            _("统一社会信用代码应为18位,当前为%(length)d位。") % {"length": len(code)}, code="credit_code_length"
+            _("统一社会信用代码应为18位,当前为%(length)d位。") % {"length": len(code)},
+            code="credit_code_length",
         ) from None
     except InvalidFormat:
         raise ValidationError(

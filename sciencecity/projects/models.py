@@ -41,7 +41,10 @@ class Project(models.Model):
     code = models.CharField(_("项目代码"), max_length=24, unique=True, validators=[validate_project_code])
     name = models.CharField(_("项目名称"), max_length=200)
     enterprise = models.ForeignKey(
-        "enterprises.Enterprise", verbose_name=_("建设单位"), on_delete=models.PROTECT, related_name="projects"
+        "enterprises.Enterprise",
+        verbose_name=_("建设单位"),
+        on_delete=models.PROTECT,
+        related_name="projects",
     )
     investment_type = models.CharField(
         _("投资类型"), max_length=20, choices=InvestmentType.choices, default=InvestmentType.ENTERPRISE
@@ -50,10 +53,20 @@ class Project(models.Model):
         _("总投资(万元)"), max_digits=14, decimal_places=2, validators=[MinValueValidator(0)]
     )
     land_area = models.DecimalField(
-        _("用地面积(平方米)"), max_digits=14, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
+        _("用地面积(平方米)"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
     )
     floor_area = models.DecimalField(
-        _("建筑面积(平方米)"), max_digits=14, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
+        _("建筑面积(平方米)"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
     )
     location = models.CharField(_("建设地点"), max_length=300)
     phase = models.CharField(_("阶段"), max_length=30, choices=Phase.choices, default=Phase.SIGNED)
@@ -68,9 +81,10 @@ class Project(models.Model):
         verbose_name_plural = _("项目")
         ordering = ["-created_at", "-id"]
         indexes = [
-            models.Index(fields=["enterprise", "-created_at"], name="project_enterprise_idx"),
-            models.Index(fields=["phase", "is_key"], name="project_phase_key_idx"),
-            models.Index(fields=["is_key", "-created_at"], name="project_key_idx"),
+            # Each list filters on its leading columns and reads newest first, as the default ordering does.
+            models.Index(fields=["enterprise", "-created_at", "-id"], name="project_enterprise_idx"),
+            models.Index(fields=["phase", "is_key", "-created_at", "-id"], name="project_phase_key_idx"),
+            models.Index(fields=["is_key", "-created_at", "-id"], name="project_key_idx"),
         ]
 
     def __str__(self):

@@ -33,7 +33,9 @@ class CalendarYear(models.Model):
     """A year whose official schedule administrators have entered in full as overrides."""
 
     year = models.PositiveSmallIntegerField(_("年份"), primary_key=True)
-    note = models.CharField(_("依据"), max_length=200, blank=True, help_text=_("如:国务院办公厅关于2027年部分节假日安排的通知"))
+    note = models.CharField(
+        _("依据"), max_length=200, blank=True, help_text=_("如:国务院办公厅关于2027年部分节假日安排的通知")
+    )
     confirmed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("确认人"), null=True, blank=True, on_delete=models.PROTECT
     )

@@ -1,0 +1,115 @@
+"""`python manage.py demo [--seed 2026] [--reset]`: create the demo science city and print its accounts.
+
+On a database that already holds enterprises, projects or demo accounts it changes nothing and prints the
+demo accounts it finds. There is no in-place reset: every demo write has an append-only audit event, and
+deleting the data it describes would leave a trail about records that no longer exist. `--reset` therefore
+refuses on such a database and says to start from a fresh one; on an empty database it simply builds.
+"""
+
+import sys
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from sciencecity.accounts.roles import role_label
+from sciencecity.demo import world
+
+
+class Command(BaseCommand):
+    help = (
+        "Create the demo science city (departments, catalog, an account per role, enterprises, 343 projects) "
+        "and print the demo accounts."
+    )
+
+    def add_arguments(self, parser):
+        # Help texts are for developers and in English, like the other commands'; the output is translated.
+        parser.add_argument(
+            "--seed",
+            type=int,
+            default=world.DEFAULT_SEED,
+            help="random seed; the same seed gives the same world",
+        )
+        parser.add_argument(
+            "--reset",
+            action="store_true",
+            help="rebuild; refused on a non-empty database (audit events cannot be deleted): use a fresh one",
+        )
+
+    def handle(self, *args, seed, reset, **options):
+        stream = getattr(self.stdout, "_out", sys.stdout)
+        # Wide enough for the table when the output is a file or pipe (rich assumes 80 columns there).
+        console = Console(file=stream, highlight=False, width=None if stream.isatty() else 160)
+        if world.world_exists():
+            if reset:
+                raise CommandError(
+                    _(
+                        "不能就地重置演示数据:每次写入都有审计记录,而审计日志只能追加、不能删除。"
+                        "请删除数据库文件(默认 db.sqlite3),再运行 python manage.py migrate 和 python manage.py demo。"
+                    )
+                )
+            console.print(
+                _(
+                    "数据库中已有企业、项目或演示账号,演示数据未重复生成,没有做任何更改。如需重新生成,请删除 db.sqlite3 后重新 migrate。"
+                )
+            )
+            self._print_existing_accounts(console)
+            return
+        started = time.monotonic()
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+        ) as progress:
+            summary = world.build_world(seed, progress=progress)
+        elapsed = time.monotonic() - started
+        console.print(summary.catalog)
+        console.print(
+            _(
+                "演示数据已生成(种子 %(seed)s,用时 %(seconds).1f 秒):%(departments)d 个部门,%(enterprises)d 家企业"
+                "(科技型企业 %(tech)d 家,其中高新技术企业 %(high)d 家),%(projects)d 个项目(重点项目 %(key)d 个)。"
+            )
+            % {
+                "seed": summary.seed,
+                "seconds": elapsed,
+                "departments": summary.departments,
+                "enterprises": summary.enterprises,
+                "tech": summary.tech_based,
+                "high": summary.high_tech,
+                "projects": summary.projects,
+                "key": summary.key_projects,
+            }
+        )
+        console.print(_("数据指纹(相同种子应相同):%(digest)s") % {"digest": summary.digest[:16]})
+        self._print_accounts(console, summary.accounts)
+
+    def _print_existing_accounts(self, console):
+        users = world.demo_users().select_related("department", "enterprise").prefetch_related("groups")
+        accounts = []
+        for user in users.order_by("id"):
+            roles = [group.name for group in user.groups.all()]
+            role = roles[0] if roles else ""
+            place = (
+                user.enterprise.name if user.enterprise else (user.department.name if user.department else "")
+            )
+            accounts.append(
+                world.DemoAccount(user.username, world.DEMO_PASSWORD, role, role_label(role), place)
+            )
+        if accounts:
+            self._print_accounts(console, accounts, note=_("(如未修改过密码)"))
+
+    def _print_accounts(self, console, accounts, note=""):
+        table = Table(title=_("演示账号") + note)
+        table.add_column(_("用户名"), style="bold")
+        table.add_column(_("密码"))
+        table.add_column(_("角色"))
+        table.add_column(_("部门/企业"))
+        for account in accounts:
+            table.add_row(account.username, account.password, account.role_label, account.place or "—")
+        console.print(table)
+        console.print(_("访问地址:%(url)s") % {"url": world.URL})
