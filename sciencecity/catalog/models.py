@@ -142,6 +142,16 @@ class VersionedRow(models.Model):
             )
 
 
+class VersionedQuerySet(ScopedQuerySet):
+    """Catalog rows that belong to a version directly: public once published (the bundle guide needs no
+    login); drafts are work in progress of those who may edit the catalog."""
+
+    def for_user(self, user):
+        if user.is_authenticated and user.has_perm("catalog.change_catalogversion"):
+            return self.all()
+        return self.filter(version__status=CatalogVersion.Status.PUBLISHED)
+
+
 class Stage(models.TextChoices):
     """The four stages of the national construction-approval model, plus the parallel (auxiliary) line."""
 
@@ -179,6 +189,8 @@ class MaterialSpec(VersionedRow, TranslatedName):
         blank=True,
         help_text=_("来源为已取得证照时,证照类型编码(由某个事项出具)"),
     )
+
+    objects = VersionedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("材料规格")
@@ -227,6 +239,8 @@ class ServiceItem(VersionedRow, TranslatedName):
     certificate_code = models.SlugField(_("出具证照类型编码"), max_length=60, blank=True)
     certificate_name = models.CharField(_("出具证照名称"), max_length=200, blank=True)
     description = models.TextField(_("说明"), blank=True)
+
+    objects = VersionedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("服务事项")
@@ -290,14 +304,6 @@ class ItemMaterial(VersionedRow):
         return self.item.version
 
 
-class BundleQuerySet(ScopedQuerySet):
-    def for_user(self, user):
-        # The catalog is public once published (the bundle guide needs no login); drafts are for administrators.
-        if user.is_authenticated and user.has_perm("catalog.change_catalogversion"):
-            return self.all()
-        return self.filter(version__status=CatalogVersion.Status.PUBLISHED)
-
-
 class Bundle(VersionedRow, TranslatedName):
     """一件事: items that an enterprise applies for together, through one window."""
 
@@ -318,7 +324,7 @@ class Bundle(VersionedRow, TranslatedName):
         ServiceItem, through="BundleItem", related_name="bundles", verbose_name=_("事项")
     )
 
-    objects = BundleQuerySet.as_manager()
+    objects = VersionedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("一件事")
