@@ -30,8 +30,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_tasks",
-    "django_tasks_db",
-    "axes",
+    "sciencecity.apps.BackgroundTasksConfig",  # django_tasks_db, named in Chinese
+    "sciencecity.apps.LoginProtectionConfig",  # django-axes, named in Chinese
     "sciencecity.accounts",
     "sciencecity.audit",
     "sciencecity.workdays",

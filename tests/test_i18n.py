@@ -52,3 +52,12 @@ def test_every_text_in_code_and_templates_is_in_the_catalogue(tmp_path, settings
     assert not missing, (
         f"texts without an English translation (run makemessages -l en and translate): {missing[:30]}"
     )
+
+
+@pytest.mark.django_db
+def test_admin_index_is_chinese_including_third_party_apps(admin_client):
+    content = admin_client.get("/admin/").content.decode()
+    for english in ("Access attempts", "Access logs", "Task Results", "AXES", "Tasks Database Backend"):
+        assert english not in content, english
+    for chinese in ("登录保护", "登录尝试", "后台任务", "事项目录", "审计事件", "节假日调整"):
+        assert chinese in content, chinese
