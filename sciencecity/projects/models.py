@@ -45,6 +45,7 @@ class Project(models.Model):
         verbose_name=_("建设单位"),
         on_delete=models.PROTECT,
         related_name="projects",
+        db_index=False,  # project_enterprise_idx leads with enterprise and serves the list in its order
     )
     investment_type = models.CharField(
         _("投资类型"), max_length=20, choices=InvestmentType.choices, default=InvestmentType.ENTERPRISE
