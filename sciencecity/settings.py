@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "sciencecity.catalog",
     "sciencecity.enterprises",
     "sciencecity.projects",
+    "sciencecity.approvals",
     "sciencecity.demo",
 ]
 

@@ -26,6 +26,12 @@ _VIEW_REGISTRIES = (
     "accounts.view_department",
 )
 
+_VIEW_APPROVALS = (
+    "approvals.view_application",
+    "approvals.view_reviewtask",
+    "approvals.view_certificate",
+)
+
 ROLES: dict[str, Role] = {
     role.code: role
     for role in (
@@ -82,6 +88,8 @@ ROLES: dict[str, Role] = {
                 "workdays.view_calendaryear",
                 "workdays.add_calendaryear",
                 "workdays.change_calendaryear",
+                *_VIEW_APPROVALS,
+                "approvals.cancel_application",
                 "enterprises.add_enterprise",
                 "enterprises.change_enterprise",
                 "projects.add_project",

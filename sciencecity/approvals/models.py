@@ -1,0 +1,692 @@
+"""Bundled approval (一件事一次办): applications, their materials, intake, review tasks, certificates, delivery,
+ratings and notifications.
+
+Rows here change only through the functions of `sciencecity.approvals.services` (ARCHITECTURE.md rule 1);
+their states move only along the tables of `sciencecity.approvals.transitions` (rule 2). Deadlines are
+computed once from the working-day calendar and stored (rule 4), so "overdue" is an indexed filter.
+"""
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from sciencecity.accounts.scoping import ScopedQuerySet, sees_everything
+
+
+def _roles(user) -> frozenset[str]:
+    return user.role_codes() if user.is_authenticated else frozenset()
+
+
+class ApplicationQuerySet(ScopedQuerySet):
+    def for_user(self, user):
+        """Applicants see their enterprise's applications; the window and leaders all; a department the
+        applications in which it has a review task."""
+        if not user.is_authenticated:
+            return self.none()
+        roles = _roles(user)
+        if sees_everything(user) or "window_clerk" in roles:
+            return self.all()
+        scope = Q(pk__in=[])
+        if user.enterprise_id and "applicant" in roles:
+            scope |= Q(enterprise_id=user.enterprise_id)
+        if user.department_id and roles & {"department_reviewer", "department_head"}:
+            scope |= Q(
+                pk__in=ReviewTask.objects.filter(department_id=user.department_id).values("application_id")
+            )
+        return self.filter(scope)
+
+
+class Application(models.Model):
+    """办件: one enterprise's application for one bundle (一件事) of one project."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("草稿")
+        SUBMITTED = "submitted", _("待受理")
+        CORRECTION = "correction", _("待补正")
+        IN_REVIEW = "in_review", _("审批中")
+        CONCLUDED = "concluded", _("已办结")
+        DELIVERED = "delivered", _("已出件")
+        REFUSED = "refused", _("不予受理")
+        WITHDRAWN = "withdrawn", _("已撤回")
+        CANCELLED = "cancelled", _("已作废")
+
+    OPEN_STATUSES = (Status.SUBMITTED, Status.CORRECTION, Status.IN_REVIEW)
+
+    number = models.CharField(_("办件编号"), max_length=32, unique=True)
+    enterprise = models.ForeignKey(
+        "enterprises.Enterprise",
+        verbose_name=_("申请企业"),
+        on_delete=models.PROTECT,
+        related_name="applications",
+        db_index=False,  # application_enterprise_idx
+    )
+    project = models.ForeignKey(
+        "projects.Project", verbose_name=_("项目"), on_delete=models.PROTECT, related_name="applications"
+    )
+    bundle = models.ForeignKey(
+        "catalog.Bundle",
+        verbose_name=_("一件事"),
+        on_delete=models.PROTECT,
+        related_name="applications",
+        help_text=_("所依据的已发布目录版本中的一件事"),
+    )
+    applicant = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("申请人"),
+        on_delete=models.PROTECT,
+        related_name="applications",
+    )
+    status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.DRAFT)
+    answers = models.JSONField(_("情形回答"), default=dict, blank=True)
+    form_data = models.JSONField(_("表单内容"), default=dict, blank=True)
+    creation_key = models.CharField(_("创建幂等键"), max_length=80, blank=True)
+    submission_key = models.CharField(_("提交幂等键"), max_length=80, blank=True)
+    submission_count = models.PositiveSmallIntegerField(_("提交次数"), default=0)
+
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+    submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
+    accepted_at = models.DateTimeField(_("受理时间"), null=True, blank=True)
+    concluded_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("出件时间"), null=True, blank=True)
+    closed_reason = models.TextField(_("不予受理/撤回/作废原因"), blank=True)
+
+    intake_deadline = models.DateField(_("受理期限"), null=True, blank=True)
+    promised_deadline = models.DateField(_("承诺办结期限"), null=True, blank=True)
+
+    objects = ApplicationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("办件")
+        verbose_name_plural = _("办件")
+        ordering = ["-created_at", "-id"]
+        permissions = [
+            ("submit_application", _("可以提交、补正、撤回本企业的办件")),
+            ("intake_application", _("可以受理办件(综合窗口)")),
+            ("deliver_application", _("可以统一出件")),
+            ("cancel_application", _("可以作废办件")),
+            ("rate_application", _("可以评价办件")),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["applicant", "creation_key"],
+                condition=~Q(creation_key=""),
+                name="application_creation_key_unique",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["enterprise", "-created_at", "-id"], name="application_enterprise_idx"),
+            models.Index(fields=["status", "intake_deadline"], name="application_intake_queue_idx"),
+            models.Index(fields=["status", "-created_at", "-id"], name="application_status_idx"),
+            models.Index(fields=["bundle", "status"], name="application_bundle_idx"),
+        ]
+
+    def __str__(self):
+        return self.number
+
+
+class ApplicationItem(models.Model):
+    """An item of the bundle that this application applies for (mandatory, or selected by the answers)."""
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", _("办理中")
+        APPROVED = "approved", _("准予许可")
+        APPROVED_ON_PLEDGE = "approved_pledge", _("告知承诺准予许可")
+        REJECTED = "rejected", _("不予许可")
+        NOT_STARTED = "not_started", _("前置事项未通过,未办理")
+        CANCELLED = "cancelled", _("已终止")
+
+    application = models.ForeignKey(
+        Application, verbose_name=_("办件"), on_delete=models.CASCADE, related_name="items"
+    )
+    item = models.ForeignKey(
+        "catalog.ServiceItem", verbose_name=_("事项"), on_delete=models.PROTECT, related_name="+"
+    )
+    outcome = models.CharField(_("办理结果"), max_length=20, choices=Outcome.choices, default=Outcome.PENDING)
+
+    class Meta:
+        verbose_name = _("办件事项")
+        verbose_name_plural = _("办件事项")
+        constraints = [
+            models.UniqueConstraint(fields=["application", "item"], name="application_item_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.application.number} · {self.item.code}"
+
+
+class SubmittedMaterial(models.Model):
+    """One material of an application as the applicant provided it (a file, data the platform holds, an
+    earlier certificate, or a pledge), with the window's verdict. A re-upload during correction adds a new
+    row and retires the old one, so the history of what was handed in is kept."""
+
+    class Source(models.TextChoices):
+        UPLOAD = "upload", _("上传")
+        ENTERPRISE = "enterprise", _("企业信息")
+        PROJECT = "project", _("项目信息")
+        CERTIFICATE = "certificate", _("已有证照")
+        PLEDGE = "pledge", _("承诺代替")
+
+    class Verdict(models.TextChoices):
+        PENDING = "pending", _("待审核")
+        ACCEPTED = "accepted", _("符合要求")
+        REJECTED = "rejected", _("需补正")
+        TOLERATED = "tolerated", _("容缺待补")
+
+    application = models.ForeignKey(
+        Application, verbose_name=_("办件"), on_delete=models.CASCADE, related_name="materials"
+    )
+    spec = models.ForeignKey(
+        "catalog.MaterialSpec", verbose_name=_("材料"), on_delete=models.PROTECT, related_name="+"
+    )
+    source = models.CharField(_("来源"), max_length=20, choices=Source.choices, default=Source.UPLOAD)
+    file = models.FileField(_("文件"), upload_to="materials/%Y/%m/", blank=True)
+    original_name = models.CharField(_("原文件名"), max_length=255, blank=True)
+    content_type = models.CharField(_("文件类型"), max_length=100, blank=True)
+    size = models.PositiveBigIntegerField(_("大小(字节)"), default=0)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
+    certificate = models.ForeignKey(
+        "approvals.Certificate",
+        verbose_name=_("复用的证照"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    data_value = models.CharField(_("取用的数据"), max_length=300, blank=True)
+    is_current = models.BooleanField(_("当前有效"), default=True)
+    verdict = models.CharField(_("审核意见"), max_length=20, choices=Verdict.choices, default=Verdict.PENDING)
+    verdict_note = models.CharField(_("审核说明"), max_length=500, blank=True)
+    gap_due_date = models.DateField(_("容缺补交期限"), null=True, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("提交人"),
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    uploaded_at = models.DateTimeField(_("提交时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("申请材料")
+        verbose_name_plural = _("申请材料")
+        ordering = ["application", "spec__code", "-uploaded_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "spec"],
+                condition=Q(is_current=True),
+                name="one_current_material_per_spec",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["verdict", "gap_due_date"], name="material_gap_idx", condition=Q(verdict="tolerated")
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.application.number} · {self.spec.code}"
+
+
+class CorrectionNotice(models.Model):
+    """补正告知: every problem of an application, listed once."""
+
+    application = models.ForeignKey(
+        Application, verbose_name=_("办件"), on_delete=models.CASCADE, related_name="correction_notices"
+    )
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("告知人"), on_delete=models.PROTECT, related_name="+"
+    )
+    issued_at = models.DateTimeField(_("告知时间"), auto_now_add=True)
+    problems = models.JSONField(_("问题清单"), help_text=_('[{"material": 编码或空, "problem": 说明}]'))
+    note = models.TextField(_("补充说明"), blank=True)
+    answered_at = models.DateTimeField(_("补正提交时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("补正告知")
+        verbose_name_plural = _("补正告知")
+        ordering = ["-issued_at"]
+
+    def __str__(self):
+        return f"{self.application.number} · {self.issued_at:%Y-%m-%d}"
+
+
+class ReviewTaskQuerySet(ScopedQuerySet):
+    def for_user(self, user):
+        """Reviewers and heads see their department's tasks; applicants their enterprise's; leaders and the
+        window all."""
+        if not user.is_authenticated:
+            return self.none()
+        roles = _roles(user)
+        if sees_everything(user) or "window_clerk" in roles:
+            return self.all()
+        scope = Q(pk__in=[])
+        if user.department_id and roles & {"department_reviewer", "department_head"}:
+            scope |= Q(department_id=user.department_id)
+        if user.enterprise_id and "applicant" in roles:
+            scope |= Q(application__enterprise_id=user.enterprise_id)
+        return self.filter(scope)
+
+    def open(self):
+        return self.filter(status__in=ReviewTask.OPEN_STATUSES)
+
+
+class ReviewTask(models.Model):
+    """分类审批: one item of an application, reviewed by the item's department against stored deadlines."""
+
+    class Status(models.TextChoices):
+        WAITING = "waiting", _("等待前置事项")
+        PENDING = "pending", _("待认领")
+        IN_REVIEW = "in_review", _("审查中")
+        SUPPLEMENT = "supplement", _("待补充材料")
+        APPROVED = "approved", _("准予许可")
+        APPROVED_ON_PLEDGE = "approved_pledge", _("告知承诺准予许可")
+        REJECTED = "rejected", _("不予许可")
+        NOT_STARTED = "not_started", _("前置事项未通过")
+        CANCELLED = "cancelled", _("已终止")
+
+    OPEN_STATUSES = (Status.WAITING, Status.PENDING, Status.IN_REVIEW, Status.SUPPLEMENT)
+    RUNNING_STATUSES = (Status.PENDING, Status.IN_REVIEW, Status.SUPPLEMENT)
+    DECIDED_STATUSES = (Status.APPROVED, Status.APPROVED_ON_PLEDGE, Status.REJECTED)
+
+    class Warning(models.IntegerChoices):
+        NONE = 0, _("正常")
+        YELLOW = 1, _("临期预警")
+        RED = 2, _("已超期")
+        ESCALATED = 3, _("已督办")
+
+    application = models.ForeignKey(
+        Application, verbose_name=_("办件"), on_delete=models.CASCADE, related_name="tasks"
+    )
+    application_item = models.OneToOneField(
+        ApplicationItem, verbose_name=_("办件事项"), on_delete=models.CASCADE, related_name="task"
+    )
+    item = models.ForeignKey(
+        "catalog.ServiceItem", verbose_name=_("事项"), on_delete=models.PROTECT, related_name="+"
+    )
+    department = models.ForeignKey(
+        "accounts.Department",
+        verbose_name=_("审批部门"),
+        on_delete=models.PROTECT,
+        related_name="review_tasks",
+        db_index=False,  # task_worklist_idx
+    )
+    status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.WAITING)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("承办人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="review_tasks",
+    )
+    depends_on = models.ManyToManyField(
+        "self", verbose_name=_("前置任务"), symmetrical=False, related_name="dependents", blank=True
+    )
+    started_on = models.DateField(_("起算日"), null=True, blank=True)
+    promised_deadline = models.DateField(_("承诺期限"), null=True, blank=True)
+    legal_deadline = models.DateField(_("法定期限"), null=True, blank=True)
+    extension_days = models.PositiveSmallIntegerField(_("延长工作日"), default=0)
+    warning_level = models.PositiveSmallIntegerField(
+        _("预警级别"), choices=Warning.choices, default=Warning.NONE
+    )
+    decided_at = models.DateTimeField(_("决定时间"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("决定人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decision_reason = models.TextField(_("决定理由"), blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    objects = ReviewTaskQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("审批任务")
+        verbose_name_plural = _("审批任务")
+        ordering = ["promised_deadline", "id"]
+        permissions = [
+            ("review_task", _("可以认领并审查本部门的审批任务")),
+            ("manage_department_tasks", _("可以改派本部门任务、延长期限")),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["application", "item"], name="task_item_unique_in_application"),
+        ]
+        indexes = [
+            # The department worklist: open tasks of a department by deadline.
+            models.Index(fields=["department", "status", "promised_deadline"], name="task_worklist_idx"),
+            models.Index(fields=["assignee", "status", "promised_deadline"], name="task_assignee_idx"),
+            # Deadline scans and the leaders' overdue list read only open tasks.
+            models.Index(
+                fields=["promised_deadline"],
+                name="task_open_deadline_idx",
+                condition=Q(status__in=["pending", "in_review", "supplement"]),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.application.number} · {self.item.code}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+
+class TaskPause(models.Model):
+    """Days a task's clock stood still (a supplement request awaiting the applicant, expert review)."""
+
+    task = models.ForeignKey(
+        ReviewTask, verbose_name=_("审批任务"), on_delete=models.CASCADE, related_name="pauses"
+    )
+    reason = models.CharField(_("原因"), max_length=300)
+    started_on = models.DateField(_("开始日"))
+    ended_on = models.DateField(_("结束日"), null=True, blank=True, help_text=_("为空表示仍在暂停"))
+
+    class Meta:
+        verbose_name = _("计时暂停")
+        verbose_name_plural = _("计时暂停")
+        ordering = ["task", "started_on"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["task"], condition=Q(ended_on__isnull=True), name="one_open_pause_per_task"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.task} {self.started_on}–{self.ended_on or '…'}"
+
+
+class TaskEvent(models.Model):
+    """What happened on a task that people read as its history: opinions, site inspections, supplement
+    requests and answers, extensions, reassignments. State changes are in the audit trail as well."""
+
+    class Kind(models.TextChoices):
+        OPINION = "opinion", _("审查意见")
+        INSPECTION = "inspection", _("现场勘查")
+        SUPPLEMENT_REQUEST = "supplement_request", _("补充材料要求")
+        SUPPLEMENT_ANSWER = "supplement_answer", _("补充材料答复")
+        EXTENSION = "extension", _("延长期限")
+        REASSIGNMENT = "reassignment", _("改派")
+
+    task = models.ForeignKey(
+        ReviewTask, verbose_name=_("审批任务"), on_delete=models.CASCADE, related_name="events"
+    )
+    kind = models.CharField(_("类型"), max_length=30, choices=Kind.choices)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("记录人"), on_delete=models.PROTECT, related_name="+"
+    )
+    text = models.TextField(_("内容"))
+    data = models.JSONField(_("附加信息"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("任务记录")
+        verbose_name_plural = _("任务记录")
+        ordering = ["task", "created_at", "id"]
+
+    def __str__(self):
+        return f"{self.task} {self.get_kind_display()}"
+
+
+def _verification_code() -> str:
+    # 128 bits from the OS's CSPRNG: a certificate's public page cannot be found by guessing.
+    return secrets.token_urlsafe(16)
+
+
+class CertificateQuerySet(ScopedQuerySet):
+    def for_user(self, user):
+        if not user.is_authenticated:
+            return self.none()
+        roles = _roles(user)
+        if sees_everything(user) or "window_clerk" in roles:
+            return self.all()
+        scope = Q(pk__in=[])
+        if user.enterprise_id and "applicant" in roles:
+            scope |= Q(enterprise_id=user.enterprise_id)
+        if user.department_id and roles & {"department_reviewer", "department_head"}:
+            scope |= Q(department_id=user.department_id)
+        return self.filter(scope)
+
+    def valid(self):
+        return self.filter(status=Certificate.Status.VALID)
+
+
+class Certificate(models.Model):
+    """电子证照: the result of an approved item, verifiable by anyone through its unguessable code."""
+
+    class Status(models.TextChoices):
+        VALID = "valid", _("有效")
+        REVOKED = "revoked", _("已撤销")
+
+    number = models.CharField(_("证照编号"), max_length=40, unique=True)
+    certificate_code = models.SlugField(_("证照类型编码"), max_length=60)
+    name = models.CharField(_("证照名称"), max_length=200)
+    application = models.ForeignKey(
+        Application, verbose_name=_("办件"), on_delete=models.PROTECT, related_name="certificates"
+    )
+    task = models.OneToOneField(
+        ReviewTask, verbose_name=_("审批任务"), on_delete=models.PROTECT, related_name="certificate"
+    )
+    enterprise = models.ForeignKey(
+        "enterprises.Enterprise",
+        verbose_name=_("持证企业"),
+        on_delete=models.PROTECT,
+        related_name="certificates",
+        db_index=False,  # certificate_reuse_idx
+    )
+    project = models.ForeignKey(
+        "projects.Project", verbose_name=_("项目"), on_delete=models.PROTECT, related_name="certificates"
+    )
+    department = models.ForeignKey(
+        "accounts.Department", verbose_name=_("发证部门"), on_delete=models.PROTECT, related_name="+"
+    )
+    on_pledge = models.BooleanField(_("告知承诺方式取得"), default=False)
+    issued_at = models.DateTimeField(_("发证时间"))
+    valid_until = models.DateField(_("有效期至"), null=True, blank=True)
+    status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.VALID)
+    verification_code = models.CharField(
+        _("核验码"), max_length=32, unique=True, default=_verification_code, editable=False
+    )
+    pdf = models.FileField(_("证照文件"), upload_to="certificates/%Y/%m/", blank=True)
+
+    objects = CertificateQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("电子证照")
+        verbose_name_plural = _("电子证照")
+        ordering = ["-issued_at", "-id"]
+        indexes = [
+            # Reuse (免提交): a valid certificate of a type held by an enterprise for a project.
+            models.Index(fields=["enterprise", "certificate_code", "status"], name="certificate_reuse_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} {self.number}"
+
+
+class Delivery(models.Model):
+    """统一出件: the window hands over all results of an application at once."""
+
+    class Method(models.TextChoices):
+        ELECTRONIC = "electronic", _("电子送达")
+        POST = "post", _("邮寄")
+        WINDOW = "window", _("窗口领取")
+
+    application = models.OneToOneField(
+        Application, verbose_name=_("办件"), on_delete=models.PROTECT, related_name="delivery"
+    )
+    method = models.CharField(_("出件方式"), max_length=20, choices=Method.choices)
+    recipient = models.CharField(_("领取人/收件人"), max_length=100, blank=True)
+    address = models.CharField(_("邮寄地址"), max_length=300, blank=True)
+    tracking_number = models.CharField(_("快递单号"), max_length=60, blank=True)
+    note = models.CharField(_("备注"), max_length=300, blank=True)
+    delivered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("出件人"), on_delete=models.PROTECT, related_name="+"
+    )
+    delivered_at = models.DateTimeField(_("出件时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("出件记录")
+        verbose_name_plural = _("出件记录")
+
+    def __str__(self):
+        return f"{self.application.number} {self.get_method_display()}"
+
+
+class Rating(models.Model):
+    """好差评: the applicant's rating of the whole service, once per application."""
+
+    application = models.OneToOneField(
+        Application, verbose_name=_("办件"), on_delete=models.PROTECT, related_name="rating"
+    )
+    score = models.PositiveSmallIntegerField(_("评分"), choices=[(n, str(n)) for n in range(1, 6)])
+    comment = models.TextField(_("评价内容"), blank=True)
+    rated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("评价人"), on_delete=models.PROTECT, related_name="+"
+    )
+    rated_at = models.DateTimeField(_("评价时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("服务评价")
+        verbose_name_plural = _("服务评价")
+        constraints = [
+            models.CheckConstraint(condition=Q(score__gte=1, score__lte=5), name="rating_score_1_to_5")
+        ]
+
+    def __str__(self):
+        return f"{self.application.number} {self.score}"
+
+
+class RatingFollowUpQuerySet(ScopedQuerySet):
+    def for_user(self, user):
+        if sees_everything(user):
+            return self.all()
+        if user.is_authenticated and user.department_id and "department_head" in _roles(user):
+            return self.filter(department_id=user.department_id)
+        return self.none()
+
+
+class RatingFollowUp(models.Model):
+    """A poor rating (差评) opens a follow-up for the bundle's lead department, closed with what was done."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("待整改")
+        CLOSED = "closed", _("已办结")
+
+    rating = models.OneToOneField(
+        Rating, verbose_name=_("评价"), on_delete=models.PROTECT, related_name="follow_up"
+    )
+    department = models.ForeignKey(
+        "accounts.Department", verbose_name=_("责任部门"), on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.OPEN)
+    due_date = models.DateField(_("整改期限"))
+    resolution = models.TextField(_("整改情况"), blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("办结人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+
+    objects = RatingFollowUpQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("差评整改")
+        verbose_name_plural = _("差评整改")
+        indexes = [models.Index(fields=["department", "status", "due_date"], name="followup_department_idx")]
+
+    def __str__(self):
+        return f"{self.rating} {self.get_status_display()}"
+
+
+class NotificationQuerySet(ScopedQuerySet):
+    def for_user(self, user):
+        return self.filter(recipient=user) if user.is_authenticated else self.none()
+
+    def unread(self):
+        return self.filter(read_at__isnull=True)
+
+
+class Notification(models.Model):
+    """An in-app message to one person about an event they must know of."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("接收人"),
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        db_index=False,  # notification_inbox_idx
+    )
+    kind = models.CharField(_("类型"), max_length=40)
+    title = models.CharField(_("标题"), max_length=200)
+    body = models.TextField(_("内容"), blank=True)
+    application = models.ForeignKey(
+        Application,
+        verbose_name=_("办件"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    task = models.ForeignKey(
+        ReviewTask,
+        verbose_name=_("审批任务"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    dedupe_key = models.CharField(
+        _("去重键"),
+        max_length=120,
+        blank=True,
+        help_text=_("同一接收人同一键只通知一次,使后台任务可重复执行"),
+    )
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+    read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("通知")
+        verbose_name_plural = _("通知")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "dedupe_key"],
+                condition=~Q(dedupe_key=""),
+                name="notification_dedupe_unique",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["recipient", "read_at", "-created_at"], name="notification_inbox_idx")
+        ]
+
+    def __str__(self):
+        return f"{self.recipient} {self.title}"
+
+
+class NumberSequence(models.Model):
+    """Gap-free running numbers per key (办件编号 per year, 证照编号 per type and year), taken under a row lock
+    so concurrent submissions never share a number."""
+
+    key = models.CharField(_("序列"), max_length=80, primary_key=True)
+    last_value = models.PositiveBigIntegerField(_("当前值"), default=0)
+
+    class Meta:
+        verbose_name = _("编号序列")
+        verbose_name_plural = _("编号序列")
+
+    def __str__(self):
+        return f"{self.key}={self.last_value}"
