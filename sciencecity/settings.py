@@ -153,6 +153,9 @@ TASKS = {
     }
 }
 
+# The public address of the site, printed in certificates' QR codes (they link to the verification page).
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+
 # Administrators are warned this many days before a year whose official working-day schedule is unknown.
 WORKDAYS_WARNING_DAYS = env_int("WORKDAYS_WARNING_DAYS", 60)
 

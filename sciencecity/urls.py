@@ -5,4 +5,5 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("", include("sciencecity.accounts.urls")),
+    path("", include("sciencecity.approvals.urls")),
 ]

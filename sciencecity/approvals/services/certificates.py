@@ -1,15 +1,34 @@
-"""Certificates (电子证照): issued when a task is approved, reused by later applications (免提交).
+"""Certificates (电子证照): issued when a task is approved, reused by later applications (免提交), revoked by
+an administrator.
 
-The PDF is rendered by `render_certificate_pdf` (WeasyPrint) in a background task enqueued after commit,
-and on first download if the task has not run yet.
+The PDF is rendered by `sciencecity.approvals.pdf` (WeasyPrint) in a background task enqueued after commit
+(`tasks.render_certificate`), and on first download if that task has not run yet. Enqueueing after commit
+means the worker never looks for a certificate that does not exist yet; if the enqueue itself is lost, the
+first download renders the file, so nothing depends on it.
 """
 
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from sciencecity.audit import record
 
 from ..models import Certificate, ReviewTask
+from ..transitions import IllegalTransition
+from .notifications import notify
 from .numbers import certificate_number
+
+# Revoking is the only change a certificate ever undergoes after issue, so Django's "change" permission of
+# the model names it (the admin shows certificates read-only; its revoke action calls this service).
+REVOKE_PERMISSION = "approvals.change_certificate"
+
+
+def enqueue_render(certificate_id: int) -> None:
+    """Ask the background worker to render the certificate's PDF once the current transaction commits."""
+    from ..tasks import render_certificate
+
+    transaction.on_commit(lambda: render_certificate.enqueue(certificate_id), robust=True)
 
 
 def issue_for_task(task: ReviewTask, user) -> Certificate | None:
@@ -44,6 +63,7 @@ def issue_for_task(task: ReviewTask, user) -> Certificate | None:
         certificate,
         after={"number": certificate.number, "task": task.pk},
     )
+    enqueue_render(certificate.pk)
     return certificate
 
 
@@ -57,3 +77,50 @@ def find_reusable_certificate(
         .order_by("-issued_at", "-id")
         .first()
     )
+
+
+def revoke_certificate(admin, certificate: Certificate, reason: str) -> Certificate:
+    """Revoke a valid certificate with a recorded reason. Its public verification page then says 已撤销, it
+    no longer satisfies later applications' materials (免提交), and its PDF is rendered again with a
+    revoked mark (the earlier file is removed once the revocation commits)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(_("撤销证照必须说明原因。"))
+    if admin is None or not admin.has_perm(REVOKE_PERMISSION):
+        raise PermissionDenied(_("您没有撤销证照的权限。"))
+    with transaction.atomic():
+        current = (
+            Certificate.objects.select_related("application__applicant")
+            .select_for_update(of=("self",))
+            .get(pk=certificate.pk)
+        )
+        if current.status == Certificate.Status.REVOKED:
+            raise IllegalTransition(
+                current, "revoke", _("证照 %(number)s 已撤销,不能重复撤销。") % {"number": current.number}
+            )
+        old_file = current.pdf.name
+        storage = current.pdf.storage
+        current.status = Certificate.Status.REVOKED
+        current.pdf = ""
+        current.save(update_fields=["status", "pdf"])
+        record(
+            admin,
+            "approvals.revoke_certificate",
+            current,
+            before={"status": Certificate.Status.VALID.value},
+            after={"status": current.status, "reason": reason},
+        )
+        notify(
+            [current.application.applicant],
+            "certificate_revoked",
+            _("证照已撤销"),
+            _("证照“%(name)s”(编号 %(number)s)已被撤销。原因:%(reason)s")
+            % {"name": current.name, "number": current.number, "reason": reason},
+            application=current.application,
+        )
+        if old_file:
+            transaction.on_commit(lambda: storage.delete(old_file), robust=True)
+        enqueue_render(current.pk)
+    certificate.status = current.status
+    certificate.pdf = current.pdf
+    return current

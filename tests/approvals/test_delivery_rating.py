@@ -1,0 +1,323 @@
+"""Unified delivery (统一出件) and service rating (好差评) with the follow-up of poor ratings (差评整改)."""
+
+import datetime
+import itertools
+import zoneinfo
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.core.exceptions import PermissionDenied, ValidationError
+from django_tasks import default_task_backend
+
+from sciencecity.accounts.models import User
+from sciencecity.approvals.models import (
+    Application,
+    ApplicationItem,
+    Delivery,
+    Notification,
+    Rating,
+    RatingFollowUp,
+    ReviewTask,
+)
+from sciencecity.approvals.services.certificates import issue_for_task, revoke_certificate
+from sciencecity.approvals.services.delivery import deliver_application
+from sciencecity.approvals.services.ratings import close_follow_up, rate_application
+from sciencecity.approvals.tasks import render_certificate
+from sciencecity.approvals.transitions import IllegalTransition
+from sciencecity.audit.models import AuditEvent
+from sciencecity.catalog.models import Bundle, CatalogVersion, ServiceItem, Stage
+from tests.factories import DepartmentFactory, EnterpriseFactory, ProjectFactory, UserFactory, applicant_of, staff
+
+pytestmark = pytest.mark.django_db
+
+SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
+_serial = itertools.count(1)
+
+
+@pytest.fixture(autouse=True)
+def _isolated(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    default_task_backend.clear()
+
+
+def grant(user, *permissions):
+    for dotted in permissions:
+        app_label, codename = dotted.split(".")
+        user.user_permissions.add(
+            Permission.objects.get(content_type__app_label=app_label, codename=codename)
+        )
+    return User.objects.get(pk=user.pk)
+
+
+class World:
+    """A concluded application of a two-item bundle led by the planning department: the planning permit and
+    the construction permit were approved and issued their certificates."""
+
+    def __init__(self, status=Application.Status.CONCLUDED):
+        n = next(_serial)
+        self.lead = DepartmentFactory(code=f"planning-{n}", name="规划和自然资源局")
+        self.housing = DepartmentFactory(code=f"housing-{n}", name="住房城乡建设局")
+        version = CatalogVersion.objects.create(number=2000 + n, label="测试目录")
+        self.bundle = Bundle.objects.create(
+            version=version,
+            code="start",
+            name="开工一件事",
+            lead_department=self.lead,
+            promised_limit_days=10,
+        )
+        self.enterprise = EnterpriseFactory()
+        self.applicant = grant(applicant_of(self.enterprise), "approvals.rate_application")
+        self.application = Application.objects.create(
+            number=f"SQ20260601{n:06d}",
+            enterprise=self.enterprise,
+            project=ProjectFactory(enterprise=self.enterprise),
+            bundle=self.bundle,
+            applicant=self.applicant,
+            status=status,
+        )
+        self.certificates = [
+            self._approved_item(version, "planning-permit", "建设工程规划许可证", self.lead),
+            self._approved_item(version, "construction-permit", "建筑工程施工许可证", self.housing),
+        ]
+        self.clerk = grant(staff("window_clerk"), "approvals.deliver_application")
+
+    def _approved_item(self, version, code, certificate_name, department):
+        item = ServiceItem.objects.create(
+            version=version,
+            code=code,
+            name=certificate_name.removesuffix("证"),
+            department=department,
+            stage=Stage.CONSTRUCTION_PERMIT,
+            promised_limit_days=5,
+            certificate_code=code,
+            certificate_name=certificate_name,
+        )
+        application_item = ApplicationItem.objects.create(
+            application=self.application, item=item, outcome=ApplicationItem.Outcome.APPROVED
+        )
+        task = ReviewTask.objects.create(
+            application=self.application,
+            application_item=application_item,
+            item=item,
+            department=department,
+            status=ReviewTask.Status.APPROVED,
+        )
+        return issue_for_task(task, None)
+
+    def reload(self):
+        self.application.refresh_from_db()
+        return self.application
+
+
+@pytest.fixture
+def world():
+    return World()
+
+
+class TestDelivery:
+    def test_electronic_delivery_hands_over_every_certificate_at_once(
+        self, world, django_capture_on_commit_callbacks
+    ):
+        with django_capture_on_commit_callbacks(execute=True):
+            delivery = deliver_application(
+                world.clerk, world.application, method="electronic", note="  已告知  "
+            )
+        application = world.reload()
+        assert application.status == Application.Status.DELIVERED
+        assert application.delivered_at is not None
+        assert delivery.application == application and delivery.delivered_by == world.clerk
+        assert (delivery.method, delivery.note) == ("electronic", "已告知")
+        numbers = sorted(certificate.number for certificate in world.certificates)
+        event = AuditEvent.objects.get(action="approvals.deliver_application", target_id=str(application.pk))
+        assert event.actor == world.clerk
+        assert event.before == {"status": "concluded"}
+        assert event.after["status"] == "delivered" and event.after["certificates"] == numbers
+        note = Notification.objects.get(recipient=world.applicant, kind="delivered")
+        assert note.title == "证照已送达" and note.application == application
+        assert all(number in note.body for number in numbers)
+        # Every delivered certificate gets its PDF rendered (idempotent if it already is).
+        rendered = sorted(
+            r.args[0] for r in default_task_backend.results if r.task.func == render_certificate.func
+        )
+        assert rendered == sorted(certificate.pk for certificate in world.certificates)
+
+    def test_post_needs_an_address_and_records_the_tracking_number(self, world):
+        with pytest.raises(ValidationError) as refused:
+            deliver_application(world.clerk, world.application, method="post", recipient="王收件")
+        assert "address" in refused.value.message_dict
+        assert world.reload().status == Application.Status.CONCLUDED
+        delivery = deliver_application(
+            world.clerk,
+            world.application,
+            method="post",
+            recipient="王收件",
+            address="重庆市沙坪坝区科学大道1号",
+            tracking_number="SF1234567890",
+        )
+        assert (delivery.address, delivery.tracking_number) == ("重庆市沙坪坝区科学大道1号", "SF1234567890")
+
+    def test_window_needs_who_collected(self, world):
+        with pytest.raises(ValidationError) as refused:
+            deliver_application(world.clerk, world.application, method="window", recipient="  ")
+        assert "recipient" in refused.value.message_dict
+        delivery = deliver_application(world.clerk, world.application, method="window", recipient="李领取")
+        assert delivery.recipient == "李领取"
+
+    def test_unknown_method_is_refused(self, world):
+        with pytest.raises(ValidationError, match="出件方式"):
+            deliver_application(world.clerk, world.application, method="pigeon")
+        assert not Delivery.objects.exists()
+
+    def test_second_delivery_is_refused_with_a_clear_error(self, world):
+        deliver_application(world.clerk, world.application, method="electronic")
+        with pytest.raises(IllegalTransition, match="已出件") as refused:
+            deliver_application(world.clerk, world.application, method="window", recipient="李领取")
+        assert refused.value.action == "deliver"
+        assert Delivery.objects.filter(application=world.application).count() == 1
+        assert Notification.objects.filter(kind="delivered").count() == 1
+
+    @pytest.mark.parametrize(
+        "status",
+        [
+            Application.Status.DRAFT,
+            Application.Status.SUBMITTED,
+            Application.Status.IN_REVIEW,
+            Application.Status.REFUSED,
+            Application.Status.WITHDRAWN,
+            Application.Status.CANCELLED,
+        ],
+    )
+    def test_only_a_concluded_application_is_delivered(self, status):
+        world = World(status=status)
+        with pytest.raises(IllegalTransition):
+            deliver_application(world.clerk, world.application, method="electronic")
+        assert world.reload().status == status
+        assert not Delivery.objects.exists()
+
+    def test_delivery_needs_the_permission(self, world):
+        # Applicants and reviewers hold no delivery permission; the window clerk role does.
+        for user in (world.applicant, staff("department_reviewer")):
+            with pytest.raises(PermissionDenied):
+                deliver_application(user, world.application, method="electronic")
+        assert world.reload().status == Application.Status.CONCLUDED
+
+    def test_revoked_certificates_are_not_delivered(self, world):
+        revoked, kept = world.certificates
+        admin = grant(staff("administrator"), "approvals.change_certificate")
+        revoke_certificate(admin, revoked, "撤销测试")
+        deliver_application(world.clerk, world.application, method="electronic")
+        event = AuditEvent.objects.get(action="approvals.deliver_application")
+        assert event.after["certificates"] == [kept.number]
+
+
+class TestRating:
+    def test_a_good_rating_is_recorded_and_audited(self, world):
+        rating = rate_application(world.applicant, world.application, 5, "  一次办成,很满意  ")
+        assert (rating.score, rating.comment, rating.rated_by) == (5, "一次办成,很满意", world.applicant)
+        assert not RatingFollowUp.objects.exists()
+        event = AuditEvent.objects.get(action="approvals.rate_application")
+        assert event.actor == world.applicant and event.after["score"] == 5
+
+    def test_delivered_applications_can_be_rated_too(self, world):
+        deliver_application(world.clerk, world.application, method="electronic")
+        assert rate_application(world.applicant, world.application, 4).score == 4
+
+    @pytest.mark.parametrize("score", [0, 6, -1, "5", 3.5, None, True])
+    def test_score_must_be_an_integer_from_1_to_5(self, world, score):
+        with pytest.raises(ValidationError) as refused:
+            rate_application(world.applicant, world.application, score)
+        assert "score" in refused.value.message_dict
+        assert not Rating.objects.exists()
+
+    @pytest.mark.parametrize(
+        "status",
+        [Application.Status.DRAFT, Application.Status.IN_REVIEW, Application.Status.WITHDRAWN],
+    )
+    def test_only_after_conclusion(self, status):
+        world = World(status=status)
+        with pytest.raises(IllegalTransition, match="办结后才能评价"):
+            rate_application(world.applicant, world.application, 5)
+        assert not Rating.objects.exists()
+
+    def test_only_once(self, world):
+        rate_application(world.applicant, world.application, 5)
+        with pytest.raises(IllegalTransition, match="只能评价一次"):
+            rate_application(world.applicant, world.application, 1, "改主意了")
+        assert Rating.objects.get().score == 5
+        assert not RatingFollowUp.objects.exists()
+
+    def test_only_the_applicant_side_of_the_enterprise_rates(self, world):
+        outsider = grant(applicant_of(EnterpriseFactory()), "approvals.rate_application")
+        colleague_without_permission = UserFactory(enterprise=world.enterprise)  # no applicant role
+        for user in (outsider, world.clerk, colleague_without_permission):
+            with pytest.raises(PermissionDenied):
+                rate_application(user, world.application, 5)
+        colleague = grant(applicant_of(world.enterprise), "approvals.rate_application")
+        assert rate_application(colleague, world.application, 5).rated_by == colleague
+
+    def test_a_poor_rating_opens_a_follow_up_due_five_working_days_later_across_national_day(
+        self, world, time_machine
+    ):
+        # Wednesday 2026-09-30; 1–7 October are the holiday and Saturday 10 October is a make-up working day:
+        # Thu 8 (1), Fri 9 (2), Sat 10 (3), Mon 12 (4), Tue 13 (5).
+        time_machine.move_to(datetime.datetime(2026, 9, 30, 16, 0, tzinfo=SHANGHAI), tick=False)
+        heads = [staff("department_head", world.lead) for _ in range(2)]
+        reviewer = staff("department_reviewer", world.lead)
+        other_head = staff("department_head", world.housing)
+        rating = rate_application(world.applicant, world.application, 2, "材料被要求重复提交")
+        follow_up = rating.follow_up
+        assert follow_up.department == world.lead  # the bundle's lead department
+        assert follow_up.status == RatingFollowUp.Status.OPEN
+        assert follow_up.due_date == datetime.date(2026, 10, 13)
+        notified = Notification.objects.filter(kind="rating_follow_up")
+        assert {note.recipient for note in notified} == set(heads)
+        assert not Notification.objects.filter(recipient__in=[reviewer, other_head]).exists()
+        assert all("2026-10-13" in note.body and "材料被要求重复提交" in note.body for note in notified)
+        assert AuditEvent.objects.filter(
+            action="approvals.open_rating_follow_up", target_id=str(follow_up.pk)
+        ).exists()
+
+    @pytest.mark.parametrize(("score", "opens"), [(1, True), (2, True), (3, False), (4, False)])
+    def test_poor_means_two_or_less(self, world, score, opens):
+        rating = rate_application(world.applicant, world.application, score)
+        assert RatingFollowUp.objects.filter(rating=rating).exists() is opens
+
+
+class TestFollowUp:
+    @pytest.fixture
+    def follow_up(self, world):
+        return rate_application(world.applicant, world.application, 1, "态度差").follow_up
+
+    def test_the_lead_departments_head_closes_it_and_the_rater_is_told(self, world, follow_up):
+        head = staff("department_head", world.lead)
+        closed = close_follow_up(head, follow_up, "  已约谈窗口人员并回访企业  ")
+        assert closed.status == RatingFollowUp.Status.CLOSED
+        assert (closed.resolution, closed.closed_by) == ("已约谈窗口人员并回访企业", head)
+        assert closed.closed_at is not None
+        event = AuditEvent.objects.get(action="approvals.close_rating_follow_up")
+        assert event.actor == head and event.after["status"] == "closed"
+        told = Notification.objects.get(recipient=world.applicant, kind="rating_follow_up_closed")
+        assert "已约谈窗口人员并回访企业" in told.body
+
+    def test_closing_twice_is_refused(self, world, follow_up):
+        head = staff("department_head", world.lead)
+        close_follow_up(head, follow_up, "已整改")
+        with pytest.raises(IllegalTransition, match="已办结"):
+            close_follow_up(head, follow_up, "再次")
+        follow_up.refresh_from_db()
+        assert follow_up.resolution == "已整改"
+
+    def test_only_a_head_of_the_responsible_department(self, world, follow_up):
+        for user in (
+            staff("department_head", world.housing),
+            staff("department_reviewer", world.lead),
+            world.applicant,
+        ):
+            with pytest.raises(PermissionDenied):
+                close_follow_up(user, follow_up, "已整改")
+        assert RatingFollowUp.objects.get().status == RatingFollowUp.Status.OPEN
+
+    def test_resolution_is_required(self, world, follow_up):
+        with pytest.raises(ValidationError):
+            close_follow_up(staff("department_head", world.lead), follow_up, "   ")
