@@ -61,3 +61,14 @@ def test_admin_index_is_chinese_including_third_party_apps(admin_client):
         assert english not in content, english
     for chinese in ("登录保护", "登录尝试", "后台任务", "事项目录", "审计事件", "节假日调整"):
         assert chinese in content, chinese
+
+
+def test_join_list_uses_the_enumeration_comma_only_in_chinese():
+    from django.utils import translation
+
+    from sciencecity.i18n import join_list
+
+    with translation.override("zh-hans"):
+        assert join_list(["施工许可", "规划许可"]) == "施工许可、规划许可"
+    with translation.override("en"):
+        assert join_list(["permit", "licence"]) == "permit, licence"

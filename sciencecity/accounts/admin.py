@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from sciencecity.audit import record
 from sciencecity.audit.services import snapshot
+from sciencecity.i18n import join_list
 
 from .models import Department, User
 from .roles import role_label
@@ -65,7 +66,7 @@ class UserAdmin(DjangoUserAdmin):
 
     @admin.display(description=_("角色"))
     def roles(self, obj):
-        return "、".join(sorted(role_label(group.name) for group in obj.groups.all())) or "—"
+        return join_list(sorted(role_label(group.name) for group in obj.groups.all())) or "—"
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         field = super().formfield_for_manytomany(db_field, request, **kwargs)

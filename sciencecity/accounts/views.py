@@ -2,6 +2,8 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
+from sciencecity.i18n import join_list
+
 from .forms import LoginForm
 from .roles import role_label
 
@@ -19,6 +21,6 @@ def home(request):
         request,
         "accounts/home.html",
         {
-            "roles": sorted(role_label(code) for code in user.role_codes()),
+            "roles": join_list(sorted(role_label(code) for code in user.role_codes())),
         },
     )

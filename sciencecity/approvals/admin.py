@@ -15,6 +15,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from sciencecity.i18n import join_list
+
 from .models import (
     Application,
     ApplicationItem,
@@ -224,7 +226,7 @@ class ReviewTaskAdmin(ReadOnlyAdmin):
 
     @admin.display(description=gettext_lazy("前置任务"))
     def prerequisites(self, obj):
-        return "、".join(str(task) for task in obj.depends_on.select_related("application", "item")) or "—"
+        return join_list(str(task) for task in obj.depends_on.select_related("application", "item")) or "—"
 
 
 @admin.register(TaskPause)

@@ -17,6 +17,8 @@ import re
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from sciencecity.i18n import join_list
+
 from .models import (
     Bundle,
     CatalogVersion,
@@ -165,7 +167,7 @@ class Choice(Kind):
 
     @property
     def expected(self):
-        return _("以下之一:%(choices)s") % {"choices": "、".join(self.choices)}
+        return _("以下之一:%(choices)s") % {"choices": join_list(self.choices)}
 
     def clean(self, value):
         if value not in self.choices:
@@ -358,7 +360,7 @@ class CatalogValidator:
                     where,
                     _line(raw, key),
                     _("未知的键 “%(key)s”;可用的键:%(keys)s")
-                    % {"key": _show(key), "keys": "、".join(schema)},
+                    % {"key": _show(key), "keys": join_list(schema)},
                 )
         for key, kind in schema.items():
             value = raw.get(key)
@@ -591,7 +593,7 @@ class CatalogValidator:
                         % {
                             "field": material["source_field"],
                             "model": _source_label(source),
-                            "fields": "、".join(fields),
+                            "fields": join_list(fields),
                         },
                     )
             elif material["source_field"]:
@@ -742,7 +744,7 @@ class CatalogValidator:
                             % {
                                 "question": question_code,
                                 "value": _show(value),
-                                "allowed": "、".join(allowed),
+                                "allowed": join_list(allowed),
                             },
                         )
                     elif str(value) not in clean_values:
@@ -879,7 +881,7 @@ class CatalogValidator:
                     "prefill": prefill,
                     "field": field,
                     "model": _source_label(source),
-                    "fields": "、".join(prefill_fields(source)),
+                    "fields": join_list(prefill_fields(source)),
                 },
             )
 

@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sciencecity.audit import record
+from sciencecity.i18n import join_list
 
 from .. import transitions
 from ..models import Application, Delivery
@@ -17,7 +18,7 @@ def _check_delivery_details(method: str, recipient: str, address: str) -> None:
     if method not in Delivery.Method.values:
         raise ValidationError(
             _("未知的出件方式“%(method)s”。可选:%(choices)s。")
-            % {"method": method, "choices": "、".join(str(label) for label in Delivery.Method.labels)}
+            % {"method": method, "choices": join_list(str(label) for label in Delivery.Method.labels)}
         )
     errors = {}
     if method == Delivery.Method.POST and not address:
@@ -81,7 +82,7 @@ def deliver_application(
             },
         )
         if certificates:
-            listed = "、".join(f"{certificate.name}({certificate.number})" for certificate in certificates)
+            listed = join_list(f"{certificate.name}({certificate.number})" for certificate in certificates)
             body = _("办件 %(number)s 的办理结果已出件(%(method)s):%(certificates)s。") % {
                 "number": application.number,
                 "method": delivery.get_method_display(),
