@@ -26,7 +26,14 @@ from sciencecity.approvals.tasks import render_certificate
 from sciencecity.approvals.transitions import IllegalTransition
 from sciencecity.audit.models import AuditEvent
 from sciencecity.catalog.models import Bundle, CatalogVersion, ServiceItem, Stage
-from tests.factories import DepartmentFactory, EnterpriseFactory, ProjectFactory, UserFactory, applicant_of, staff
+from tests.factories import (
+    DepartmentFactory,
+    EnterpriseFactory,
+    ProjectFactory,
+    UserFactory,
+    applicant_of,
+    staff,
+)
 
 pytestmark = pytest.mark.django_db
 
