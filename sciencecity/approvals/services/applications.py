@@ -1,0 +1,672 @@
+"""The applicant's side of an application: start, answer, fill the merged form, provide materials, submit,
+withdraw; and the administrator's cancellation.
+
+Every function runs in one transaction, fetches the application through `Application.objects.for_user(user)`
+with a row lock (an application outside the user's scope is `NotFound`), checks the transition table,
+writes, audits, and notifies. `user` None is the platform itself (the demo generator): no scope, every row
+of the tables allowed; except where a person must be named (starting an application, a correction notice,
+the records of a task), which refuse None.
+
+Locking order, everywhere in bundled approval: the application first, then its tasks and materials. Every
+write on an application or one of its tasks locks the application row, so two actions on the same
+application never interleave and never deadlock.
+"""
+
+import datetime
+import secrets
+from decimal import Decimal, InvalidOperation
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from sciencecity.audit import record
+from sciencecity.audit.services import snapshot
+from sciencecity.catalog.models import Bundle, CatalogVersion, FormField, MaterialSpec
+from sciencecity.projects.models import Project
+from sciencecity.workdays.calendar import add_working_days
+
+from .. import selectors, transitions
+from ..errors import fetch_in_scope, field_error, not_found
+from ..files import check_upload, store_upload
+from ..models import Application, ApplicationItem, CorrectionNotice, ReviewTask, SubmittedMaterial, TaskPause
+from . import notifications
+from .numbers import application_number
+
+A = Application.Status
+M = SubmittedMaterial
+DRAFT_NUMBER_PREFIX = "CG"  # 草稿: a placeholder until the first submission takes a real number
+EDITABLE = (A.DRAFT, A.CORRECTION)
+APPLICATION_FIELDS = [
+    "status",
+    "number",
+    "submitted_at",
+    "accepted_at",
+    "concluded_at",
+    "intake_deadline",
+    "promised_deadline",
+    "submission_count",
+    "closed_reason",
+]
+
+
+# --- shared helpers (intake and review use them too) ----------------------------------------------------
+
+
+def today() -> datetime.date:
+    return timezone.localdate()
+
+
+def application_snapshot(application) -> dict:
+    return snapshot(application, fields=APPLICATION_FIELDS)
+
+
+def _scoped(model, user):
+    return model.objects if user is None else model.objects.for_user(user)
+
+
+def lock_application(user, application) -> Application:
+    """The application, re-read under a row lock through the user's scope; `NotFound` outside it."""
+    pk = application.pk if isinstance(application, Application) else application
+    return fetch_in_scope(_scoped(Application, user), pk, lock=True)
+
+
+def require_permission(user, permission: str, message: str) -> None:
+    if user is not None and not user.has_perm(permission):
+        raise PermissionDenied(message)
+
+
+def require_applicant(user, application) -> None:
+    """Only an applicant of the application's own enterprise acts for it (the platform always may)."""
+    if user is None:
+        return
+    require_permission(user, "approvals.submit_application", _("您没有办理本企业申请的权限。"))
+    if user.enterprise_id != application.enterprise_id:
+        if user.enterprise_id:
+            raise not_found(Application)
+        raise PermissionDenied(_("只有本企业的申请人可以办理该申请。"))
+
+
+def refuse_unless_editable(application, action: str) -> None:
+    if application.status not in EDITABLE:
+        raise transitions.IllegalTransition(
+            application,
+            action,
+            _("办件当前状态为“%(state)s”,只有草稿或待补正的办件可以修改。")
+            % {"state": application.get_status_display()},
+        )
+
+
+def window_clerks():
+    return get_user_model().objects.filter(is_active=True, groups__name="window_clerk").distinct()
+
+
+def department_staff(department_id, roles=("department_reviewer", "department_head")):
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, department_id=department_id, groups__name__in=roles)
+        .distinct()
+    )
+
+
+def has_real_number(application) -> bool:
+    return not application.number.startswith(DRAFT_NUMBER_PREFIX)
+
+
+def requirements(application, *, complete: bool = True):
+    """(items, notice, form) of the application as it stands: the selected items, the complete notice and
+    the merged form with its values."""
+    bundle = application.bundle
+    items = selectors.selected_items(bundle, application.answers, complete=complete)
+    enterprise, project = application.enterprise, application.project
+    notice = selectors.material_notice(bundle, items, enterprise, project)
+    form = selectors.merged_form(bundle, items, enterprise, project, saved=application.form_data)
+    return items, notice, form
+
+
+def current_materials(application) -> dict[str, SubmittedMaterial]:
+    """{spec code: the current material row} of the application."""
+    rows = application.materials.filter(is_current=True).select_related("spec")
+    return {row.spec.code: row for row in rows}
+
+
+def close_open_work(application, user, day: datetime.date) -> list[ReviewTask]:
+    """Withdrawal and cancellation: cancel the open tasks (the "cancel" row, taken by the platform), end
+    their open pauses on `day`, and mark the pending items cancelled. Returns the cancelled tasks."""
+    tasks = list(
+        ReviewTask.objects.select_for_update()
+        .filter(application=application, status__in=ReviewTask.OPEN_STATUSES)
+        .order_by("pk")
+    )
+    for task in tasks:
+        before, after = transitions.apply(task, "cancel", None)
+        task.save(update_fields=["status", "updated_at"])
+        record(user, "approvals.cancel_task", task, before={"status": before}, after={"status": after})
+    TaskPause.objects.filter(task__in=tasks, ended_on__isnull=True).update(ended_on=day)
+    ApplicationItem.objects.filter(application=application, outcome=ApplicationItem.Outcome.PENDING).update(
+        outcome=ApplicationItem.Outcome.CANCELLED
+    )
+    return tasks
+
+
+# --- start and edit a draft -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def start_application(user, project, bundle, *, idempotency_key: str = "") -> Application:
+    """An applicant starts a draft application of one of its enterprise's projects for a bundle of the
+    catalog version in force today. With `idempotency_key`, a repeated call returns the same draft."""
+    if user is None:
+        raise ValueError("an application is started by a person, its applicant")
+    require_permission(user, "approvals.submit_application", _("您没有申请办理一件事的权限。"))
+    project_pk = project.pk if isinstance(project, Project) else project
+    project = fetch_in_scope(Project.objects.for_user(user), project_pk)
+    if user.enterprise_id != project.enterprise_id:
+        raise not_found(Project)
+    key = (idempotency_key or "").strip()
+    if len(key) > 80:
+        raise ValidationError(_("幂等键不能超过 80 个字符。"), code="invalid_idempotency_key")
+    bundle_pk = bundle.pk if isinstance(bundle, Bundle) else bundle
+    if key:
+        existing = _started_with(user, key)
+        if existing is not None:
+            return _same_start(existing, project.pk, bundle_pk)
+    bundle = fetch_in_scope(Bundle.objects.for_user(user).select_related("version"), bundle_pk)
+    in_force = CatalogVersion.objects.effective_on(today())
+    if in_force is None or bundle.version_id != in_force.pk:
+        raise ValidationError(
+            _("“%(bundle)s”所属的目录版本 v%(number)s 当前未生效,请选择现行目录中的一件事。"),
+            code="bundle_not_in_force",
+            params={"bundle": bundle.name, "number": bundle.version.number},
+        )
+    application = Application(
+        number=f"{DRAFT_NUMBER_PREFIX}{secrets.token_hex(7).upper()}",
+        enterprise_id=project.enterprise_id,
+        project=project,
+        bundle=bundle,
+        applicant=user,
+        status=A.DRAFT,
+        creation_key=key,
+    )
+    try:
+        with transaction.atomic():
+            application.save()
+    except IntegrityError:
+        # The same key was used by a concurrent call that committed first: that one's draft is the answer.
+        existing = _started_with(user, key) if key else None
+        if existing is None:
+            raise
+        return _same_start(existing, project.pk, bundle_pk)
+    record(
+        user,
+        "approvals.start_application",
+        application,
+        after={**application_snapshot(application), "project": project.pk, "bundle": bundle.pk},
+    )
+    return application
+
+
+def _started_with(user, key):
+    return Application.objects.filter(applicant=user, creation_key=key).first()
+
+
+def _same_start(existing, project_pk, bundle_pk):
+    if existing.project_id != project_pk or existing.bundle_id != bundle_pk:
+        raise ValidationError(_("该幂等键已用于另一项申请,请勿重复使用。"), code="idempotency_key_reused")
+    return existing
+
+
+@transaction.atomic
+def save_answers(user, application, answers: dict) -> Application:
+    """Save the answers to the situation questions (a draft, or during correction). Answers are checked
+    against the questions; some may still be missing (they are required at submission)."""
+    application = lock_application(user, application)
+    require_applicant(user, application)
+    refuse_unless_editable(application, "save_answers")
+    normalized = selectors.normalize_answers(application.bundle, answers, complete=False)
+    before = application.answers
+    if normalized == before:
+        return application
+    application.answers = normalized
+    application.save(update_fields=["answers", "updated_at"])
+    record(
+        user, "approvals.save_answers", application, before={"answers": before}, after={"answers": normalized}
+    )
+    return application
+
+
+# --- the merged form ---------------------------------------------------------------------------------
+
+
+def _is_empty(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def clean_form_value(form_field: FormField, value):
+    """The value as stored in `form_data` (JSON), or a ValidationError saying why it is not acceptable."""
+    kind = form_field.kind
+    K = FormField.Kind
+    if _is_empty(value):
+        if form_field.required:
+            raise ValidationError(_("此项为必填项。"), code="required")
+        return None
+    if kind in (K.TEXT, K.TEXTAREA):
+        if not isinstance(value, str | int | Decimal) or isinstance(value, bool):
+            raise ValidationError(_("请输入文字。"), code="invalid")
+        text = str(value).strip()
+        limit = 200 if kind == K.TEXT else 5000
+        if len(text) > limit:
+            raise ValidationError(
+                _("不能超过 %(limit)s 个字符。"), code="max_length", params={"limit": limit}
+            )
+        return text
+    if kind == K.NUMBER:
+        if isinstance(value, bool):
+            raise ValidationError(_("请输入整数。"), code="invalid")
+        try:
+            number = int(str(value).strip())
+        except ValueError:
+            raise ValidationError(_("请输入整数。"), code="invalid") from None
+        if number < 0:
+            raise ValidationError(_("不能为负数。"), code="negative")
+        return number
+    if kind == K.DECIMAL:
+        if isinstance(value, bool | float):
+            value = str(value) if isinstance(value, float) else "x"
+        try:
+            number = Decimal(str(value).strip().replace(",", ""))
+        except InvalidOperation:
+            raise ValidationError(_("请输入数字。"), code="invalid") from None
+        if not number.is_finite():
+            raise ValidationError(_("请输入数字。"), code="invalid")
+        if number < 0:
+            raise ValidationError(_("不能为负数。"), code="negative")
+        return format(number, "f")
+    if kind == K.DATE:
+        if isinstance(value, datetime.datetime):
+            value = value.date()
+        if isinstance(value, datetime.date):
+            return value.isoformat()
+        try:
+            return datetime.date.fromisoformat(str(value).strip()).isoformat()
+        except ValueError:
+            raise ValidationError(_("请输入有效日期,格式为 YYYY-MM-DD。"), code="invalid") from None
+    if kind == K.CHOICE:
+        offered = [str(choice["value"]) for choice in form_field.choices]
+        if str(value) not in offered:
+            raise ValidationError(
+                _("“%(value)s”不是有效的选项。"), code="invalid_choice", params={"value": value}
+            )
+        return str(value)
+    if kind == K.BOOLEAN:
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in ("true", "yes", "1", "是"):
+            return True
+        if text in ("false", "no", "0", "否"):
+            return False
+        raise ValidationError(_("请选择是或否。"), code="invalid")
+    raise ValidationError(_("无法识别的字段类型。"), code="invalid")  # pragma: no cover - catalog validates
+
+
+@transaction.atomic
+def save_form(user, application, data: dict) -> Application:
+    """Save values of the merged form (a draft, or during correction), each checked by its field's kind.
+
+    Only the given fields change; a field left out keeps its saved or prefilled value. An empty value clears a
+    saved one (and is an error for a required field). Raises one ValidationError keyed by field code.
+    """
+    application = lock_application(user, application)
+    require_applicant(user, application)
+    refuse_unless_editable(application, "save_form")
+    if not isinstance(data, dict):
+        raise ValidationError(_("表单内容的格式不正确。"), code="invalid_form")
+    fields = {form_field.code: form_field for form_field in application.bundle.form_fields.all()}
+    errors = {}
+    cleaned = {}
+    for code, value in data.items():
+        form_field = fields.get(code)
+        if form_field is None:
+            errors[str(code)] = [ValidationError(_("表单中没有该字段。"), code="unknown_field")]
+            continue
+        try:
+            cleaned[code] = clean_form_value(form_field, value)
+        except ValidationError as error:
+            errors[code] = [error]
+    if errors:
+        raise ValidationError(errors)
+    before = dict(application.form_data)
+    after = dict(before)
+    for code, value in cleaned.items():
+        if value is None:
+            after.pop(code, None)
+        else:
+            after[code] = value
+    if after == before:
+        return application
+    application.form_data = after
+    application.save(update_fields=["form_data", "updated_at"])
+    record(user, "approvals.save_form", application, before={"form_data": before}, after={"form_data": after})
+    return application
+
+
+def form_errors(form) -> dict:
+    """{field code: [errors]} of the merged form as it would be submitted (saved values over prefills)."""
+    errors = {}
+    for entry in form:
+        try:
+            clean_form_value(entry.field, entry.value)
+        except ValidationError as error:
+            errors[entry.code] = [error]
+    return errors
+
+
+# --- materials -------------------------------------------------------------------------------------
+
+
+def bundle_spec(application, spec_code: str) -> MaterialSpec:
+    """The material spec `spec_code` used by an item of the application's bundle."""
+    spec = (
+        MaterialSpec.objects.filter(
+            version_id=application.bundle.version_id,
+            code=spec_code,
+            item_uses__item__bundle_uses__bundle_id=application.bundle_id,
+        )
+        .distinct()
+        .first()
+    )
+    if spec is None:
+        raise field_error(
+            "material", _("“%(code)s”不是本一件事所需的材料。") % {"code": spec_code}, "unknown_material"
+        )
+    return spec
+
+
+def replace_current_material(application, spec, **fields) -> SubmittedMaterial:
+    """Retire the current row of `spec` (its history stays) and add a new current one."""
+    SubmittedMaterial.objects.select_for_update().filter(
+        application=application, spec=spec, is_current=True
+    ).update(is_current=False)
+    material = SubmittedMaterial(application=application, spec=spec, is_current=True, **fields)
+    return material
+
+
+def save_uploaded_material(user, application, spec, uploaded_file, **fields) -> SubmittedMaterial:
+    """Check, store and record an uploaded file as the current material `spec` (inside a transaction)."""
+    checked = check_upload(spec, uploaded_file)
+    material = replace_current_material(application, spec, source=M.Source.UPLOAD, uploaded_by=user, **fields)
+    store_upload(material, uploaded_file, checked, fallback=spec.code)
+    material.save()
+    return material
+
+
+def material_snapshot(material) -> dict:
+    return {
+        "spec": material.spec.code,
+        "source": material.source,
+        "verdict": material.verdict,
+        "name": material.original_name,
+        "size": material.size,
+        "sha256": material.sha256,
+        "certificate": material.certificate_id,
+        "data_value": material.data_value,
+        "gap_due_date": material.gap_due_date,
+    }
+
+
+@transaction.atomic
+def upload_material(user, application, spec_code: str, uploaded_file) -> SubmittedMaterial:
+    """Upload a file for a material of the bundle (a draft, or during correction). The file is checked by
+    size and content; a new upload replaces the current one and keeps the old one in the history."""
+    application = lock_application(user, application)
+    require_applicant(user, application)
+    refuse_unless_editable(application, "upload_material")
+    spec = bundle_spec(application, spec_code)
+    material = save_uploaded_material(user, application, spec, uploaded_file)
+    record(user, "approvals.upload_material", material, after=material_snapshot(material))
+    return material
+
+
+def _notice_entry(application, spec_code):
+    _items, notice, _form = requirements(application)
+    entry = next((entry for entry in notice if entry.code == spec_code), None)
+    if entry is None:
+        raise field_error(
+            "material", _("“%(code)s”不是本次申请所需的材料。") % {"code": spec_code}, "unknown_material"
+        )
+    return entry
+
+
+@transaction.atomic
+def pledge_material(user, application, spec_code: str, text: str = "") -> SubmittedMaterial:
+    """Replace a material by a pledge (告知承诺), where every item that requires it accepts one."""
+    application = lock_application(user, application)
+    require_applicant(user, application)
+    refuse_unless_editable(application, "pledge_material")
+    entry = _notice_entry(application, spec_code)
+    if not entry.pledge_allowed:
+        raise field_error(
+            "material",
+            _("“%(material)s”不适用告知承诺,请上传材料。") % {"material": entry.spec.name},
+            "pledge_not_allowed",
+        )
+    material = replace_current_material(
+        application,
+        entry.spec,
+        source=M.Source.PLEDGE,
+        uploaded_by=user,
+        data_value=(text or _("申请人承诺:该材料所述条件已具备,如有不实愿承担相应法律责任。"))[:300],
+    )
+    material.save()
+    record(user, "approvals.pledge_material", material, after=material_snapshot(material))
+    return material
+
+
+def link_held_materials(user, application, notice) -> list[SubmittedMaterial]:
+    """Record what the platform holds (enterprise data, project data, earlier certificates) as materials of
+    the application (免提交), for each held material that has no current row yet."""
+    current = current_materials(application)
+    linked = []
+    for entry in notice:
+        if not entry.held_by_platform or entry.code in current:
+            continue
+        material = SubmittedMaterial(
+            application=application,
+            spec=entry.spec,
+            source={
+                "enterprise": M.Source.ENTERPRISE,
+                "project": M.Source.PROJECT,
+                "certificate": M.Source.CERTIFICATE,
+            }[entry.held_how],
+            certificate=entry.certificate,
+            data_value=entry.held_value[:300],
+            uploaded_by=user,
+            is_current=True,
+            # What the platform itself holds needs no check at the window.
+            verdict=M.Verdict.ACCEPTED,
+            verdict_note=_("平台已有信息,免于提交"),
+        )
+        material.save()
+        linked.append(material)
+    return linked
+
+
+def missing_materials(notice, current) -> dict[str, list]:
+    """{spec code: [error]} for every material the applicant must provide and has not (a tolerated gap is not
+    missing: the window decides whether to accept it)."""
+    errors = {}
+    for entry in notice:
+        if not entry.needs_submission or entry.gap_tolerated:
+            continue
+        material = current.get(entry.code)
+        if material is None:
+            errors[entry.code] = [
+                ValidationError(
+                    _("请提交材料“%(material)s”。"),
+                    code="missing_material",
+                    params={"material": entry.spec.name},
+                )
+            ]
+        elif material.verdict == M.Verdict.REJECTED:
+            errors[entry.code] = [
+                ValidationError(
+                    _("材料“%(material)s”需按补正告知重新提交。"),
+                    code="material_needs_correction",
+                    params={"material": entry.spec.name},
+                )
+            ]
+    return errors
+
+
+# --- submission ----------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def submit_application(user, application, *, idempotency_key: str) -> Application:
+    """Submit a draft, or resubmit after correction, to the window.
+
+    Checks completeness: every situation question a rule depends on answered, every required field of the
+    merged form filled, every required material provided (uploaded or pledged) unless the platform holds it,
+    an item of this application issues it, or it may be a tolerated gap; otherwise one ValidationError lists
+    everything, keyed "answers.<question>", "form.<field>" and "materials.<material>". Takes the application
+    number at the first submission and sets the intake deadline.
+
+    `idempotency_key` names this submission: the same key again (a retry, a double click) returns the
+    application unchanged. Each resubmission after correction needs a new key.
+    """
+    application = lock_application(user, application)
+    key = (idempotency_key or "").strip()
+    if len(key) > 80:
+        raise ValidationError(_("幂等键不能超过 80 个字符。"), code="invalid_idempotency_key")
+    if key and application.submission_key == key and application.submission_count:
+        require_applicant(user, application)
+        return application
+    action = "resubmit" if application.status == A.CORRECTION else "submit"
+    transitions.check(application, action, user)
+    require_applicant(user, application)
+
+    try:
+        _items, notice, form = requirements(application)
+    except ValidationError as error:
+        raise ValidationError(
+            {f"answers.{code}": messages for code, messages in error.error_dict.items()}
+        ) from None
+    errors = {f"form.{code}": messages for code, messages in form_errors(form).items()}
+    current = current_materials(application)
+    errors.update(
+        {f"materials.{code}": messages for code, messages in missing_materials(notice, current).items()}
+    )
+    if errors:
+        raise ValidationError(errors)
+
+    before = application_snapshot(application)
+    now = timezone.now()
+    day = timezone.localdate(now)
+    link_held_materials(user, application, notice)
+    transitions.apply(application, action, user)
+    if not has_real_number(application):
+        application.number = application_number(day)
+    application.form_data = {
+        entry.code: clean_form_value(entry.field, entry.value) for entry in form if not _is_empty(entry.value)
+    }
+    application.submitted_at = now
+    application.submission_count += 1
+    application.submission_key = key
+    application.intake_deadline = add_working_days(day, application.bundle.intake_limit_days)
+    application.save()
+    if action == "resubmit":
+        CorrectionNotice.objects.filter(application=application, answered_at__isnull=True).update(
+            answered_at=now
+        )
+    record(
+        user,
+        f"approvals.{action}_application",
+        application,
+        before=before,
+        after=application_snapshot(application),
+    )
+    notifications.notify(
+        window_clerks(),
+        "application_submitted",
+        _("新的办件待受理:%(number)s") % {"number": application.number},
+        _("%(enterprise)s 提交了“%(bundle)s”申请(%(kind)s),请在 %(deadline)s 前完成受理。")
+        % {
+            "enterprise": application.enterprise.name,
+            "bundle": application.bundle.name,
+            "kind": _("补正后重新提交") if action == "resubmit" else _("首次提交"),
+            "deadline": application.intake_deadline.isoformat(),
+        },
+        application=application,
+    )
+    return application
+
+
+# --- withdrawal and cancellation ----------------------------------------------------------------------------
+
+
+def refuse_if_changed(application, expected_status, action) -> None:
+    """An action taken on the state the user saw: refused if the application has moved on meanwhile (the
+    API passes the state it showed, like an HTTP If-Match)."""
+    if expected_status and application.status != expected_status:
+        raise transitions.IllegalTransition(
+            application,
+            action,
+            _("办件状态已变为“%(state)s”,请刷新后再操作。") % {"state": application.get_status_display()},
+        )
+
+
+@transaction.atomic
+def withdraw_application(user, application, reason: str = "", *, expected_status: str = "") -> Application:
+    """The applicant withdraws before conclusion: open tasks are cancelled and their pauses end today.
+    With `expected_status`, only from that state (a withdrawal racing a resubmission loses cleanly)."""
+    application = lock_application(user, application)
+    refuse_if_changed(application, expected_status, "withdraw")
+    transitions.check(application, "withdraw", user)
+    require_applicant(user, application)
+    return _close(user, application, "withdraw", (reason or "").strip() or _("申请人撤回"))
+
+
+@transaction.atomic
+def cancel_application(user, application, reason: str, *, expected_status: str = "") -> Application:
+    """An administrator cancels (作废) an application before conclusion, with a reason."""
+    application = lock_application(user, application)
+    refuse_if_changed(application, expected_status, "cancel")
+    transitions.check(application, "cancel", user)
+    reason = (reason or "").strip()
+    if not reason:
+        raise field_error("reason", _("请填写作废原因。"), "required")
+    return _close(user, application, action="cancel", reason=reason)
+
+
+def _close(user, application, action, reason):
+    before = application_snapshot(application)
+    was_in_review = application.status == A.IN_REVIEW
+    transitions.apply(application, action, user)
+    application.closed_reason = reason
+    application.save(update_fields=["status", "closed_reason", "updated_at"])
+    tasks = close_open_work(application, user, today()) if was_in_review else []
+    record(
+        user,
+        f"approvals.{action}_application",
+        application,
+        before=before,
+        after=application_snapshot(application),
+    )
+    if action == "withdraw":
+        title = _("办件 %(number)s 已由申请人撤回") % {"number": application.number}
+        recipients = list(window_clerks()) if has_real_number(application) else []
+    else:
+        title = _("办件 %(number)s 已作废") % {"number": application.number}
+        recipients = [application.applicant, *window_clerks()]
+    recipients += [task.assignee for task in tasks]
+    notifications.notify(
+        recipients,
+        "application_withdrawn" if action == "withdraw" else "application_cancelled",
+        title,
+        _("原因:%(reason)s") % {"reason": reason},
+        application=application,
+    )
+    return application
