@@ -72,3 +72,10 @@ def test_join_list_uses_the_enumeration_comma_only_in_chinese():
         assert join_list(["施工许可", "规划许可"]) == "施工许可、规划许可"
     with translation.override("en"):
         assert join_list(["permit", "licence"]) == "permit, licence"
+
+
+@pytest.mark.django_db
+def test_english_admin_index_uses_plural_model_names(admin_client):
+    content = admin_client.get("/admin/", headers={"accept-language": "en"}).content.decode()
+    for plural in ("Applications", "Review tasks", "Holiday overrides", "Service items", "Projects"):
+        assert plural in content, plural

@@ -7,7 +7,7 @@ permissions stay editable in the admin.
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from .scoping import ScopedQuerySet, sees_everything
@@ -35,7 +35,7 @@ class Department(models.Model):
 
     class Meta:
         verbose_name = _("部门")
-        verbose_name_plural = _("部门")
+        verbose_name_plural = pgettext_lazy("plural", "部门")
         ordering = ["code"]
 
     def __str__(self):
@@ -90,7 +90,7 @@ class User(AbstractUser):
 
     class Meta:
         verbose_name = _("用户")
-        verbose_name_plural = _("用户")
+        verbose_name_plural = pgettext_lazy("plural", "用户")
 
     def __str__(self):
         return self.display_name or self.get_full_name() or self.username

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from sciencecity.accounts.scoping import ScopedQuerySet, sees_everything
 
@@ -101,7 +102,7 @@ class Application(models.Model):
 
     class Meta:
         verbose_name = _("办件")
-        verbose_name_plural = _("办件")
+        verbose_name_plural = pgettext_lazy("plural", "办件")
         ordering = ["-created_at", "-id"]
         permissions = [
             ("submit_application", _("可以提交、补正、撤回本企业的办件")),
@@ -149,7 +150,7 @@ class ApplicationItem(models.Model):
 
     class Meta:
         verbose_name = _("办件事项")
-        verbose_name_plural = _("办件事项")
+        verbose_name_plural = pgettext_lazy("plural", "办件事项")
         constraints = [
             models.UniqueConstraint(fields=["application", "item"], name="application_item_unique")
         ]
@@ -212,7 +213,7 @@ class SubmittedMaterial(models.Model):
 
     class Meta:
         verbose_name = _("申请材料")
-        verbose_name_plural = _("申请材料")
+        verbose_name_plural = pgettext_lazy("plural", "申请材料")
         ordering = ["application", "spec__code", "-uploaded_at"]
         constraints = [
             models.UniqueConstraint(
@@ -247,7 +248,7 @@ class CorrectionNotice(models.Model):
 
     class Meta:
         verbose_name = _("补正告知")
-        verbose_name_plural = _("补正告知")
+        verbose_name_plural = pgettext_lazy("plural", "补正告知")
         ordering = ["-issued_at"]
 
     def __str__(self):
@@ -350,7 +351,7 @@ class ReviewTask(models.Model):
 
     class Meta:
         verbose_name = _("审批任务")
-        verbose_name_plural = _("审批任务")
+        verbose_name_plural = pgettext_lazy("plural", "审批任务")
         ordering = ["promised_deadline", "id"]
         permissions = [
             ("review_task", _("可以认领并审查本部门的审批任务")),
@@ -391,7 +392,7 @@ class TaskPause(models.Model):
 
     class Meta:
         verbose_name = _("计时暂停")
-        verbose_name_plural = _("计时暂停")
+        verbose_name_plural = pgettext_lazy("plural", "计时暂停")
         ordering = ["task", "started_on"]
         constraints = [
             models.UniqueConstraint(
@@ -428,7 +429,7 @@ class TaskEvent(models.Model):
 
     class Meta:
         verbose_name = _("任务记录")
-        verbose_name_plural = _("任务记录")
+        verbose_name_plural = pgettext_lazy("plural", "任务记录")
         ordering = ["task", "created_at", "id"]
 
     def __str__(self):
@@ -500,7 +501,7 @@ class Certificate(models.Model):
 
     class Meta:
         verbose_name = _("电子证照")
-        verbose_name_plural = _("电子证照")
+        verbose_name_plural = pgettext_lazy("plural", "电子证照")
         ordering = ["-issued_at", "-id"]
         indexes = [
             # Reuse (免提交): a valid certificate of a type held by an enterprise for a project.
@@ -534,7 +535,7 @@ class Delivery(models.Model):
 
     class Meta:
         verbose_name = _("出件记录")
-        verbose_name_plural = _("出件记录")
+        verbose_name_plural = pgettext_lazy("plural", "出件记录")
 
     def __str__(self):
         return f"{self.application.number} {self.get_method_display()}"
@@ -555,7 +556,7 @@ class Rating(models.Model):
 
     class Meta:
         verbose_name = _("服务评价")
-        verbose_name_plural = _("服务评价")
+        verbose_name_plural = pgettext_lazy("plural", "服务评价")
         constraints = [
             models.CheckConstraint(condition=Q(score__gte=1, score__lte=5), name="rating_score_1_to_5")
         ]
@@ -603,7 +604,7 @@ class RatingFollowUp(models.Model):
 
     class Meta:
         verbose_name = _("差评整改")
-        verbose_name_plural = _("差评整改")
+        verbose_name_plural = pgettext_lazy("plural", "差评整改")
         indexes = [models.Index(fields=["department", "status", "due_date"], name="followup_department_idx")]
 
     def __str__(self):
@@ -660,7 +661,7 @@ class Notification(models.Model):
 
     class Meta:
         verbose_name = _("通知")
-        verbose_name_plural = _("通知")
+        verbose_name_plural = pgettext_lazy("plural", "通知")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
@@ -686,7 +687,7 @@ class NumberSequence(models.Model):
 
     class Meta:
         verbose_name = _("编号序列")
-        verbose_name_plural = _("编号序列")
+        verbose_name_plural = pgettext_lazy("plural", "编号序列")
 
     def __str__(self):
         return f"{self.key}={self.last_value}"

@@ -9,6 +9,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from sciencecity.accounts.scoping import ScopedQuerySet
 
@@ -58,7 +59,7 @@ class AuditEvent(models.Model):
 
     class Meta:
         verbose_name = _("审计事件")
-        verbose_name_plural = _("审计事件")
+        verbose_name_plural = pgettext_lazy("plural", "审计事件")
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["target_type", "target_id", "-created_at"], name="audit_target_idx"),

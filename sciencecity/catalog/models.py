@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.signals import m2m_changed, pre_delete
 from django.dispatch import receiver
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from sciencecity.accounts.scoping import ScopedQuerySet
@@ -99,7 +99,7 @@ class CatalogVersion(models.Model):
 
     class Meta:
         verbose_name = _("事项目录版本")
-        verbose_name_plural = _("事项目录版本")
+        verbose_name_plural = pgettext_lazy("plural", "事项目录版本")
         ordering = ["-number"]
         permissions = [("publish_catalogversion", _("可以发布事项目录版本"))]
 
@@ -194,7 +194,7 @@ class MaterialSpec(VersionedRow, TranslatedName):
 
     class Meta:
         verbose_name = _("材料规格")
-        verbose_name_plural = _("材料规格")
+        verbose_name_plural = pgettext_lazy("plural", "材料规格")
         ordering = ["version", "code"]
         constraints = [
             models.UniqueConstraint(fields=["version", "code"], name="material_code_unique_in_version")
@@ -244,7 +244,7 @@ class ServiceItem(VersionedRow, TranslatedName):
 
     class Meta:
         verbose_name = _("服务事项")
-        verbose_name_plural = _("服务事项")
+        verbose_name_plural = pgettext_lazy("plural", "服务事项")
         ordering = ["version", "stage", "code"]
         constraints = [
             models.UniqueConstraint(fields=["version", "code"], name="item_code_unique_in_version"),
@@ -270,7 +270,7 @@ class ItemStep(VersionedRow, TranslatedName):
 
     class Meta:
         verbose_name = _("办理环节")
-        verbose_name_plural = _("办理环节")
+        verbose_name_plural = pgettext_lazy("plural", "办理环节")
         ordering = ["item", "position"]
         constraints = [models.UniqueConstraint(fields=["item", "position"], name="step_position_unique")]
 
@@ -293,7 +293,7 @@ class ItemMaterial(VersionedRow):
 
     class Meta:
         verbose_name = _("事项材料")
-        verbose_name_plural = _("事项材料")
+        verbose_name_plural = pgettext_lazy("plural", "事项材料")
         ordering = ["item", "material__code"]
         constraints = [models.UniqueConstraint(fields=["item", "material"], name="item_material_unique")]
 
@@ -328,7 +328,7 @@ class Bundle(VersionedRow, TranslatedName):
 
     class Meta:
         verbose_name = _("一件事")
-        verbose_name_plural = _("一件事")
+        verbose_name_plural = pgettext_lazy("plural", "一件事")
         ordering = ["version", "code"]
         constraints = [
             models.UniqueConstraint(fields=["version", "code"], name="bundle_code_unique_in_version")
@@ -350,7 +350,7 @@ class BundleItem(VersionedRow):
 
     class Meta:
         verbose_name = _("一件事事项")
-        verbose_name_plural = _("一件事事项")
+        verbose_name_plural = pgettext_lazy("plural", "一件事事项")
         ordering = ["bundle", "position", "item__code"]
         constraints = [models.UniqueConstraint(fields=["bundle", "item"], name="bundle_item_unique")]
 
@@ -385,7 +385,7 @@ class SituationQuestion(VersionedRow):
 
     class Meta:
         verbose_name = _("情形问题")
-        verbose_name_plural = _("情形问题")
+        verbose_name_plural = pgettext_lazy("plural", "情形问题")
         ordering = ["bundle", "position", "code"]
         constraints = [
             models.UniqueConstraint(fields=["bundle", "code"], name="question_code_unique_in_bundle")
@@ -425,7 +425,7 @@ class SituationRule(VersionedRow):
 
     class Meta:
         verbose_name = _("情形规则")
-        verbose_name_plural = _("情形规则")
+        verbose_name_plural = pgettext_lazy("plural", "情形规则")
         ordering = ["bundle", "position", "id"]
 
     def __str__(self):
@@ -448,7 +448,7 @@ class ItemDependency(VersionedRow):
 
     class Meta:
         verbose_name = _("事项前置关系")
-        verbose_name_plural = _("事项前置关系")
+        verbose_name_plural = pgettext_lazy("plural", "事项前置关系")
         constraints = [
             models.UniqueConstraint(fields=["bundle", "item", "depends_on"], name="dependency_unique"),
             models.CheckConstraint(
@@ -494,7 +494,7 @@ class FormField(VersionedRow):
 
     class Meta:
         verbose_name = _("表单字段")
-        verbose_name_plural = _("表单字段")
+        verbose_name_plural = pgettext_lazy("plural", "表单字段")
         ordering = ["bundle", "position", "code"]
         constraints = [models.UniqueConstraint(fields=["bundle", "code"], name="field_code_unique_in_bundle")]
 

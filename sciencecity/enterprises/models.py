@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from sciencecity.accounts.scoping import ScopedQuerySet, is_civil_servant
 
@@ -33,7 +34,7 @@ class Enterprise(models.Model):
 
     class Meta:
         verbose_name = _("企业")
-        verbose_name_plural = _("企业")
+        verbose_name_plural = pgettext_lazy("plural", "企业")
         ordering = ["name"]
         indexes = [models.Index(fields=["name"], name="enterprise_name_idx")]
 

@@ -3,6 +3,7 @@
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from sciencecity.accounts.scoping import ScopedQuerySet, is_civil_servant
 
@@ -79,7 +80,7 @@ class Project(models.Model):
 
     class Meta:
         verbose_name = _("项目")
-        verbose_name_plural = _("项目")
+        verbose_name_plural = pgettext_lazy("plural", "项目")
         ordering = ["-created_at", "-id"]
         indexes = [
             # Each list filters on its leading columns and reads newest first, as the default ordering does.

@@ -9,6 +9,7 @@ confirmed; only then does the platform compute deadlines in that year. Overrides
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class HolidayOverride(models.Model):
@@ -21,7 +22,7 @@ class HolidayOverride(models.Model):
 
     class Meta:
         verbose_name = _("节假日调整")
-        verbose_name_plural = _("节假日调整")
+        verbose_name_plural = pgettext_lazy("plural", "节假日调整")
         ordering = ["date"]
 
     def __str__(self):
@@ -43,7 +44,7 @@ class CalendarYear(models.Model):
 
     class Meta:
         verbose_name = _("已确认年度日历")
-        verbose_name_plural = _("已确认年度日历")
+        verbose_name_plural = pgettext_lazy("plural", "已确认年度日历")
         ordering = ["-year"]
 
     def __str__(self):
