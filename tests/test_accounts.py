@@ -99,10 +99,10 @@ class TestLoginPages:
     def test_login_logout_round_trip(self, client):
         UserFactory(username="alice")
         response = client.post("/login/", {"username": "alice", "password": PASSWORD})
-        assert response.status_code == 302 and response["Location"] == "/"
-        assert client.get("/").status_code == 200
+        assert response.status_code == 302 and response["Location"] == "/me/"
+        assert client.get("/me/").status_code == 200
         client.post("/logout/")
-        assert client.get("/").status_code == 302
+        assert client.get("/me/").status_code == 302
 
     def test_wrong_password_gives_a_chinese_message(self, client):
         UserFactory(username="bob")
@@ -117,7 +117,7 @@ class TestLoginPages:
         response = client.post("/login/", {"username": "carol", "password": PASSWORD})
         assert response.status_code == 429
         assert "已暂时锁定" in response.content.decode()
-        assert client.get("/").status_code == 302  # not logged in
+        assert client.get("/me/").status_code == 302  # not logged in
 
     def test_other_accounts_are_not_locked_by_someone_elses_failures(self, client, settings):
         UserFactory(username="carol")

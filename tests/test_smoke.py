@@ -12,7 +12,7 @@ def test_login_page_is_chinese_by_default(client):
 
 
 def test_home_needs_login_then_shows_roles(client):
-    assert client.get("/").status_code == 302
+    assert client.get("/me/").status_code == 302
     user = UserFactory(roles=["window_clerk"])
     client.force_login(user)
-    assert "综合窗口受理人员" in client.get("/").content.decode()
+    assert "综合窗口受理人员" in client.get("/me/").content.decode()

@@ -357,7 +357,7 @@ def test_warning_shows_to_an_administrator_in_admin_and_on_the_home_page(client,
     assert WARNING_2027 in admin_page.content.decode()
     assert "科学城项目服务平台 管理后台" in admin_page.content.decode()
     assert WARNING_2027 in client.get("/admin/workdays/holidayoverride/").content.decode()
-    home = client.get("/")
+    home = client.get("/me/")
     assert home.status_code == 200
     assert WARNING_2027 in home.content.decode()
 
@@ -368,22 +368,22 @@ def test_warning_is_not_shown_to_others(client, time_machine):
     assert "科学城项目服务平台 管理后台" in login
     assert WARNING_2027 not in login
     client.force_login(UserFactory(roles=["window_clerk"]))
-    assert WARNING_2027 not in client.get("/").content.decode()
+    assert WARNING_2027 not in client.get("/me/").content.decode()
 
 
 def test_warning_is_not_shown_far_from_the_new_year(client, time_machine, admin_user):
     at(D(2026, 9, 1), time_machine)
     client.force_login(admin_user)
-    assert "法定节假日安排尚未录入" not in client.get("/").content.decode()
+    assert "法定节假日安排尚未录入" not in client.get("/me/").content.decode()
 
 
 def test_warning_goes_away_once_the_year_is_confirmed(client, time_machine, admin_user):
     at(D(2026, 11, 24), time_machine)
     client.force_login(admin_user)
-    assert WARNING_2027 in client.get("/").content.decode()  # the answer is now cached for the day
+    assert WARNING_2027 in client.get("/me/").content.decode()  # the answer is now cached for the day
     services.set_override(admin_user, D(2027, 1, 1), False, "元旦")
     services.confirm_year(admin_user, 2027, "")
-    assert WARNING_2027 not in client.get("/").content.decode()
+    assert WARNING_2027 not in client.get("/me/").content.decode()
     assert WARNING_2027 not in client.get("/admin/").content.decode()
 
 

@@ -1,11 +1,17 @@
-from django.urls import path
+from django.urls import include, path
 
-from . import views
+from .views import certificates, department, leaders, portal, public, window
 
 app_name = "approvals"
 
 urlpatterns = [
-    path("verify/", views.verify_lookup, name="verify_lookup"),
-    path("verify/<str:code>/", views.verify, name="verify"),
-    path("certificates/<int:pk>/pdf/", views.certificate_pdf, name="certificate_pdf"),
+    path("verify/", certificates.verify_lookup, name="verify_lookup"),
+    path("verify/<str:code>/", certificates.verify, name="verify"),
+    path("certificates/<int:pk>/pdf/", certificates.certificate_pdf, name="certificate_pdf"),
+    # Each audience's module owns its URL list (see views/__init__.py).
+    path("", include(public.urlpatterns)),
+    path("portal/", include(portal.urlpatterns)),
+    path("window/", include(window.urlpatterns)),
+    path("department/", include(department.urlpatterns)),
+    path("leaders/", include(leaders.urlpatterns)),
 ]

@@ -9,7 +9,7 @@ PASSWORD = "correct horse battery staple"
 
 def test_login_in_chinese_then_switch_to_english_and_log_out(page, screenshot):
     UserFactory(username="clerk", display_name="王窗口", roles=["window_clerk"])
-    page.goto("/")
+    page.goto("/me/")
     assert "/login/" in page.url
     assert page.get_by_role("heading", name="登录").is_visible()
     screenshot("login")

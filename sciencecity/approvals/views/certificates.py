@@ -23,8 +23,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from .models import Certificate
-from .pdf import pdf_file_name, store_certificate_pdf
+from ..models import Certificate
+from ..pdf import pdf_file_name, store_certificate_pdf
 
 # Codes are secrets.token_urlsafe(16): 22 characters of [A-Za-z0-9_-]; the column holds at most 32.
 MAX_CODE_LENGTH = Certificate._meta.get_field("verification_code").max_length

@@ -1,0 +1,3 @@
+"""Pages: see sciencecity/approvals/views/__init__.py."""
+
+urlpatterns = []
