@@ -71,6 +71,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "sciencecity.workdays.context_processors.calendar_warning",
+                "sciencecity.approvals.context_processors.unread_notifications",
             ],
         },
     },

@@ -1,24 +1,43 @@
-"""The demo world: figures of the seeds, valid identifiers, an account per role, determinism, the command."""
+"""The demo world: figures of the seeds, valid identifiers, an account per role, a year of applications in
+every state played through the approval services, determinism, the command."""
 
+import datetime
 import importlib
 import importlib.util
 import re
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from io import StringIO
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.http import HttpRequest
+from django.test import override_settings
+from django.utils import timezone
 from stdnum.cn import uscc
 
 from sciencecity.accounts.models import User
 from sciencecity.accounts.roles import ROLES
+from sciencecity.approvals.models import (
+    Application,
+    Rating,
+    RatingFollowUp,
+    ReviewTask,
+    SubmittedMaterial,
+    TaskPause,
+)
+from sciencecity.approvals.services import deadlines
+from sciencecity.approvals.services.applications import has_real_number
+from sciencecity.approvals.services.review import open_gaps
 from sciencecity.audit.models import AuditEvent
+from sciencecity.demo import applications as demo_applications
 from sciencecity.demo import world
 from sciencecity.enterprises.models import Enterprise
 from sciencecity.enterprises.validators import validate_credit_code
 from sciencecity.projects.models import Project, validate_project_code
+from sciencecity.workdays import clock
 
 pytestmark = pytest.mark.django_db
 
@@ -34,9 +53,13 @@ class Demo:
 
 
 @pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker):
+def demo(django_db_setup, django_db_blocker, tmp_path_factory):
     """Build the world twice with the same seed (once directly and rolled back, once by the command) and keep
-    the second for the module's tests; everything is rolled back afterwards."""
+    the second for the module's tests; everything is rolled back afterwards, and the uploaded files go to a
+    temporary MEDIA_ROOT. Each build plays a year of applications through the services: this fixture is the
+    slow part of the module (about twice `make demo`'s time), so every test shares it."""
+    media = override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("demo-media"))
+    media.enable()
     with django_db_blocker.unblock():
         outer = transaction.atomic()
         outer.__enter__()
@@ -51,6 +74,7 @@ def demo(django_db_setup, django_db_blocker):
         finally:
             transaction.set_rollback(True)
             outer.__exit__(None, None, None)
+            media.disable()
 
 
 def test_same_seed_same_world(demo):
@@ -171,3 +195,166 @@ def test_catalog_is_published_with_both_bundles(demo):
     names = list(version.bundles.values_list("name", flat=True))
     assert any("开工" in name for name in names), names
     assert any("联合验收" in name for name in names), names
+
+
+# --- applications ----------------------------------------------------------------------------------------
+
+A = Application.Status
+T = ReviewTask.Status
+W = ReviewTask.Warning
+NOW = demo_applications.NOW
+TODAY = demo_applications.DEMO_TODAY
+
+
+def user(username: str) -> User:
+    return User.objects.get(username=username)
+
+
+def test_the_applications_are_in_every_state_for_both_bundles(demo):
+    counts = Counter(Application.objects.values_list("status", "bundle__code"))
+    statuses = {status for status, _bundle in counts}
+    assert statuses == set(A.values)
+    assert 100 <= Application.objects.count() <= 140
+    # Both bundles among the drafts, at intake, in correction, in review, concluded, delivered, refused.
+    for status in (A.DRAFT, A.SUBMITTED, A.CORRECTION, A.IN_REVIEW, A.CONCLUDED, A.DELIVERED, A.REFUSED):
+        assert counts[(status, "start-construction")] and counts[(status, "joint-acceptance")], status
+    # The command printed them by state.
+    assert f"办件 {Application.objects.count()} 件" in demo.output
+    assert "已出件" in demo.output and "审批中" in demo.output
+
+
+def test_the_applications_span_the_year_and_nothing_happens_after_now(demo):
+    submitted = Application.objects.exclude(submitted_at=None)
+    local_days = [timezone.localdate(moment) for moment in submitted.values_list("submitted_at", flat=True)]
+    assert min(local_days) >= datetime.date(2026, 1, 1)
+    assert len({day.month for day in local_days}) >= 10  # January to November
+    assert (
+        sum(day.month < 11 for day in local_days) > len(local_days) / 2
+    )  # most of them before the last month
+    for field in ("submitted_at", "accepted_at", "concluded_at", "delivered_at"):
+        assert not Application.objects.filter(**{f"{field}__gt": NOW}).exists(), field
+    assert not ReviewTask.objects.filter(decided_at__gt=NOW).exists()
+    assert not ReviewTask.objects.filter(started_on__gt=TODAY).exists()
+    for application in Application.objects.exclude(accepted_at=None):
+        assert application.submitted_at <= application.accepted_at
+        assert application.concluded_at is None or application.accepted_at <= application.concluded_at
+        assert application.delivered_at is None or application.concluded_at <= application.delivered_at
+    # Application numbers follow the calendar: the serial grows with the date in the number.
+    numbered = sorted(
+        number for number in Application.objects.values_list("number", flat=True) if number[:2] == "SQ"
+    )
+    assert [int(number[-6:]) for number in numbered] == sorted(int(number[-6:]) for number in numbered)
+
+
+def test_review_tasks_overdue_yellow_waiting_and_paused(demo):
+    running = ReviewTask.objects.filter(status__in=deadlines.CLOCK_RUNNING)
+    # Red and escalated (the scan stored the levels and told the leaders), yellow: as of the demo's today.
+    assert deadlines.overdue_tasks(running, today=TODAY).filter(warning_level=W.ESCALATED).exists()
+    assert deadlines.overdue_tasks(running, today=TODAY).filter(warning_level=W.RED).exists()
+    assert deadlines.due_soon_tasks(running, today=TODAY).filter(warning_level=W.YELLOW).exists()
+    assert AuditEvent.objects.filter(action="approvals.escalate_task", actor=None).exists()
+    assert ReviewTask.objects.filter(status=T.WAITING, application__status=A.IN_REVIEW).exists()
+    paused = ReviewTask.objects.filter(status=T.SUPPLEMENT)
+    assert paused.exists()
+    assert all(TaskPause.objects.filter(task=task, ended_on=None).exists() for task in paused)
+
+
+def test_an_accepted_application_waits_for_its_tolerated_gap(demo):
+    waiting = [
+        application
+        for application in Application.objects.filter(status=A.IN_REVIEW)
+        if open_gaps(application)
+        and not application.tasks.filter(status__in=ReviewTask.OPEN_STATUSES).exists()
+    ]
+    assert waiting, "no application with every task decided and a tolerated gap still open"
+    # Another gap was supplied and waits for the window's check.
+    assert SubmittedMaterial.objects.filter(
+        is_current=True,
+        gap_due_date__isnull=False,
+        verdict=SubmittedMaterial.Verdict.PENDING,
+        application__status=A.IN_REVIEW,
+    ).exists()
+
+
+def test_ratings_with_a_poor_one_followed_up(demo):
+    assert Rating.objects.filter(score__gte=4).count() > Rating.objects.filter(score__lte=2).count()
+    poor = Rating.objects.filter(score__lte=2)
+    assert poor.exists()
+    assert all(RatingFollowUp.objects.filter(rating=rating).exists() for rating in poor)
+    assert RatingFollowUp.objects.filter(status=RatingFollowUp.Status.CLOSED).exists()
+    head = user("head")
+    assert RatingFollowUp.objects.for_user(head).filter(status=RatingFollowUp.Status.OPEN).exists()
+
+
+def test_every_application_has_its_audit_trail(demo):
+    content_type = ContentType.objects.get_for_model(Application)
+    actions = defaultdict(set)
+    for target_id, action in AuditEvent.objects.filter(target_type=content_type).values_list(
+        "target_id", "action"
+    ):
+        actions[target_id].add(action)
+    for application in Application.objects.all():
+        trail = actions[str(application.pk)]
+        assert "approvals.start_application" in trail, application
+        if application.submission_count:
+            assert "approvals.submit_application" in trail, application
+        if application.accepted_at:
+            assert trail & {"approvals.accept_application", "approvals.accept_with_gaps_application"}
+        if application.status == A.DELIVERED:
+            assert "approvals.deliver_application" in trail, application
+    # Each action by the person whose action it is: the applicant submits, the window accepts.
+    submits = AuditEvent.objects.filter(action="approvals.submit_application").select_related("actor")
+    assert all(event.actor.has_role("applicant") for event in submits)
+    accepts = AuditEvent.objects.filter(action="approvals.accept_application").select_related("actor")
+    assert {event.actor.username for event in accepts} == {"window"}
+
+
+def test_the_demo_applicant_sees_a_rich_portal(demo):
+    applicant = user("applicant")
+    mine = Application.objects.for_user(applicant)
+    assert mine.count() == Application.objects.filter(enterprise=applicant.enterprise).count() >= 4
+    assert {A.DRAFT, A.CORRECTION, A.IN_REVIEW, A.DELIVERED} <= set(mine.values_list("status", flat=True))
+    assert not Application.objects.for_user(applicant).exclude(enterprise=applicant.enterprise).exists()
+    # A supplement request waits for the applicant's answer, and certificates of its earlier application were
+    # reused by the later one (免提交).
+    assert ReviewTask.objects.for_user(applicant).filter(status=T.SUPPLEMENT).exists()
+    assert SubmittedMaterial.objects.filter(
+        application__in=mine, source=SubmittedMaterial.Source.CERTIFICATE, certificate__isnull=False
+    ).exists()
+
+
+def test_officers_have_work_waiting(demo):
+    for username in ("reviewer", "reviewer-planning"):
+        open_tasks = ReviewTask.objects.for_user(user(username)).filter(status__in=(T.PENDING, T.IN_REVIEW))
+        assert open_tasks.exists(), username
+    assert Application.objects.for_user(user("window")).filter(status=A.SUBMITTED).exists()
+    assert Application.objects.for_user(user("window")).filter(status=A.CONCLUDED).exists()
+    # The head of housing has an overdue task of the department, claimed by its reviewer, to extend or chase.
+    head = user("head")
+    overdue = deadlines.overdue_tasks(ReviewTask.objects.for_user(head), today=TODAY)
+    assert overdue.filter(assignee__username="reviewer", department=head.department).exists()
+    assert AuditEvent.objects.filter(action="approvals.extend_deadline", actor=head).exists()
+
+
+def test_the_digest_covers_the_applications(demo):
+    data = world._applications_digest_data()
+    assert len(data["applications"]) == Application.objects.count()
+    assert len(data["tasks"]) == ReviewTask.objects.count()
+    rows = "\n".join(data["applications"])
+    for application in Application.objects.all():
+        if has_real_number(application):
+            assert application.number in rows
+
+
+def test_the_clock_can_be_frozen_and_follows_the_real_time_otherwise():
+    moment = datetime.datetime(2026, 3, 2, 23, 30, tzinfo=datetime.UTC)
+    assert abs(clock.now() - timezone.now()) < datetime.timedelta(seconds=5)
+    with clock.frozen_at(moment):
+        assert clock.is_frozen() and clock.now() == moment
+        assert clock.today() == datetime.date(2026, 3, 3)  # 07:30 in Chongqing
+        with clock.frozen_at(moment + datetime.timedelta(days=1)):
+            assert clock.today() == datetime.date(2026, 3, 4)
+        assert clock.now() == moment
+    assert not clock.is_frozen()
+    with pytest.raises(ValueError), clock.frozen_at(datetime.datetime(2026, 3, 2, 12, 0)):
+        pass

@@ -17,8 +17,9 @@ import datetime
 import zoneinfo
 
 from django.conf import settings
-from django.utils import timezone
 from django_tasks import TaskResultStatus, task
+
+from sciencecity.workdays import clock
 
 from .services.deadlines import scan_deadlines
 
@@ -35,7 +36,7 @@ def scan_deadlines_task(every_minutes: int | None = None, reschedule: bool = Tru
 
 def next_run_at(now: datetime.datetime | None = None, every_minutes: int | None = None) -> datetime.datetime:
     """When the next scan runs: `every_minutes` from `now`, or the next 08:00 in the zone's time zone."""
-    now = now or timezone.now()
+    now = now or clock.now()
     if every_minutes:
         return now + datetime.timedelta(minutes=every_minutes)
     zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)

@@ -6,9 +6,10 @@ What it makes, and why these numbers
   published through `sciencecity.catalog.services.import_catalog` (skipped with a message while that
   function or file does not exist).
 - **One account per role** with memorable user names (`admin`, `applicant`, `window`, `reviewer`, `head`,
-  `specialist`, `party`, `leader`, `supervisor`), plus a reviewer for every other government department
-  (`reviewer-planning`, ...). All share the password `DEMO_PASSWORD`. The administrator is a superuser;
-  every administrator-role account is `is_staff` (it may use the admin site).
+  `specialist`, `party`, `leader`, `supervisor`), plus a reviewer for every other department that reviews
+  items: the government departments, the window's assisted service and the utilities (`reviewer-planning`,
+  `reviewer-power`, ...). All share the password `DEMO_PASSWORD` (hashed once for all of them). The
+  administrator is a superuser; every administrator-role account is `is_staff` (it may use the admin site).
 - **Enterprises at 1/8 of the real zone.** The seeds report 3,325 tech-based (科技型) and 702 high-tech (高新技术)
   enterprises; high-tech enterprises are counted here among the tech-based ones, as the zone's statistics
   do. One eighth gives 416 tech-based enterprises, 88 of them high-tech, plus 84 others (construction, real
@@ -23,10 +24,13 @@ What it makes, and why these numbers
   whose type is 01 审批 for government investment and 02 核准 / 03 备案 for enterprises.
 - The `applicant` account belongs to a high-tech integrated-circuit enterprise that owns three projects
   (one key project under construction, one in approval, one just signed).
+- **About 120 applications** of both bundles in every state, played through the approval services over 2026
+  up to the demo's present, 24 November 2026 (`applications.NOW`): see `sciencecity.demo.applications`.
 
-Determinism: everything is drawn from one `random.Random(seed)` in a fixed order, with no uuid, clock or
-database-order dependence in the generated data, so the same seed on an empty database gives the same world
-(`world_digest()` fingerprints it).
+Determinism: everything is drawn from one `random.Random(seed)` in a fixed order (the applications from
+generators seeded from it), with no uuid, real clock or database-order dependence in the generated data: the
+applications run on the platform clock frozen at the story's moments. So the same seed on an empty database
+gives the same world, application numbers, states and dates included (`world_digest()` fingerprints it).
 
 Write path: enterprises and projects are created through `enterprises.services.register_enterprise` and
 `projects.services.register_project` (validated and audited like any other registration), the applicant is
@@ -46,6 +50,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import yaml
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.db.models import Q
@@ -53,6 +58,8 @@ from django.utils.translation import gettext as _
 
 from sciencecity.accounts.models import Department, User
 from sciencecity.accounts.roles import ROLES
+from sciencecity.approvals.models import Application, Certificate, Rating, ReviewTask
+from sciencecity.approvals.services.applications import has_real_number
 from sciencecity.audit import record
 from sciencecity.audit.services import snapshot
 from sciencecity.enterprises.models import Enterprise
@@ -60,6 +67,8 @@ from sciencecity.enterprises.services import link_user_to_enterprise, register_e
 from sciencecity.enterprises.validators import make_credit_code
 from sciencecity.projects.models import Project
 from sciencecity.projects.services import next_project_code, register_project
+
+from . import applications as demo_applications
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 DEFAULT_SEED = 2026
@@ -246,6 +255,7 @@ class WorldSummary:
     projects: int = 0
     key_projects: int = 0
     catalog: str = ""
+    applications: demo_applications.ApplicationsSummary | None = None
     digest: str = ""
 
 
@@ -263,6 +273,10 @@ class _Steps:
     def advance(self, amount: int = 1) -> None:
         if self.progress is not None and self.task is not None:
             self.progress.advance(self.task, amount)
+
+    def advance_to(self, completed: int) -> None:
+        if self.progress is not None and self.task is not None:
+            self.progress.update(self.task, completed=completed)
 
 
 def demo_usernames() -> list[str]:
@@ -294,6 +308,7 @@ def build_world(seed: int = DEFAULT_SEED, progress=None) -> WorldSummary:
         applicant_enterprise = enterprises["applicant"]
         summary.accounts = _create_accounts(rng, steps, departments, applicant_enterprise)
         _create_projects(rng, steps, enterprises)
+        summary.applications = demo_applications.create_applications(seed, steps, _person_name)
         summary.enterprises = Enterprise.objects.count()
         summary.tech_based = Enterprise.objects.filter(is_tech_based=True).count()
         summary.high_tech = Enterprise.objects.filter(is_high_tech=True).count()
@@ -431,8 +446,9 @@ def _create_enterprises(rng, steps) -> dict:
 
 def _create_accounts(rng, steps, departments, applicant_entry) -> list[DemoAccount]:
     specs = list(ACCOUNTS)
-    for code, department in departments.items():
-        if department.kind == Department.Kind.GOVERNMENT and code != "housing":
+    for code in departments:
+        # Every department that reviews items (government, the window's assisted service, the utilities).
+        if code != "housing":
             specs.append(
                 AccountSpec(
                     f"reviewer-{code.replace('_', '-')}", "department_reviewer", _person_name(rng), code
@@ -440,6 +456,8 @@ def _create_accounts(rng, steps, departments, applicant_entry) -> list[DemoAccou
             )
     steps.start(_("演示账号"), len(specs))
     groups = {group.name: group for group in Group.objects.filter(name__in=ROLES)}
+    # One hash for the one shared password: hashing it per account (Argon2) would cost seconds.
+    password = make_password(DEMO_PASSWORD)
     accounts = []
     for spec in specs:
         department = departments.get(spec.department) if spec.department else None
@@ -450,7 +468,7 @@ def _create_accounts(rng, steps, departments, applicant_entry) -> list[DemoAccou
             is_staff=spec.role == "administrator",
             is_superuser=spec.username == "admin",
         )
-        user.set_password(DEMO_PASSWORD)
+        user.password = password
         user.full_clean(exclude=["password"])
         user.save()
         user.groups.add(groups[spec.role])
@@ -613,8 +631,10 @@ def _enterprise_project(rng, owner, is_key: bool, used_names: set[str]) -> dict:
 
 
 def world_digest() -> str:
-    """A SHA-256 over the generated data (names, codes, figures, accounts), independent of ids and times."""
+    """A SHA-256 over the generated data (names, codes, figures, accounts, applications with their numbers,
+    states, dates and tasks, certificates, ratings), independent of ids, random tokens and real times."""
     data = {
+        **_applications_digest_data(),
         "departments": sorted(Department.objects.values_list("code", "name")),
         "users": sorted(
             (
@@ -668,3 +688,57 @@ def world_digest() -> str:
         ),
     }
     return hashlib.sha256(json.dumps(data, ensure_ascii=False, default=str).encode()).hexdigest()
+
+
+def _applications_digest_data() -> dict:
+    """The applications part of the fingerprint: everything the services dated on the story's clock.
+    A draft's number is a random placeholder, so drafts are named by project and bundle instead."""
+
+    def number(application) -> str:
+        return application.number if has_real_number(application) else ""
+
+    applications = Application.objects.select_related("bundle", "project")
+    tasks = ReviewTask.objects.select_related("application", "item", "assignee")
+    return {
+        "applications": _rows(
+            (
+                number(application),
+                application.bundle.code,
+                application.project.code,
+                application.status,
+                application.answers,
+                application.submission_count,
+                application.submitted_at,
+                application.accepted_at,
+                application.concluded_at,
+                application.delivered_at,
+                application.intake_deadline,
+                application.promised_deadline,
+            )
+            for application in applications
+        ),
+        "tasks": _rows(
+            (
+                task.application.number,
+                task.item.code,
+                task.status,
+                task.assignee.username if task.assignee else "",
+                task.started_on,
+                task.promised_deadline,
+                task.legal_deadline,
+                task.extension_days,
+                task.warning_level,
+                task.decided_at,
+            )
+            for task in tasks
+        ),
+        "certificates": _rows(
+            Certificate.objects.values_list("number", "certificate_code", "application__number", "issued_at")
+        ),
+        "ratings": _rows(Rating.objects.values_list("application__number", "score", "comment")),
+    }
+
+
+def _rows(rows) -> list[str]:
+    """Rows as JSON text, sorted: rows holding None, dates and dicts sort without comparing them."""
+    return sorted(json.dumps(row, ensure_ascii=False, default=str, sort_keys=True) for row in rows)

@@ -87,10 +87,14 @@ def test_start_construction_with_every_situation(world):
             "security-design-review",
             "sewage-discharge-permit",
             "soil-water-conservation",
+        ],
+        ["engineering-planning-permit"],
+        [
+            "civil-defense-basement-approval",
+            "construction-drawing-review",
+            "road-occupation-excavation",
             "special-fire-design-review",
         ],
-        ["engineering-planning-permit", "road-occupation-excavation"],
-        ["civil-defense-basement-approval", "construction-drawing-review"],
         ["construction-permit"],
     ]
     assert application.status == A.CONCLUDED and application.concluded_at is not None

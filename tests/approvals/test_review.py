@@ -191,6 +191,9 @@ class TestDependencies:
 
     def test_a_prerequisite_approved_on_pledge_counts_as_approved(self, world):
         application = accepted(world, "start-construction", START_ALL)
+        # The road works also need the planning permit (and it the design scheme): approve those first.
+        approve(world, application, "design-scheme-review")
+        approve(world, application, EPP)
         assert statuses(application)["road-occupation-excavation"] == T.WAITING
         approve(world, application, "road-traffic-safety-review", on_pledge=True)
         assert statuses(application)["road-occupation-excavation"] == T.PENDING

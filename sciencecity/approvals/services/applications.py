@@ -26,6 +26,7 @@ from sciencecity.audit import record
 from sciencecity.audit.services import snapshot
 from sciencecity.catalog.models import Bundle, CatalogVersion, FormField, MaterialSpec
 from sciencecity.projects.models import Project
+from sciencecity.workdays import clock
 from sciencecity.workdays.calendar import add_working_days
 
 from .. import selectors, transitions
@@ -56,7 +57,7 @@ APPLICATION_FIELDS = [
 
 
 def today() -> datetime.date:
-    return timezone.localdate()
+    return clock.today()
 
 
 def application_snapshot(application) -> dict:
@@ -563,7 +564,7 @@ def submit_application(user, application, *, idempotency_key: str) -> Applicatio
         raise ValidationError(errors)
 
     before = application_snapshot(application)
-    now = timezone.now()
+    now = clock.now()
     day = timezone.localdate(now)
     link_held_materials(user, application, notice)
     transitions.apply(application, action, user)

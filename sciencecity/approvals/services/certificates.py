@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sciencecity.audit import record
+from sciencecity.workdays import clock
 
 from ..models import Certificate, ReviewTask
 from ..transitions import IllegalTransition
@@ -43,7 +44,7 @@ def issue_for_task(task: ReviewTask, user) -> Certificate | None:
     existing = Certificate.objects.filter(task=task).first()
     if existing is not None:
         return existing
-    now = timezone.now()
+    now = clock.now()
     application = task.application
     certificate = Certificate.objects.create(
         number=certificate_number(item.certificate_code, timezone.localdate(now)),

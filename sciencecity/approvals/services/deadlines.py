@@ -56,10 +56,10 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Case, CharField, Exists, OuterRef, Q, Value, When
 from django.db.models.functions import Cast, Concat
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sciencecity.audit import record
+from sciencecity.workdays import clock
 from sciencecity.workdays.calendar import add_working_days, is_working_day
 
 from ..models import Application, Notification, ReviewTask, SubmittedMaterial
@@ -102,7 +102,7 @@ class Thresholds:
 
     @classmethod
     def on(cls, today: datetime.date | None = None) -> "Thresholds":
-        today = today or timezone.localdate()
+        today = today or clock.today()
         return cls(
             today=today,
             yellow_until=add_working_days(today, 1),
@@ -161,7 +161,7 @@ def traffic_light(task: ReviewTask, today: datetime.date | None = None) -> str |
 def overdue_tasks(queryset=None, today: datetime.date | None = None):
     """The running tasks of `queryset` (default: all) past their promised deadline: an indexed filter."""
     queryset = ReviewTask.objects.all() if queryset is None else queryset
-    day = today.today if isinstance(today, Thresholds) else (today or timezone.localdate())
+    day = today.today if isinstance(today, Thresholds) else (today or clock.today())
     return queryset.filter(status__in=CLOCK_RUNNING, promised_deadline__lt=day)
 
 

@@ -2,11 +2,11 @@
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sciencecity.audit import record
 from sciencecity.i18n import join_list
+from sciencecity.workdays import clock
 
 from .. import transitions
 from ..models import Application, Delivery
@@ -56,7 +56,7 @@ def deliver_application(
         )
         before, after = transitions.apply(application, "deliver", clerk)
         _check_delivery_details(method, recipient, address)
-        now = timezone.now()
+        now = clock.now()
         application.delivered_at = now
         application.save(update_fields=["status", "delivered_at", "updated_at"])
         delivery = Delivery.objects.create(

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sciencecity.audit import record
+from sciencecity.workdays import clock
 from sciencecity.workdays.calendar import add_working_days
 
 from .. import transitions
@@ -144,7 +145,7 @@ def accept_with_gaps(clerk, application, gaps: dict) -> Application:
     items, notice, _form = requirements(application)
     by_code = {entry.code: entry for entry in notice}
     current = current_materials(application)
-    day = timezone.localdate()
+    day = clock.today()
     errors = {}
     for code, due in gaps.items():
         entry = by_code.get(code)
@@ -183,7 +184,7 @@ def accept_with_gaps(clerk, application, gaps: dict) -> Application:
 
 def _accept(clerk, application, action, items, *, gaps):
     before = application_snapshot(application)
-    now = timezone.now()
+    now = clock.now()
     day = timezone.localdate(now)
     transitions.apply(application, action, clerk)
     application.accepted_at = now

@@ -3,6 +3,8 @@ notifies nobody; `dedupe_key` makes repeated background runs harmless (ARCHITECT
 
 from django.db import IntegrityError, transaction
 
+from sciencecity.workdays import clock
+
 from ..models import Notification
 
 
@@ -40,10 +42,8 @@ def notify(
 
 def mark_read(user, notifications) -> int:
     """Mark the given notifications of `user` as read; others' notifications are ignored."""
-    from django.utils import timezone
-
     return (
         Notification.objects.for_user(user)
         .filter(pk__in=[n.pk for n in notifications], read_at__isnull=True)
-        .update(read_at=timezone.now())
+        .update(read_at=clock.now())
     )

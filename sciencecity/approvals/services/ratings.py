@@ -4,10 +4,10 @@
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sciencecity.audit import record
+from sciencecity.workdays import clock
 from sciencecity.workdays.calendar import add_working_days
 
 from ..models import Application, Rating, RatingFollowUp
@@ -92,7 +92,7 @@ def _open_follow_up(user, application: Application, rating: Rating) -> RatingFol
     follow_up = RatingFollowUp.objects.create(
         rating=rating,
         department=department,
-        due_date=add_working_days(timezone.localdate(), FOLLOW_UP_WORKING_DAYS),
+        due_date=add_working_days(clock.today(), FOLLOW_UP_WORKING_DAYS),
     )
     record(
         user,
@@ -145,7 +145,7 @@ def close_follow_up(head, follow_up: RatingFollowUp, resolution: str) -> RatingF
         follow_up.status = RatingFollowUp.Status.CLOSED
         follow_up.resolution = resolution
         follow_up.closed_by = head
-        follow_up.closed_at = timezone.now()
+        follow_up.closed_at = clock.now()
         follow_up.save(update_fields=["status", "resolution", "closed_by", "closed_at"])
         record(
             head,

@@ -24,12 +24,12 @@ import datetime
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sciencecity.audit import record
 from sciencecity.audit.services import snapshot
 from sciencecity.catalog.models import ItemMaterial
+from sciencecity.workdays import clock
 from sciencecity.workdays.calendar import Pause, add_working_days
 
 from .. import selectors, transitions
@@ -78,7 +78,7 @@ def task_snapshot(task) -> dict:
 
 
 def _today() -> datetime.date:
-    return timezone.localdate()
+    return clock.today()
 
 
 # --- locking and checks ---------------------------------------------------------------------------------
@@ -325,7 +325,7 @@ def _decide(user, task, action, reason, *, required_reason=False):
             code="pledge_not_allowed",
         )
     transitions.apply(task, action, user)
-    task.decided_at = timezone.now()
+    task.decided_at = clock.now()
     task.decided_by = user
     task.decision_reason = reason
     task.save()
@@ -436,7 +436,7 @@ def conclude_if_done(application, user) -> bool:
         return False
     before = {"status": application.status, "concluded_at": None}
     transitions.apply(application, "conclude", None)
-    application.concluded_at = timezone.now()
+    application.concluded_at = clock.now()
     application.save(update_fields=["status", "concluded_at", "updated_at"])
     outcomes = dict(
         application.items.select_related("item").values_list("item__code", "outcome").order_by("item__code")

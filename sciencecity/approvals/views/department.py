@@ -1,3 +1,365 @@
-"""Pages: see sciencecity/approvals/views/__init__.py."""
+"""The department pages (后台分类审批): the worklist with traffic-light deadlines, the task page with what
+the item needs and the other departments' progress, the reviewer's actions and the head's reassign and extend.
 
-urlpatterns = []
+Every task is read through `ReviewTask.objects.for_user()`, so another department's task answers 404; every
+change goes through `services.review`, whose refusals come back as messages or as errors on the form that
+asked, never as a server error.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import F, Q
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import path
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST, require_safe
+
+from sciencecity.catalog.models import Bundle, ItemMaterial
+
+from .. import selectors
+from ..errors import fetch_in_scope
+from ..forms.department import (
+    ClaimForm,
+    DecisionForm,
+    ExtendForm,
+    InspectionForm,
+    OpinionForm,
+    ReassignForm,
+    SupplementForm,
+    WorklistFilterForm,
+)
+from ..models import ReviewTask
+from ..services import review
+from ..services.deadlines import annotate_traffic_light
+from ..transitions import IllegalTransition
+
+T = ReviewTask.Status
+PAGE_SIZE = 25
+REVIEW = "approvals.review_task"
+MANAGE = "approvals.manage_department_tasks"
+WORKLIST_RELATED = (
+    "item",
+    "department",
+    "assignee",
+    "application__enterprise",
+    "application__project",
+    "application__bundle",
+)
+
+
+def reviewer_required(view):
+    return login_required(permission_required(REVIEW, raise_exception=True)(view))
+
+
+def _scoped_tasks(user):
+    return ReviewTask.objects.for_user(user)
+
+
+# --- the worklist ------------------------------------------------------------------------------------------
+
+
+def _page_number(request) -> int:
+    try:
+        return max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        return 1
+
+
+def _page_url(request, page: int) -> str:
+    query = request.GET.copy()
+    query["page"] = str(page)
+    return f"{request.path}?{query.urlencode()}"
+
+
+@require_safe
+@reviewer_required
+def department_worklist(request):
+    """The department's open tasks by promised deadline, filtered and searched; pages are sliced with one
+    extra row to know whether a next page exists, so the table is never counted."""
+    user = request.user
+    tasks = _scoped_tasks(user)
+    bundles = Bundle.objects.filter(pk__in=tasks.values("application__bundle_id")).order_by("name", "pk")
+    form = WorklistFilterForm(request.GET or None, bundles=bundles)
+    filters = form.cleaned_data if form.is_valid() else {}
+
+    status = filters.get("status") or ""
+    tasks = tasks.filter(status=status) if status else tasks.filter(status__in=ReviewTask.OPEN_STATUSES)
+    who = filters.get("who") or "all"
+    if who == "mine":
+        tasks = tasks.filter(assignee=user)
+    elif who == "unclaimed":
+        tasks = tasks.filter(assignee__isnull=True)
+    if filters.get("bundle"):
+        tasks = tasks.filter(application__bundle=filters["bundle"])
+    if query := (filters.get("q") or "").strip():
+        tasks = tasks.filter(
+            Q(application__number__icontains=query)
+            | Q(application__enterprise__name__icontains=query)
+            | Q(application__project__name__icontains=query)
+        )
+    tasks = annotate_traffic_light(tasks)
+    if filters.get("light"):
+        tasks = tasks.filter(traffic_light=filters["light"])
+    tasks = tasks.select_related(*WORKLIST_RELATED).order_by(
+        F("promised_deadline").asc(nulls_last=True), "pk"
+    )
+
+    page = _page_number(request)
+    offset = (page - 1) * PAGE_SIZE
+    rows = list(tasks[offset : offset + PAGE_SIZE + 1])
+    has_next = len(rows) > PAGE_SIZE
+    return render(
+        request,
+        "department/worklist.html",
+        {
+            "form": form,
+            "tasks": rows[:PAGE_SIZE],
+            "page": page,
+            "next_url": _page_url(request, page + 1) if has_next else "",
+            "previous_url": _page_url(request, page - 1) if page > 1 else "",
+        },
+    )
+
+
+# --- the task page -----------------------------------------------------------------------------------------
+
+
+def _get_task(request, pk) -> ReviewTask:
+    tasks = annotate_traffic_light(_scoped_tasks(request.user)).select_related(*WORKLIST_RELATED)
+    return fetch_in_scope(tasks, pk)
+
+
+def _materials(task):
+    """The materials the item needs, each with the application's current submission (if any)."""
+    uses = list(
+        ItemMaterial.objects.filter(item_id=task.item_id)
+        .select_related("material")
+        .order_by("material__code")
+    )
+    current = {
+        material.spec_id: material
+        for material in task.application.materials.filter(
+            is_current=True, spec_id__in=[use.material_id for use in uses]
+        ).select_related("certificate")
+    }
+    rows = []
+    for use in uses:
+        submitted = current.get(use.material_id)
+        content_type = (submitted.content_type if submitted else "") or ""
+        rows.append(
+            {
+                "use": use,
+                "spec": use.material,
+                "submitted": submitted,
+                "is_pdf": content_type == "application/pdf"
+                or (submitted is not None and submitted.original_name.lower().endswith(".pdf")),
+                "is_image": content_type.startswith("image/"),
+            }
+        )
+    return rows
+
+
+def _forms_for(request, task, bound=None):
+    """The action forms this user may use on this task now; `bound` replaces one with its submitted copy."""
+    user = request.user
+    forms = {}
+    if task.status == T.PENDING and user.has_perm(REVIEW):
+        forms["claim_form"] = ClaimForm()
+    if task.status == T.IN_REVIEW and task.assignee_id == user.pk:
+        forms["opinion_form"] = OpinionForm()
+        forms["inspection_form"] = InspectionForm()
+        forms["decision_form"] = DecisionForm(pledge_allowed=task.item.pledge_allowed)
+        forms["supplement_form"] = SupplementForm()
+    if task.status in ReviewTask.RUNNING_STATUSES and user.has_perm(MANAGE):
+        forms["reassign_form"] = ReassignForm(department_id=task.department_id)
+        forms["extend_form"] = ExtendForm()
+    if bound:
+        forms.update(bound)
+    return forms
+
+
+def _render_task(request, task, bound=None, status=200):
+    application = task.application
+    form_entries = selectors.merged_form(
+        application.bundle, [task.item], application.enterprise, application.project, application.form_data
+    )
+    others = (
+        annotate_traffic_light(application.tasks.exclude(pk=task.pk))
+        .select_related("item", "department", "assignee")
+        .order_by("department__name", "item__code")
+    )
+    events = task.events.select_related("author").order_by("created_at", "pk")
+    context = {
+        "task": task,
+        "application": application,
+        "form_entries": form_entries,
+        "materials": _materials(task),
+        "other_tasks": others,
+        "events": events,
+        **_forms_for(request, task, bound),
+    }
+    return render(request, "department/task.html", context, status=status)
+
+
+@require_safe
+@reviewer_required
+def department_task(request, pk):
+    return _render_task(request, _get_task(request, pk))
+
+
+# --- actions -------------------------------------------------------------------------------------------------
+
+
+def _attach(form, error: ValidationError) -> None:
+    """Put a service's ValidationError on the form: per field where the form has that field, else on top."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+def _act(request, pk, form_class, form_key, perform, success, *, form_kwargs=None, permission=REVIEW):
+    """Validate `form_class` from POST, call `perform(task, cleaned_data)` (a service), and answer: back to
+    the task page with a message, or the page again with the form's errors (400)."""
+    if not request.user.has_perm(permission):
+        raise PermissionDenied(_("您没有此操作的权限。"))
+    task = _get_task(request, pk)
+    form = form_class(request.POST, **(form_kwargs(task) if form_kwargs else {}))
+    if not form.is_valid():
+        messages.error(request, _("请修改下面标出的错误。"))
+        return _render_task(request, task, {form_key: form}, status=400)
+    try:
+        perform(task, form.cleaned_data)
+    except Http404:
+        raise
+    except ValidationError as error:
+        _attach(form, error)
+        messages.error(request, _("请修改下面标出的错误。"))
+        return _render_task(request, _get_task(request, pk), {form_key: form}, status=400)
+    except (IllegalTransition, PermissionDenied) as error:
+        messages.error(request, str(error))
+        return redirect("approvals:department_task", pk=task.pk)
+    messages.success(request, success)
+    return redirect("approvals:department_task", pk=task.pk)
+
+
+@require_POST
+@reviewer_required
+def claim(request, pk):
+    return _act(
+        request,
+        pk,
+        ClaimForm,
+        "claim_form",
+        lambda task, data: review.claim_task(request.user, task),
+        _("已认领任务。"),
+    )
+
+
+@require_POST
+@reviewer_required
+def opinion(request, pk):
+    return _act(
+        request,
+        pk,
+        OpinionForm,
+        "opinion_form",
+        lambda task, data: review.add_opinion(request.user, task, data["text"]),
+        _("已记录审查意见。"),
+    )
+
+
+@require_POST
+@reviewer_required
+def inspection(request, pk):
+    return _act(
+        request,
+        pk,
+        InspectionForm,
+        "inspection_form",
+        lambda task, data: review.record_site_inspection(
+            request.user, task, data["date"], data["findings"], data["passed"]
+        ),
+        _("已记录现场勘查。"),
+    )
+
+
+def _decide(user, task, data):
+    decision, reasons = data["decision"], data.get("reasons") or ""
+    if decision == DecisionForm.REJECT:
+        return review.reject_task(user, task, reasons)
+    if decision == DecisionForm.PLEDGE:
+        return review.approve_task_on_pledge(user, task, reasons)
+    return review.approve_task(user, task, reasons)
+
+
+@require_POST
+@reviewer_required
+def decision(request, pk):
+    return _act(
+        request,
+        pk,
+        DecisionForm,
+        "decision_form",
+        lambda task, data: _decide(request.user, task, data),
+        _("已作出审批决定。"),
+        form_kwargs=lambda task: {"pledge_allowed": task.item.pledge_allowed},
+    )
+
+
+@require_POST
+@reviewer_required
+def supplement(request, pk):
+    return _act(
+        request,
+        pk,
+        SupplementForm,
+        "supplement_form",
+        lambda task, data: review.request_supplement(request.user, task, data["text"]),
+        _("已通知申请人补充材料,审批时限暂停计算。"),
+    )
+
+
+@require_POST
+@reviewer_required
+def reassign(request, pk):
+    return _act(
+        request,
+        pk,
+        ReassignForm,
+        "reassign_form",
+        lambda task, data: review.reassign_task(request.user, task, data["assignee"]),
+        _("已改派任务。"),
+        form_kwargs=lambda task: {"department_id": task.department_id},
+        permission=MANAGE,
+    )
+
+
+@require_POST
+@reviewer_required
+def extend(request, pk):
+    return _act(
+        request,
+        pk,
+        ExtendForm,
+        "extend_form",
+        lambda task, data: review.extend_deadline(request.user, task, data["days"], data["reason"]),
+        _("已延长期限。"),
+        permission=MANAGE,
+    )
+
+
+urlpatterns = [
+    path("", department_worklist, name="department_worklist"),
+    path("tasks/<int:pk>/", department_task, name="department_task"),
+    path("tasks/<int:pk>/claim/", claim, name="department_task_claim"),
+    path("tasks/<int:pk>/opinion/", opinion, name="department_task_opinion"),
+    path("tasks/<int:pk>/inspection/", inspection, name="department_task_inspection"),
+    path("tasks/<int:pk>/decision/", decision, name="department_task_decision"),
+    path("tasks/<int:pk>/supplement/", supplement, name="department_task_supplement"),
+    path("tasks/<int:pk>/reassign/", reassign, name="department_task_reassign"),
+    path("tasks/<int:pk>/extend/", extend, name="department_task_extend"),
+]

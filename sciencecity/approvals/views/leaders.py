@@ -1,3 +1,329 @@
-"""Pages: see sciencecity/approvals/views/__init__.py."""
+"""The leaders' pages (领导驾驶舱): the overview with charts and tables, the list of all applications and the
+drill-down to one application with its tasks, materials, certificates and audit trail.
 
-urlpatterns = []
+Only people who read the whole zone (leaders, supervisors, administrators; `scoping.sees_everything`) and
+hold `approvals.view_application` may open them; everyone else gets 403. The pages only read: supervisors
+read everything and change nothing. The figures come from `sciencecity.approvals.dashboard`, a fixed number
+of queries however many applications there are; every chart has a plain table of the same numbers.
+"""
+
+from functools import wraps
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef, Q
+from django.shortcuts import render
+from django.urls import path
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_safe
+
+from sciencecity.accounts.scoping import sees_everything
+from sciencecity.audit.models import AuditEvent
+from sciencecity.catalog.models import Bundle
+from sciencecity.workdays import clock
+
+from .. import dashboard
+from ..errors import fetch_in_scope
+from ..models import (
+    Application,
+    Certificate,
+    CorrectionNotice,
+    Delivery,
+    Rating,
+    ReviewTask,
+    SubmittedMaterial,
+)
+from ..services.deadlines import CLOCK_RUNNING, annotate_traffic_light
+
+PAGE_SIZE = 25
+VIEW = "approvals.view_application"
+
+
+def leader_required(view):
+    """Logged in, `approvals.view_application`, and a zone-wide role; otherwise 403."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        user = request.user
+        if not (user.has_perm(VIEW) and sees_everything(user)):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return login_required(wrapped)
+
+
+# --- the overview ----------------------------------------------------------------------------------------
+
+
+@require_safe
+@leader_required
+def leaders_overview(request):
+    today = clock.today()
+    by_status = dashboard.applications_by_status()
+    statuses, by_bundle = dashboard.applications_by_bundle()
+    for row in by_bundle:
+        row.row_cells = row.cells(statuses)
+    status_labels = dict(Application.Status.choices)
+    departments = dashboard.tasks_by_department(today)
+    elapsed = dashboard.elapsed_working_days(today)
+    reform = dashboard.reform_figures(today)
+    reference = dashboard.reference_figures()
+
+    def number(value):
+        return None if value is None else float(value)
+
+    data = {
+        "labels": {
+            "applications": _("办件数"),
+            "open": _("在办任务"),
+            "overdue": _("超期任务"),
+            "escalated": _("督办任务"),
+            "average": _("平均用时"),
+            "median": _("中位用时"),
+            "promised": _("承诺时限"),
+            "separately": _("逐项单独办理"),
+            "bundled": _("一件事集成办理"),
+            "steps": _("环节"),
+            "materials": _("材料"),
+            "days": _("时间(工作日)"),
+        },
+        "by_status": [{"label": row["label"], "count": row["count"]} for row in by_status],
+        "by_bundle": {
+            "statuses": [str(status_labels[status]) for status in statuses],
+            "bundles": [{"name": row.name, "counts": row.row_cells} for row in by_bundle],
+        },
+        "departments": [
+            {
+                "name": row["name"],
+                "open": row["open"],
+                "overdue": row["overdue"],
+                "escalated": row["escalated"],
+            }
+            for row in departments
+        ],
+        "elapsed": [
+            {
+                "name": row.name,
+                "average": number(row.average_days),
+                "median": number(row.median_days),
+                "promised": number(row.promised_days),
+            }
+            for row in elapsed.bundles
+        ],
+        "reform": [
+            {
+                "title": f"{row['bundle']} · {row['scenario']}",
+                "separately": row["separately"],
+                "bundled": row["bundled"],
+            }
+            for row in reform
+        ],
+    }
+    return render(
+        request,
+        "leaders/overview.html",
+        {
+            "today": today,
+            "by_status": by_status,
+            "applications_total": sum(row["count"] for row in by_status),
+            "bundle_statuses": [status_labels[status] for status in statuses],
+            "by_bundle": by_bundle,
+            "departments": departments,
+            "department_totals": {
+                key: sum(row[key] for row in departments) for key in ("open", "overdue", "escalated")
+            },
+            "elapsed": elapsed,
+            "reform": reform,
+            "reference": reference,
+            "data": data,
+        },
+    )
+
+
+# --- the list of applications ---------------------------------------------------------------------------
+
+
+def _bundle_choices():
+    """One choice per bundle code (a bundle keeps its code across catalog versions), newest name first."""
+    seen, choices = set(), [("", _("全部"))]
+    for code, bundle in ((b.code, b) for b in Bundle.objects.order_by("code", "-version__number")):
+        if code not in seen:
+            seen.add(code)
+            choices.append((code, str(bundle)))
+    return choices
+
+
+class ApplicationFilterForm(forms.Form):
+    status = forms.ChoiceField(label=gettext_lazy("状态"), required=False)
+    bundle = forms.ChoiceField(label=gettext_lazy("一件事"), required=False)
+    overdue = forms.BooleanField(label=gettext_lazy("仅看有超期任务的办件"), required=False)
+    q = forms.CharField(
+        label=gettext_lazy("搜索"),
+        required=False,
+        max_length=100,
+        help_text=gettext_lazy("办件编号或企业名称"),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = [("", _("全部")), *Application.Status.choices]
+        self.fields["bundle"].choices = _bundle_choices()
+        for name, field in self.fields.items():
+            field.widget.attrs["id"] = f"filter_{name}"
+
+
+def _page_number(request) -> int:
+    try:
+        return max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        return 1
+
+
+def _page_url(request, page: int) -> str:
+    query = request.GET.copy()
+    query["page"] = str(page)
+    return f"{request.path}?{query.urlencode()}"
+
+
+def _overdue_tasks_of_application():
+    return ReviewTask.objects.filter(
+        application=OuterRef("pk"), status__in=CLOCK_RUNNING, promised_deadline__lt=clock.today()
+    )
+
+
+@require_safe
+@leader_required
+def leaders_applications(request):
+    """All applications, newest first, filtered and searched; a page is sliced with one extra row to know
+    whether a next page exists, so the table is never counted."""
+    form = ApplicationFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    applications = Application.objects.for_user(request.user).annotate(
+        has_overdue=Exists(_overdue_tasks_of_application())
+    )
+    if filters.get("status"):
+        applications = applications.filter(status=filters["status"])
+    if filters.get("bundle"):
+        applications = applications.filter(bundle__code=filters["bundle"])
+    if filters.get("overdue"):
+        applications = applications.filter(has_overdue=True)
+    if query := (filters.get("q") or "").strip():
+        applications = applications.filter(Q(number__icontains=query) | Q(enterprise__name__icontains=query))
+    applications = applications.select_related("enterprise", "project", "bundle").order_by(
+        "-created_at", "-id"
+    )
+
+    page = _page_number(request)
+    offset = (page - 1) * PAGE_SIZE
+    rows = list(applications[offset : offset + PAGE_SIZE + 1])
+    has_next = len(rows) > PAGE_SIZE
+    return render(
+        request,
+        "leaders/applications.html",
+        {
+            "form": form,
+            "applications": rows[:PAGE_SIZE],
+            "page": page,
+            "next_url": _page_url(request, page + 1) if has_next else "",
+            "previous_url": _page_url(request, page - 1) if page > 1 else "",
+        },
+    )
+
+
+# --- one application and its audit trail --------------------------------------------------------------------
+
+
+def _summary(before, after) -> list[str]:
+    """The audit event's change in a few lines: "key: before → after" for what changed, "key: value" for
+    what was only recorded on one side. Long values are cut."""
+
+    def short(value) -> str:
+        text = "—" if value in (None, "") else str(value)
+        return text if len(text) <= 80 else text[:77] + "…"
+
+    before = before if isinstance(before, dict) else ({} if before is None else {"": before})
+    after = after if isinstance(after, dict) else ({} if after is None else {"": after})
+    lines = []
+    for key in list(dict.fromkeys([*before, *after])):
+        label = f"{key}: " if key else ""
+        if key in before and key in after:
+            if before[key] != after[key]:
+                lines.append(f"{label}{short(before[key])} → {short(after[key])}")
+        elif key in after:
+            lines.append(f"{label}{short(after[key])}")
+        else:
+            lines.append(f"{label}{short(before[key])} → —")
+    return lines
+
+
+def audit_trail(user, application, tasks, materials, certificates):
+    """The audit events of the application and of its tasks, materials, certificates, correction notices,
+    delivery and rating, oldest first, as the user may read them."""
+    targets = [
+        (Application, [application.pk]),
+        (ReviewTask, [task.pk for task in tasks]),
+        (SubmittedMaterial, [material.pk for material in materials]),
+        (Certificate, [certificate.pk for certificate in certificates]),
+        (
+            CorrectionNotice,
+            list(CorrectionNotice.objects.filter(application=application).values_list("pk", flat=True)),
+        ),
+        (Delivery, list(Delivery.objects.filter(application=application).values_list("pk", flat=True))),
+        (Rating, list(Rating.objects.filter(application=application).values_list("pk", flat=True))),
+    ]
+    types = ContentType.objects.get_for_models(*[model for model, _pks in targets])
+    scope = Q(pk__in=[])
+    for model, pks in targets:
+        if pks:
+            scope |= Q(target_type=types[model], target_id__in=[str(pk) for pk in pks])
+    events = list(
+        AuditEvent.objects.for_user(user).filter(scope).select_related("actor").order_by("created_at", "id")
+    )
+    for event in events:
+        event.summary = _summary(event.before, event.after)
+    return events
+
+
+@require_safe
+@leader_required
+def leaders_application(request, pk):
+    application = fetch_in_scope(
+        Application.objects.for_user(request.user).select_related(
+            "enterprise", "project", "bundle", "applicant"
+        ),
+        pk,
+    )
+    tasks = list(
+        annotate_traffic_light(ReviewTask.objects.filter(application=application))
+        .select_related("item", "department", "assignee")
+        .order_by("item__code", "pk")
+    )
+    materials = list(
+        SubmittedMaterial.objects.filter(application=application)
+        .select_related("spec", "certificate")
+        .order_by("spec__code", "-uploaded_at")
+    )
+    certificates = list(
+        Certificate.objects.filter(application=application).select_related("department").order_by("issued_at")
+    )
+    return render(
+        request,
+        "leaders/application.html",
+        {
+            "application": application,
+            "tasks": tasks,
+            "materials": materials,
+            "certificates": certificates,
+            "events": audit_trail(request.user, application, tasks, materials, certificates),
+        },
+    )
+
+
+urlpatterns = [
+    path("", leaders_overview, name="leaders_overview"),
+    path("applications/", leaders_applications, name="leaders_applications"),
+    path("applications/<int:pk>/", leaders_application, name="leaders_application"),
+]

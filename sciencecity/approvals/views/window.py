@@ -1,3 +1,401 @@
-"""Pages: see sciencecity/approvals/views/__init__.py."""
+"""The window pages (综合窗口): the intake queue by deadline, the intake page with a verdict per material and
+the four outcomes, the follow-up of tolerated gaps, the delivery queue and delivery; plus the scoped view of
+a submitted material's file that every audience's pages link to.
 
-urlpatterns = []
+Pages need the permission `approvals.intake_application` (403 without it); every application is read through
+`Application.objects.for_user()`, so one outside the user's scope answers 404. Every change goes through
+`services.intake` and `services.delivery`; their refusals come back as messages or as errors on the form that
+asked, never as a server error.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.urls import path
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from ..errors import fetch_in_scope
+from ..files import base_name
+from ..forms.window import (
+    ACCEPT,
+    CORRECTION,
+    GAPS,
+    OUTCOMES,
+    REFUSE,
+    DeliveryForm,
+    IntakeForm,
+    RejectGapForm,
+)
+from ..models import Application, Delivery, SubmittedMaterial
+from ..services import delivery as delivery_service
+from ..services import intake
+from ..services.applications import current_materials, requirements
+from ..services.deadlines import Thresholds
+from ..transitions import IllegalTransition
+
+A = Application.Status
+V = SubmittedMaterial.Verdict
+PAGE_SIZE = 25
+INTAKE = "approvals.intake_application"
+QUEUE_RELATED = ("enterprise", "project", "bundle")
+INLINE_TYPES = ("application/pdf", "image/png", "image/jpeg", "image/gif")
+
+
+def clerk_required(view):
+    return login_required(permission_required(INTAKE, raise_exception=True)(view))
+
+
+def _applications(user):
+    return Application.objects.for_user(user)
+
+
+def _get_application(request, pk) -> Application:
+    return fetch_in_scope(_applications(request.user).select_related(*QUEUE_RELATED, "applicant"), pk)
+
+
+# --- paging without counting --------------------------------------------------------------------------------
+
+
+def _page_number(request) -> int:
+    try:
+        return max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        return 1
+
+
+def _page_url(request, page: int) -> str:
+    query = request.GET.copy()
+    query["page"] = str(page)
+    return f"{request.path}?{query.urlencode()}"
+
+
+def _page(request, queryset) -> dict:
+    """One page of `queryset`, sliced with one extra row to know whether a next page exists (no COUNT)."""
+    page = _page_number(request)
+    offset = (page - 1) * PAGE_SIZE
+    rows = list(queryset[offset : offset + PAGE_SIZE + 1])
+    return {
+        "rows": rows[:PAGE_SIZE],
+        "page": page,
+        "next_url": _page_url(request, page + 1) if len(rows) > PAGE_SIZE else "",
+        "previous_url": _page_url(request, page - 1) if page > 1 else "",
+    }
+
+
+# --- the intake queue ---------------------------------------------------------------------------------------
+
+
+@require_safe
+@clerk_required
+def window_queue(request):
+    """Submitted applications by intake deadline, the oldest first, each with its traffic light."""
+    applications = (
+        _applications(request.user)
+        .filter(status=A.SUBMITTED)
+        .select_related(*QUEUE_RELATED)
+        .order_by(F("intake_deadline").asc(nulls_last=True), "submitted_at", "pk")
+    )
+    context = _page(request, applications)
+    limits = Thresholds.on()
+    for application in context["rows"]:
+        application.traffic_light = limits.light_for(application.intake_deadline)
+    return render(request, "window/queue.html", {**context, "tab": "intake"})
+
+
+# --- the intake page ----------------------------------------------------------------------------------------
+
+
+def _material_rows(application) -> list[dict]:
+    """Each material of the complete notice with the application's current submission (if any), then any
+    current submission the notice no longer names."""
+    _items, notice, _form = requirements(application, complete=False)
+    current = current_materials(application)
+    rows = []
+    for entry in notice:
+        material = current.pop(entry.code, None)
+        if material is None and not entry.needs_submission:
+            rows.append(
+                {"code": entry.code, "spec": entry.spec, "entry": entry, "material": None, "held": True}
+            )
+            continue
+        rows.append({"code": entry.code, "spec": entry.spec, "entry": entry, "material": material})
+    for code, material in sorted(current.items()):
+        rows.append({"code": code, "spec": material.spec, "entry": None, "material": material})
+    return rows
+
+
+def _form_entries(application):
+    _items, _notice, form = requirements(application, complete=False)
+    return form
+
+
+def _render_intake(request, application, form=None, status=200):
+    rows = _material_rows(application)
+    judged = [row for row in rows if not row.get("held")]
+    if form is None and application.status == A.SUBMITTED:
+        form = IntakeForm(rows=judged)
+    context = {
+        "application": application,
+        "form_entries": _form_entries(application),
+        "held_rows": [row for row in rows if row.get("held")],
+        "form": form,
+        "light": Thresholds.on().light_for(application.intake_deadline)
+        if application.status == A.SUBMITTED
+        else None,
+        "corrections": application.correction_notices.order_by("-issued_at")[:5],
+        "outcomes": {"accept": ACCEPT, "gaps": GAPS, "correction": CORRECTION, "refuse": REFUSE},
+    }
+    return render(request, "window/intake.html", context, status=status)
+
+
+def _attach(form, error: ValidationError, field_for=None) -> None:
+    """Put a service's ValidationError on the form: per field where the form has one, else on top."""
+    if hasattr(error, "error_dict"):
+        for key, errors in error.error_dict.items():
+            field = field_for(key) if field_for else (key if key in form.fields else None)
+            form.add_error(field, errors)
+    else:
+        form.add_error(None, error)
+
+
+def _decide(user, application, outcome, form):
+    """Record the verdicts, then take the outcome, all or nothing."""
+    with transaction.atomic():
+        if outcome == REFUSE:
+            return intake.refuse_application(user, application, form.cleaned_data["reason"])
+        verdicts = form.verdicts()
+        if verdicts:
+            intake.record_verdicts(user, application, verdicts)
+        if outcome == ACCEPT:
+            return intake.accept_application(user, application)
+        if outcome == GAPS:
+            return intake.accept_with_gaps(user, application, form.gaps())
+        return intake.request_correction(user, application, form.problems(), form.cleaned_data["note"])
+
+
+SUCCESS = {
+    ACCEPT: _("已受理,办件已分送各审批部门。"),
+    GAPS: _("已容缺受理,办件已分送各审批部门;容缺材料须按期补交。"),
+    CORRECTION: _("已一次性告知申请人需补正的全部问题。"),
+    REFUSE: _("已作出不予受理决定并告知申请人。"),
+}
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@clerk_required
+def window_intake(request, pk):
+    application = _get_application(request, pk)
+    if request.method != "POST":
+        return _render_intake(request, application)
+    if application.status != A.SUBMITTED:
+        messages.error(
+            request,
+            _("办件当前状态为“%(state)s”,只有待受理的办件可以受理。")
+            % {"state": application.get_status_display()},
+        )
+        return redirect("approvals:window_intake", pk=application.pk)
+    rows = [row for row in _material_rows(application) if not row.get("held")]
+    form = IntakeForm(request.POST, rows=rows)
+    outcome = request.POST.get("outcome", "")
+    if not form.is_valid() or outcome not in OUTCOMES:
+        if outcome not in OUTCOMES:
+            form.add_error(None, _("请选择受理结果。"))
+        messages.error(request, _("请修改下面标出的错误。"))
+        return _render_intake(request, application, form, status=400)
+    try:
+        _decide(request.user, application, outcome, form)
+    except Http404:
+        raise
+    except ValidationError as error:
+        _attach(form, error, form.field_for)
+        messages.error(request, _("请修改下面标出的错误。"))
+        return _render_intake(request, _get_application(request, pk), form, status=400)
+    except (IllegalTransition, PermissionDenied) as error:
+        messages.error(request, str(error))
+        return redirect("approvals:window_intake", pk=application.pk)
+    messages.success(request, SUCCESS[outcome])
+    return redirect("approvals:window_queue")
+
+
+# --- a material's file ----------------------------------------------------------------------------------------
+
+
+@require_safe
+@login_required
+def material_file(request, pk):
+    """A submitted material's file, for anyone who can see its application (404 otherwise). PDFs and images
+    open in the browser (inline); other kinds download."""
+    materials = SubmittedMaterial.objects.filter(application__in=_applications(request.user))
+    material = fetch_in_scope(materials, pk)
+    if not material.file:
+        raise Http404(_("该材料没有文件。"))
+    try:
+        handle = material.file.open("rb")
+    except (FileNotFoundError, OSError):
+        raise Http404(_("该材料没有文件。")) from None
+    content_type = material.content_type or "application/octet-stream"
+    response = FileResponse(
+        handle,
+        content_type=content_type,
+        as_attachment=content_type not in INLINE_TYPES,
+        filename=material.original_name or base_name(material.file.name),
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- tolerated gaps -------------------------------------------------------------------------------------------
+
+
+@require_safe
+@clerk_required
+def window_gaps(request):
+    """Gaps tolerated at intake and not yet closed, in open applications, by due date."""
+    gaps = (
+        SubmittedMaterial.objects.filter(
+            application__in=_applications(request.user).filter(status__in=Application.OPEN_STATUSES),
+            is_current=True,
+            gap_due_date__isnull=False,
+        )
+        .exclude(verdict=V.ACCEPTED)
+        .select_related("spec", "application__enterprise", "application__project")
+        .order_by("gap_due_date", "pk")
+    )
+    context = _page(request, gaps)
+    limits = Thresholds.on()
+    for material in context["rows"]:
+        material.overdue = material.gap_due_date < limits.today and material.verdict != V.PENDING
+        material.traffic_light = limits.light_for(material.gap_due_date)
+        material.reject_form = RejectGapForm(material_pk=material.pk)
+    return render(request, "window/gaps.html", {**context, "tab": "gaps"})
+
+
+def _scoped_material(request, pk) -> SubmittedMaterial:
+    return fetch_in_scope(SubmittedMaterial.objects.filter(application__in=_applications(request.user)), pk)
+
+
+def _gap_action(request, pk, perform, success):
+    material = _scoped_material(request, pk)
+    try:
+        perform(material)
+    except Http404:
+        raise
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    except (IllegalTransition, PermissionDenied) as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, success % {"material": material.spec.name})
+    return redirect("approvals:window_gaps")
+
+
+@require_POST
+@clerk_required
+def accept_gap(request, pk):
+    return _gap_action(
+        request,
+        pk,
+        lambda material: intake.accept_supplied_gap(request.user, material),
+        _("已确认补交的容缺材料“%(material)s”。"),
+    )
+
+
+@require_POST
+@clerk_required
+def reject_gap(request, pk):
+    form = RejectGapForm(request.POST, material_pk=pk)
+    note = form.cleaned_data["note"] if form.is_valid() else ""
+    return _gap_action(
+        request,
+        pk,
+        lambda material: intake.reject_supplied_gap(request.user, material, note),
+        _("已退回补交的容缺材料“%(material)s”,申请人须重新补交。"),
+    )
+
+
+# --- delivery -------------------------------------------------------------------------------------------------
+
+
+@require_safe
+@clerk_required
+def window_delivery(request):
+    """Concluded applications waiting for delivery, the longest waiting first."""
+    applications = (
+        _applications(request.user)
+        .filter(status=A.CONCLUDED)
+        .select_related(*QUEUE_RELATED)
+        .order_by(F("concluded_at").asc(nulls_last=True), "pk")
+    )
+    context = _page(request, applications)
+    return render(request, "window/delivery_queue.html", {**context, "tab": "delivery"})
+
+
+def _render_deliver(request, application, form=None, status=200):
+    record = Delivery.objects.select_related("delivered_by").filter(application=application).first()
+    if form is None and record is None and application.status == A.CONCLUDED:
+        form = DeliveryForm()
+    context = {
+        "application": application,
+        "certificates": application.certificates.select_related("department").order_by("number"),
+        "record": record,
+        "form": form if record is None else None,
+    }
+    return render(request, "window/deliver.html", context, status=status)
+
+
+def _already_delivered(application) -> str:
+    record = Delivery.objects.filter(application=application).first()
+    if record is None:
+        return ""
+    return _("办件 %(number)s 已于 %(when)s 以“%(method)s”方式出件,不能重复出件。") % {
+        "number": application.number,
+        "when": record.delivered_at.strftime("%Y-%m-%d %H:%M"),
+        "method": record.get_method_display(),
+    }
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@clerk_required
+def window_deliver(request, pk):
+    application = _get_application(request, pk)
+    if request.method != "POST":
+        return _render_deliver(request, application)
+    if message := _already_delivered(application):
+        messages.error(request, message)
+        return redirect("approvals:window_deliver", pk=application.pk)
+    form = DeliveryForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("请修改下面标出的错误。"))
+        return _render_deliver(request, application, form, status=400)
+    try:
+        delivery_service.deliver_application(request.user, application, **form.cleaned_data)
+    except Http404:
+        raise
+    except ValidationError as error:
+        _attach(form, error)
+        messages.error(request, _("请修改下面标出的错误。"))
+        return _render_deliver(request, application, form, status=400)
+    except (IllegalTransition, PermissionDenied) as error:
+        messages.error(request, _already_delivered(application) or str(error))
+        return redirect("approvals:window_deliver", pk=application.pk)
+    messages.success(request, _("办件 %(number)s 已出件。") % {"number": application.number})
+    return redirect("approvals:window_delivery")
+
+
+urlpatterns = [
+    path("", window_queue, name="window_queue"),
+    path("applications/<int:pk>/intake/", window_intake, name="window_intake"),
+    path("materials/<int:pk>/file/", material_file, name="material_file"),
+    path("gaps/", window_gaps, name="window_gaps"),
+    path("gaps/<int:pk>/accept/", accept_gap, name="window_gap_accept"),
+    path("gaps/<int:pk>/reject/", reject_gap, name="window_gap_reject"),
+    path("delivery/", window_delivery, name="window_delivery"),
+    path("applications/<int:pk>/deliver/", window_deliver, name="window_deliver"),
+]

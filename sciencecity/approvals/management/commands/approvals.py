@@ -13,13 +13,13 @@ import json
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sciencecity.approvals import selectors
 from sciencecity.approvals.models import Application
 from sciencecity.catalog.models import Bundle, CatalogVersion
 from sciencecity.projects.models import Project
+from sciencecity.workdays import clock
 
 
 class Command(BaseCommand):
@@ -43,7 +43,7 @@ class Command(BaseCommand):
             self.show(options["number"])
 
     def guide(self, bundle_code, answers_json, project_code):
-        version = CatalogVersion.objects.effective_on(timezone.localdate())
+        version = CatalogVersion.objects.effective_on(clock.today())
         if version is None:
             raise CommandError(_("当前没有生效的事项目录版本。"))
         bundle = Bundle.objects.filter(version=version, code=bundle_code).first()

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from sciencecity.approvals.deadline_tasks import schedule_next_scan
 from sciencecity.approvals.services.deadlines import scan_deadlines
+from sciencecity.workdays import clock
 from sciencecity.workdays.calendar import UnknownCalendarYear
 
 
@@ -41,7 +42,7 @@ class Command(BaseCommand):
     def handle(self, *args, date=None, schedule=False, every=None, **options):
         if every is not None and (not schedule or every < 1):
             raise CommandError(_("--every 须与 --schedule 一起使用,且至少为 1 分钟。"))
-        day = _date(date) if date else timezone.localdate()
+        day = _date(date) if date else clock.today()
         try:
             summary = scan_deadlines(day)
         except UnknownCalendarYear as error:

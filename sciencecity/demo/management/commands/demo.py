@@ -1,4 +1,5 @@
-"""`python manage.py demo [--seed 2026] [--reset]`: create the demo science city and print its accounts.
+"""`python manage.py demo [--seed 2026] [--reset]`: create the demo science city and print its applications by
+state and its accounts.
 
 On a database that already holds enterprises, projects or demo accounts it changes nothing and prints the
 demo accounts it finds. There is no in-place reset: every demo write has an append-only audit event, and
@@ -16,13 +17,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from sciencecity.accounts.roles import role_label
+from sciencecity.approvals.models import Application
 from sciencecity.demo import world
 
 
 class Command(BaseCommand):
     help = (
-        "Create the demo science city (departments, catalog, an account per role, enterprises, 343 projects) "
-        "and print the demo accounts."
+        "Create the demo science city (departments, catalog, an account per role, enterprises, 343 projects, "
+        "about 120 applications in every state) and print the applications by state and the demo accounts."
     )
 
     def add_arguments(self, parser):
@@ -85,8 +87,31 @@ class Command(BaseCommand):
                 "key": summary.key_projects,
             }
         )
+        self._print_applications(console, summary.applications)
         console.print(_("数据指纹(相同种子应相同):%(digest)s") % {"digest": summary.digest[:16]})
         self._print_accounts(console, summary.accounts)
+
+    def _print_applications(self, console, applications):
+        """The applications by state and bundle (or why there are none)."""
+        if applications is None:
+            return
+        if applications.note:
+            console.print(applications.note)
+            return
+        table = Table(
+            title=_("办件 %(total)d 件(截至 %(now)s)")
+            % {"total": applications.total, "now": f"{world.demo_applications.NOW:%Y-%m-%d %H:%M}"}
+        )
+        table.add_column(_("状态"), style="bold")
+        for name in applications.bundles.values():
+            table.add_column(name, justify="right")
+        table.add_column(_("合计"), justify="right")
+        for status, counts in applications.by_status.items():
+            label = str(Application.Status(status).label)
+            table.add_row(
+                label, *(str(counts[code]) for code in applications.bundles), str(sum(counts.values()))
+            )
+        console.print(table)
 
     def _print_existing_accounts(self, console):
         users = world.demo_users().select_related("department", "enterprise").prefetch_related("groups")
