@@ -46,12 +46,17 @@ def world(settings, tmp_path):
         UserFactory(username=f"head-{department.code}", department=department, roles=["department_head"])
     enterprise = EnterpriseFactory(name="重庆新登记量子科技有限公司")
     applicant = applicant_of(enterprise, username="new-applicant", display_name="李申报")
-    return {"world": world, "bundle": bundle, "items": items, "staff": staff, "enterprise": enterprise,
-            "applicant": applicant}
+    return {
+        "world": world,
+        "bundle": bundle,
+        "items": items,
+        "staff": staff,
+        "enterprise": enterprise,
+        "applicant": applicant,
+    }
 
 
 def test_start_construction_through_the_browser(page, screenshot, world, tmp_path):
-    w = world["world"]
     applicant = world["applicant"]
 
     def log_in(username, url):
@@ -260,9 +265,16 @@ def test_start_construction_through_the_browser(page, screenshot, world, tmp_pat
     screenshot("sc-progress-en")
     text = page.locator("body").inner_text()
     data = {
-        world["enterprise"].name, PROJECT_NAME, "重庆市沙坪坝区曾家镇", "办理很快", "盖章不清晰,请重新扫描",
-        "符合要求", "简体中文",  # the language switch names Chinese in Chinese, on purpose
-        str(applicant), applicant.display_name, application.bundle.name,
+        world["enterprise"].name,
+        PROJECT_NAME,
+        "重庆市沙坪坝区曾家镇",
+        "办理很快",
+        "盖章不清晰,请重新扫描",
+        "符合要求",
+        "简体中文",  # the language switch names Chinese in Chinese, on purpose
+        str(applicant),
+        applicant.display_name,
+        application.bundle.name,
     }
     data |= {d.name for d in Department.objects.all()}
     data |= {i.name for i in ServiceItem.objects.all()}
