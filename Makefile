@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test test-sqlite test-postgres bench lint format install clean
+.PHONY: demo test test-sqlite test-postgres bench lint format install clean schema
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,10 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 	$(BIN)/pip install --quiet -e ".[test]"
+	touch $@
+
+$(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install --quiet -e ".[bench]"
 	touch $@
 
 install: $(VENV)/.installed
@@ -38,8 +42,13 @@ test-sqlite: $(VENV)/.installed-test
 test-postgres: $(VENV)/.installed-test
 	$(BIN)/python scripts/with_postgres.py $(BIN)/python scripts/run_pytest.py $(PYTEST_ARGS)
 
-bench: $(VENV)/.installed-test
+# Benchmarks on a throwaway PostgreSQL (BENCH_* variables size them; see README), into bench/results/.
+bench: $(VENV)/.installed-bench
 	$(BIN)/python scripts/with_postgres.py $(BIN)/python -m bench.run
+
+# The committed OpenAPI schema of /api/v1/ (a test fails when it is out of date).
+schema: $(VENV)/.installed
+	$(BIN)/python manage.py spectacular --lang en --validate --fail-on-warn --file docs/api/openapi.yaml
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

@@ -1,20 +1,33 @@
 """`make bench`: measurements of what the platform has so far, written to bench/results/<date>.md.
 
 Each figure is a ratio against a baseline measured in the same run, so results from different machines can be
-compared. Later capabilities add their sections here (approval throughput, peers, scale).
+compared.
 
-Sections now:
+Sections:
 1. Working-day deadlines: our `add_working_days` (overrides read from the database, pauses) against a bare
    loop over `chinese_calendar.is_workday`, which knows no overrides and no pauses.
 2. Registry lists at scale: the project list of an enterprise applicant and of civil servants with
    BENCH_PROJECTS projects (default 200,000), p50/p95 latency and the query plans.
+3. Approval lifecycle throughput (`bench.lifecycle`): BENCH_LIFECYCLE_APPS complete 开工一件事 applications
+   (default 120) per run through the services, with 1, 2 and 4 worker processes on PostgreSQL (set by
+   BENCH_WORKERS, default "1,2,4"), and one run of BENCH_SQLITE_APPS (default 60) on a temporary SQLite file.
+4. The peer (`bench.spiff`): SpiffWorkflow running the same shape, BENCH_SPIFF_APPS (default 300) per run.
+5. The machine's limit (`bench.pgbench`): pgbench single-row INSERTs, 4 clients, BENCH_PGBENCH_SECONDS (15).
+6. Scale (`bench.scale`): BENCH_APPLICATIONS (default 1,000,000) applications with items and tasks loaded in
+   bulk, then the department worklist, an enterprise's list, the leaders' overview and application search,
+   BENCH_RUNS runs each (default 100), p50/p95 and EXPLAIN (ANALYZE, BUFFERS).
+
+BENCH_SKIP (comma-separated section numbers) leaves sections out for a quick run.
 """
 
 import datetime
+import json
 import os
 import random
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -28,6 +41,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from sciencecity.accounts.models import User  # noqa: E402
+from sciencecity.approvals.models import Application, ReviewTask  # noqa: E402
 from sciencecity.enterprises.models import Enterprise  # noqa: E402
 from sciencecity.enterprises.validators import make_credit_code  # noqa: E402
 from sciencecity.projects.models import Project  # noqa: E402
@@ -35,6 +49,14 @@ from sciencecity.workdays.calendar import add_working_days  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 PROJECTS = int(os.environ.get("BENCH_PROJECTS", "200000"))
+LIFECYCLE_APPS = int(os.environ.get("BENCH_LIFECYCLE_APPS", "120"))
+WORKERS = [int(n) for n in os.environ.get("BENCH_WORKERS", "1,2,4").split(",") if n.strip()]
+SQLITE_APPS = int(os.environ.get("BENCH_SQLITE_APPS", "60"))
+SPIFF_APPS = int(os.environ.get("BENCH_SPIFF_APPS", "300"))
+PGBENCH_SECONDS = int(os.environ.get("BENCH_PGBENCH_SECONDS", "15"))
+APPLICATIONS = int(os.environ.get("BENCH_APPLICATIONS", "1000000"))
+RUNS = int(os.environ.get("BENCH_RUNS", "100"))
+SKIP = {part.strip() for part in os.environ.get("BENCH_SKIP", "").split(",") if part.strip()}
 ENTERPRISES = max(PROJECTS // 20, 10)
 
 
@@ -167,7 +189,210 @@ def bench_lists(lines):
     lines += ["", "Query plans:", "", *plans]
 
 
+def _sqlite_lifecycle() -> dict:
+    """Section 3's SQLite run, in a child process with DATABASE_URL on a temporary file."""
+    with tempfile.TemporaryDirectory(prefix="sciencecity-bench-sqlite-") as directory:
+        env = {**os.environ, "DATABASE_URL": f"sqlite:///{directory}/bench.sqlite3"}
+        output = subprocess.run(
+            [sys.executable, "-m", "bench.run", "--sqlite-lifecycle", str(SQLITE_APPS)],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def lifecycle_only(count: int) -> dict:
+    from bench import lifecycle
+
+    call_command("migrate", verbosity=0)
+    world = lifecycle.bench_world()
+    drafts = lifecycle.prepare_drafts(world, count)
+    return lifecycle.run_lifecycle(world, drafts, 1)
+
+
+def bench_lifecycle(lines, figures):
+    from bench import lifecycle, pgbench, spiff
+
+    world = lifecycle.bench_world()
+    runs = []
+    for workers in WORKERS:
+        drafts = lifecycle.prepare_drafts(world, LIFECYCLE_APPS)
+        runs.append(lifecycle.run_lifecycle(world, drafts, workers))
+        print(f"lifecycle, {workers} worker(s): {runs[-1]}", file=sys.stderr)
+    sqlite = _sqlite_lifecycle() if "sqlite" not in SKIP else None
+    print(f"lifecycle, SQLite: {sqlite}", file=sys.stderr)
+    figures["lifecycle"] = runs
+    figures["sqlite"] = sqlite
+    # Statements per application: one more application driven the same way, every statement of the services
+    # counted (after one uncounted application that warms the process's caches).
+    reviewers = lifecycle.bench_reviewers()
+    for user in (world.applicant, world.clerk, *reviewers.values()):
+        user.get_all_permissions()
+    warm, counted = lifecycle.prepare_drafts(world, 2)
+    lifecycle.statement_profile(world, reviewers, warm)
+    statements = lifecycle.statement_profile(world, reviewers, counted)
+    print(f"statements: {statements}", file=sys.stderr)
+    figures["statements"] = statements
+    tasks = runs[0]["tasks_per_application"]
+    per_app = runs[0]["task_transitions"] / max(runs[0]["applications"], 1)
+    events = runs[0]["audit_events"] / max(runs[0]["applications"], 1)
+    lines += [
+        "## 3. Approval lifecycle throughput",
+        "",
+        f"Each application: 开工一件事 with every situational item ({tasks} review tasks in four dependency "
+        "rounds), through the services only: submit → the window's verdicts → accept → every task claimed "
+        "and approved as its prerequisites allow (certificates issued) → concluded → delivered. Per "
+        f"application {per_app:.0f} task transitions (release, claim, approve) and {events:.0f} audit events "
+        "in all, plus notifications and certificate-rendering jobs queued. Workers are processes with their "
+        f"own connection; {LIFECYCLE_APPS} prepared applications per run, split among them.",
+        "",
+        "| database | workers | applications | errors | seconds | applications/s | task transitions/s |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for run in [*runs, *([sqlite] if sqlite else [])]:
+        lines.append(
+            f"| {run['vendor']} | {run['workers']} | {run['applications']} | {run['errors']} | "
+            f"{run['seconds']:.1f} | {run['apps_per_s']:.2f} | {run['transitions_per_s']:.0f} |"
+        )
+    for run in runs:
+        for message in run["error_messages"]:
+            lines.append(f"\nError in the {run['workers']}-worker run: `{message}`")
+    phases = "; ".join(
+        f"{name} {phase['statements']}" + (f" in {phase['calls']} calls" if phase["calls"] > 1 else "")
+        for name, phase in statements["phases"].items()
+    )
+    lines += [
+        "",
+        f"Statements per application ({connection.vendor}, `CaptureQueriesContext` around each service call of "
+        f"one more application; `python -m bench.statements` prints the same): **{statements['statements']}**, "
+        f"{statements['per_transition']:.1f} per task transition. By call: {phases}.",
+    ]
+    lines.append("")
+
+    # 4. The peer
+    assert spiff.review_tasks_in_model() == tasks, "the BPMN model must have one user task per review task"
+    peers = []
+    for workers in sorted({WORKERS[0], WORKERS[-1]}):
+        peers.append(spiff.run_spiff(SPIFF_APPS, workers))
+        print(f"spiff, {workers} worker(s): {peers[-1]}", file=sys.stderr)
+    figures["spiff"] = peers
+    ours = {run["workers"]: run for run in runs}
+    lines += [
+        "## 4. The peer: SpiffWorkflow 3.2 on the same PostgreSQL",
+        "",
+        f"`bench/start_construction.bpmn`: start, parallel split into {tasks} user tasks, join, issue. Each "
+        "step in its own transaction: `SELECT … FOR UPDATE` of the state row, deserialize, complete one "
+        "ready user task, engine steps, serialize, `UPDATE` (state as JSON text in a `json` column). "
+        "Spiff keeps no audit trail, sends no notifications, computes no deadlines, numbers and issues no "
+        "certificates and checks no permissions.",
+        "",
+        "| engine | workers | applications | seconds | applications/s | steps/s | state size |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for peer in peers:
+        lines.append(
+            f"| SpiffWorkflow | {peer['workers']} | {peer['applications']} | {peer['seconds']:.1f} | "
+            f"{peer['apps_per_s']:.2f} | {peer['steps_per_s']:.0f} | {peer['state_bytes'] / 1024:.1f} KiB |"
+        )
+    lines += ["", "| workers | ours applications/s | Spiff applications/s | ours ÷ Spiff (target ≥ 3) |"]
+    lines.append("|---:|---:|---:|---:|")
+    for peer in peers:
+        mine = ours.get(peer["workers"])
+        if mine:
+            lines.append(
+                f"| {peer['workers']} | {mine['apps_per_s']:.2f} | {peer['apps_per_s']:.2f} | "
+                f"{mine['apps_per_s'] / peer['apps_per_s']:.2f} |"
+            )
+    lines.append("")
+
+    # 5. The machine's limit
+    limit = pgbench.run_pgbench(PGBENCH_SECONDS)
+    print(f"pgbench: {limit}", file=sys.stderr)
+    figures["pgbench"] = limit
+    lines += [
+        "## 5. The machine's limit: pgbench single-row INSERT",
+        "",
+        f"`{limit['command']}` with the script `{limit['script']}` against the same server: "
+        f"**{limit['inserts_per_s']:,.0f} INSERTs/s** (average latency {limit['latency_ms']} ms).",
+        "",
+        "| workers | task transitions/s | fraction of the INSERT rate (target ≥ 10%) |",
+        "|---:|---:|---:|",
+    ]
+    for run in runs:
+        lines.append(
+            f"| {run['workers']} | {run['transitions_per_s']:.0f} | "
+            f"{run['transitions_per_s'] / limit['inserts_per_s']:.1%} |"
+        )
+    lines.append("")
+
+
+def bench_scale(lines, figures):
+    from bench import lifecycle, scale
+    from sciencecity.workdays import clock
+
+    lifecycle.bench_world()  # departments, catalog and reviewers (made already when section 3 ran)
+    load_projects()  # the registry the applications belong to (made already when section 2 ran)
+    applicant = scale._user("bench-applicant-scale", "applicant")
+    loaded = scale.load(APPLICATIONS, applicant)
+    print(f"scale load: {loaded}", file=sys.stderr)
+    # The applicant acts for the enterprise of a project in the middle of the range: a typical enterprise.
+    middle = Project.objects.order_by("pk")[Project.objects.count() // 2]
+    applicant.enterprise_id = middle.enterprise_id
+    applicant.save(update_fields=["enterprise"])
+    applicant = User.objects.get(pk=applicant.pk)
+    figures["scale_load"] = loaded
+    counts = {
+        "applications": Application.objects.count(),
+        "tasks": ReviewTask.objects.count(),
+        "open tasks": ReviewTask.objects.filter(status__in=ReviewTask.OPEN_STATUSES).count(),
+        "enterprise's applications": Application.objects.filter(enterprise_id=middle.enterprise_id).count(),
+    }
+    if loaded["skipped"]:
+        load_line = "Applications already loaded."
+    else:
+        load_line = (
+            f"Bulk load: {loaded['seconds']:.0f} s ({loaded['applications']:,} applications "
+            f"{loaded['applications_s']:.0f} s, {loaded['items']:,} items {loaded['items_s']:.0f} s, "
+            f"{loaded['tasks']:,} tasks {loaded['tasks_s']:.0f} s, VACUUM ANALYZE "
+            f"{loaded['vacuum_analyze_s']:.0f} s)."
+        )
+    lines += [
+        f"## 6. Lists with {counts['applications']:,} applications ({connection.vendor})",
+        "",
+        load_line,
+        "",
+        ", ".join(f"{name}: {value:,}" for name, value in counts.items()) + ".",
+        "",
+        f"Each list is the page's own query (imported from the view module or `dashboard`), run {RUNS} times "
+        "(fewer, at least 10, where they take over 20 s in all) after one warm-up run, with the platform clock at 2026-11-24.",
+        "",
+        "| list | runs | p50 ms | p95 ms | target p95 ≤ 50 ms | how the big tables are read |",
+        "|---|---:|---:|---:|---|---|",
+    ]
+    plan_sections = []
+    results = []
+    with clock.frozen_at(datetime.datetime(2026, 11, 24, 17, 0, tzinfo=lifecycle.SHANGHAI)):
+        for name, (run, _queryset) in scale.cases(applicant).items():
+            p50, p95, runs = scale.latency(run, RUNS)
+            explained = scale.plans(run)
+            verdicts = "; ".join(scale.uses_index(plan) for _sql, plan in explained) or "—"
+            results.append({"name": name, "p50": p50, "p95": p95, "runs": runs, "plans": verdicts})
+            print(f"{name}: p50 {p50:.1f} p95 {p95:.1f}", file=sys.stderr)
+            met = "met" if p95 <= 50 else "**missed**"
+            lines.append(f"| {name} | {runs} | {p50:.1f} | {p95:.1f} | {met} | {verdicts} |")
+            body = "\n\n".join(f"```sql\n{sql}\n```\n\n```\n{plan}\n```" for sql, plan in explained)
+            plan_sections.append(f"### {name}\n\n{body}\n")
+    figures["scale"] = results
+    lines += ["", "Query plans (EXPLAIN (ANALYZE, BUFFERS), after the measured runs):", "", *plan_sections]
+
+
 def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "--sqlite-lifecycle":
+        print(json.dumps(lifecycle_only(int(sys.argv[2]))))
+        return
+    started = time.perf_counter()
     call_command("migrate", verbosity=0)
     lines = [
         f"# Benchmarks {datetime.date.today():%Y-%m-%d}",
@@ -175,11 +400,22 @@ def main():
         f"Database: {connection.vendor}; Python {sys.version.split()[0]}; {os.cpu_count()} CPUs.",
         "",
     ]
-    bench_deadlines(lines)
-    bench_lists(lines)
+    figures = {}
+    if "1" not in SKIP:
+        bench_deadlines(lines)
+    if "2" not in SKIP:
+        bench_lists(lines)
+    if "3" not in SKIP:
+        bench_lifecycle(lines, figures)
+    if "6" not in SKIP:
+        bench_scale(lines, figures)
+    lines.append(f"Total run time of `make bench`: {(time.perf_counter() - started) / 60:.1f} minutes.")
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"{datetime.date.today():%Y-%m-%d}.md"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (RESULTS / f"{datetime.date.today():%Y-%m-%d}.json").write_text(
+        json.dumps(figures, indent=1, default=str) + "\n", encoding="utf-8"
+    )
     print("\n".join(lines))
     print(f"\nwritten to {path}")
 

@@ -30,6 +30,10 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_tasks",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "sciencecity.apps.BackgroundTasksConfig",  # django_tasks_db, named in Chinese
     "sciencecity.apps.LoginProtectionConfig",  # django-axes, named in Chinese
     "sciencecity.accounts",
@@ -40,6 +44,7 @@ INSTALLED_APPS = [
     "sciencecity.projects",
     "sciencecity.approvals",
     "sciencecity.demo",
+    "sciencecity.api",
 ]
 
 MIDDLEWARE = [
@@ -154,11 +159,70 @@ TASKS = {
     }
 }
 
+# The REST API (/api/v1/): sessions for the pages' own scripts, revocable per-user tokens for programs,
+# problem-details errors (RFC 9457), cursor pages that never count whole tables.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "sciencecity.api.authentication.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "sciencecity.api.pagination.CursorPage",
+    "PAGE_SIZE": 50,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "sciencecity.api.problems.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env_str("API_THROTTLE_ANON", "60/minute"),
+        "user": env_str("API_THROTTLE_USER", "1200/minute"),
+    },
+    "DEFAULT_VERSIONING_CLASS": None,
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Science City Platform API",
+    "DESCRIPTION": "一件事一次办: bundled approvals, projects and enterprises of a science city. "
+    "Errors are RFC 9457 problem details; creating requests accept an Idempotency-Key header.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    # Choice sets that several resources share get one stable name each (else the names collide).
+    "ENUM_NAME_OVERRIDES": {
+        "ApplicationStatusEnum": "sciencecity.approvals.models.Application.Status",
+        "TaskStatusEnum": "sciencecity.approvals.models.ReviewTask.Status",
+        "TaskEventKindEnum": "sciencecity.approvals.models.TaskEvent.Kind",
+        "CertificateStatusEnum": "sciencecity.approvals.models.Certificate.Status",
+        "RatingFollowUpStatusEnum": "sciencecity.approvals.models.RatingFollowUp.Status",
+        "CatalogVersionStatusEnum": "sciencecity.catalog.models.CatalogVersion.Status",
+        "FormFieldKindEnum": "sciencecity.catalog.models.FormField.Kind",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "sciencecity.api.schema.add_problem_responses",
+    ],
+}
+
 # The public address of the site, printed in certificates' QR codes (they link to the verification page).
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 
 # Administrators are warned this many days before a year whose official working-day schedule is unknown.
 WORKDAYS_WARNING_DAYS = env_int("WORKDAYS_WARNING_DAYS", 60)
+
+# The background worker counts applications by bundle and status for the leaders' overview this often
+# (`manage.py refresh_overview --schedule`); the overview counts live when its snapshot is twice as old.
+OVERVIEW_REFRESH_MINUTES = max(1, env_int("OVERVIEW_REFRESH_MINUTES", 5))
 
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

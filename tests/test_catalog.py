@@ -557,6 +557,9 @@ def test_round_trip_keeps_english_texts_options_and_flags():
     assert "name_en: Planning permit" in text
     assert "- {material: drawings, gap_tolerated: true}" in text
     assert "when: {civil: ['yes']}" in text
+    demo = export_catalog(import_catalog(DEMO_CATALOG.read_bytes()))
+    for english in ("description_en: ", "help_text_en: ", "name_en: Construction permit}"):
+        assert english in demo, english
     assert export_catalog(import_catalog(text)) == text
 
 
@@ -588,6 +591,12 @@ def test_demo_catalog_has_both_bundles_about_25_items_and_every_kind_of_departme
     assert not version.bundles.filter(name_en="").exists()
     assert not SituationQuestion.objects.filter(bundle__version=version, text_en="").exists()
     assert not FormField.objects.filter(bundle__version=version, label_en="").exists()
+    # Every text shown to applicants that the demo has in Chinese has its English too.
+    assert not version.materials.exclude(description="").filter(description_en="").exists()
+    assert not version.bundles.exclude(description="").filter(description_en="").exists()
+    assert not version.items.exclude(certificate_name="").filter(certificate_name_en="").exists()
+    questions = SituationQuestion.objects.filter(bundle__version=version)
+    assert not questions.exclude(help_text="").filter(help_text_en="").exists()
 
 
 def test_demo_bundle_questions_from_the_brief():

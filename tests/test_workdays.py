@@ -20,6 +20,7 @@ from sciencecity.workdays import services
 from sciencecity.workdays.calendar import (
     Pause,
     UnknownCalendarYear,
+    WorkingCalendar,
     add_working_days,
     is_working_day,
     is_year_known,
@@ -284,6 +285,38 @@ def test_a_span_into_a_confirmed_year_costs_one_more_query(django_assert_max_num
         add_working_days(D(2026, 11, 20), 45)
     with django_assert_max_num_queries(2):
         add_working_days(D(2026, 11, 20), 200)
+
+
+def test_deadlines_of_one_action_share_its_calendar(django_assert_max_num_queries, admin_user):
+    services.set_override(admin_user, D(2026, 6, 5), False, "")
+    calendar = WorkingCalendar()
+    with django_assert_max_num_queries(1):
+        calendar.prepare(D(2026, 6, 1), 20)
+        # The longest deadline read the span; the shorter ones and the override in it cost nothing more.
+        # (The override on 06-05 and the Dragon Boat Festival on 06-19 are skipped.)
+        assert add_working_days(D(2026, 6, 1), 20, calendar=calendar) == D(2026, 7, 1)
+        assert add_working_days(D(2026, 6, 1), 5, calendar=calendar) == D(2026, 6, 9)
+        assert add_working_days(D(2026, 6, 1), 3, [(D(2026, 6, 2), D(2026, 6, 2))], calendar=calendar) == (
+            D(2026, 6, 8)
+        )
+    with django_assert_max_num_queries(1):
+        # A span that starts before what was read: one query for the days not read yet.
+        assert add_working_days(D(2026, 5, 25), 5, calendar=calendar) == D(2026, 6, 1)
+
+
+def test_an_override_saved_after_a_deadline_was_computed_is_seen_by_the_next_action(admin_user):
+    """Nothing is cached between actions: the next deadline, the next calendar, in any process, reads the
+    override an administrator has just saved or removed."""
+    assert add_working_days(D(2026, 6, 1), 5) == D(2026, 6, 8)
+    first = WorkingCalendar()
+    assert add_working_days(D(2026, 6, 1), 5, calendar=first) == D(2026, 6, 8)
+    override = services.set_override(admin_user, D(2026, 6, 3), False, "local holiday")
+    assert add_working_days(D(2026, 6, 1), 5) == D(2026, 6, 9)
+    assert add_working_days(D(2026, 6, 1), 5, calendar=WorkingCalendar()) == D(2026, 6, 9)
+    assert is_working_day(D(2026, 6, 3)) is False
+    services.delete_override(admin_user, override)
+    assert add_working_days(D(2026, 6, 1), 5) == D(2026, 6, 8)
+    assert is_working_day(D(2026, 6, 3)) is True
 
 
 # --- the management command ----------------------------------------------------------------------------------

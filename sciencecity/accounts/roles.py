@@ -128,6 +128,10 @@ ROLES: dict[str, Role] = {
                 "enterprises.change_enterprise",
                 "projects.add_project",
                 "projects.change_project",
+                "api.view_apitoken",
+                "api.add_apitoken",
+                "api.change_apitoken",
+                "api.revoke_apitoken",
             ),
         ),
     )

@@ -3,12 +3,21 @@
 Every figure is a GROUP BY in the database or is computed from a bounded set, so the overview costs a fixed
 number of queries however many applications the zone holds:
 
-- applications by status, and by bundle and status: one aggregate query each;
+- applications by status, and by bundle and status: from the newest `ApplicationCountSnapshot`, which the
+  background worker takes every `OVERVIEW_REFRESH_MINUTES` minutes (`overview_tasks`; one GROUP BY over all
+  applications there), with the moment it was taken ("as of"); when there is none, or it is older than
+  twice that interval, one live GROUP BY (bundle, status) instead. Counting a million rows takes hundreds of
+  milliseconds whatever the index, and counters updated inside every transition would put one hot row lock
+  into every service call, so the counts are taken in the background;
 - open, overdue and escalated tasks by department: one aggregate query over the open tasks;
 - working days from submission to conclusion against the promised limit: the applications concluded in the
-  last `ELAPSED_WINDOW_DAYS` days only (one query for them, one for their pauses, one for the calendar's
-  overrides of that span); the median is taken in Python over that set. Days on which any task of the
-  application was paused for a supplement do not count, as in `services.reform`;
+  last `ELAPSED_WINDOW_DAYS` days only, from the figure stored on each when it concluded
+  (`services.elapsed`): one GROUP BY (bundle, days) over an index-only scan of the window and one read of
+  the bundles, from which count, average, median and the share within the limit are exact. Days on which
+  any task of the application was paused for a supplement do not count, as in `services.reform`. Should
+  an application of the window lack its stored figure (its year unknown to the calendar when it
+  concluded), the figures are computed from the dates as before (one query for the applications, one for
+  their pauses, one for the calendar's overrides of that span) until the background fill stores it;
 - the catalog comparison of each bundle in force (separately vs bundled: steps, materials, time), from
   `services.reform.catalog_scenarios`: a few queries per bundle, none per application. The figures of
   `reform_report` from real applications (`actual_figures`) read every application of a bundle and one
@@ -19,22 +28,25 @@ escalated (督办) means an open task whose stored warning level reached ESCALAT
 """
 
 import datetime
-import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, Max, Q
+from django.conf import settings
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import get_language
 
 from sciencecity.catalog.models import Bundle, CatalogVersion
 from sciencecity.workdays import clock
-from sciencecity.workdays.calendar import UnknownCalendarYear, _Calendar
+from sciencecity.workdays.calendar import UnknownCalendarYear
 
-from .models import Application, ReviewTask, TaskPause
+from .models import Application, ApplicationCountSnapshot, ReviewTask, TaskPause
 from .services.deadlines import CLOCK_RUNNING
-from .services.reform import REFERENCE, bundle_facts, catalog_scenarios, merge_pauses
+from .services.elapsed import WorkingDayIndex, local_date
+from .services.reform import REFERENCE, bundle_facts, catalog_scenarios
+
+__all__ = ["WorkingDayIndex"]  # kept importable from here
 
 A = Application.Status
 ELAPSED_WINDOW_DAYS = 365
@@ -56,16 +68,49 @@ def _round(value) -> Decimal | None:
 # --- applications ---------------------------------------------------------------------------------------
 
 
-def applications_by_status() -> list[dict]:
-    """[{status, label, count}] for every status, in the order of `Application.Status` (zeros included)."""
-    counts = dict(
-        Application.objects.order_by()
-        .values("status")
-        .annotate(count=Count("pk"))
-        .values_list("status", "count")
-    )
+@dataclass
+class ApplicationCounts:
+    """Applications per (bundle id, status), drafts included, and when they were counted: `as_of` is the
+    moment of the background snapshot, or None when they were counted live just now."""
+
+    rows: list  # [(bundle id, status, count)]
+    as_of: datetime.datetime | None = None
+
+
+def snapshot_max_age() -> datetime.timedelta:
+    """A snapshot older than this is stale: twice the background worker's interval."""
+    return datetime.timedelta(minutes=2 * settings.OVERVIEW_REFRESH_MINUTES)
+
+
+def count_applications() -> list[tuple[int, str, int]]:
+    """The live count: one GROUP BY (bundle, status) over every application."""
     return [
-        {"status": value, "label": str(label), "count": counts.get(value, 0)} for value, label in A.choices
+        (bundle_id, status, count)
+        for bundle_id, status, count in Application.objects.order_by()
+        .values_list("bundle_id", "status")
+        .annotate(count=Count("*"))
+    ]
+
+
+def application_counts() -> ApplicationCounts:
+    """The newest snapshot when it is fresh (one indexed read of one row), else a live count."""
+    snapshot = ApplicationCountSnapshot.objects.order_by("-taken_at", "-pk").first()
+    if (
+        snapshot is not None
+        and datetime.timedelta(0) <= clock.now() - snapshot.taken_at <= snapshot_max_age()
+    ):
+        return ApplicationCounts([tuple(row) for row in snapshot.counts], as_of=snapshot.taken_at)
+    return ApplicationCounts(count_applications())
+
+
+def applications_by_status(counts: ApplicationCounts | None = None) -> list[dict]:
+    """[{status, label, count}] for every status, in the order of `Application.Status` (zeros included)."""
+    counts = counts or application_counts()
+    by_status: dict[str, int] = defaultdict(int)
+    for _bundle_id, status, count in counts.rows:
+        by_status[status] += count
+    return [
+        {"status": value, "label": str(label), "count": by_status.get(value, 0)} for value, label in A.choices
     ]
 
 
@@ -80,22 +125,30 @@ class BundleRow:
         return [self.counts.get(status, 0) for status in statuses]
 
 
-def applications_by_bundle() -> tuple[list[str], list[BundleRow]]:
-    """Applications per bundle (by its code, across catalog versions) and status, drafts excluded: one GROUP
-    BY. Returns the statuses that occur (in `Application.Status` order) and one row per bundle."""
-    rows = (
-        Application.objects.exclude(status=A.DRAFT)
-        .order_by()
-        .values("bundle__code", "status")
-        .annotate(count=Count("pk"), name=Max("bundle__name"), name_en=Max("bundle__name_en"))
-    )
-    by_code: dict[str, BundleRow] = {}
-    for row in rows:
-        bundle = by_code.setdefault(
-            row["bundle__code"], BundleRow(row["bundle__code"], _display(row["name"], row["name_en"]), {})
+def applications_by_bundle(counts: ApplicationCounts | None = None) -> tuple[list[str], list[BundleRow]]:
+    """Applications per bundle (by its code, across catalog versions; named by the greatest of their names)
+    and status, drafts excluded. Returns the statuses that occur (in `Application.Status` order) and one row
+    per bundle."""
+    counts = counts or application_counts()
+    rows = [
+        (bundle_id, status, count) for bundle_id, status, count in counts.rows if status != A.DRAFT and count
+    ]
+    bundles = {
+        pk: (code, name, name_en)
+        for pk, code, name, name_en in Bundle.objects.filter(pk__in={row[0] for row in rows}).values_list(
+            "pk", "code", "name", "name_en"
         )
-        bundle.counts[row["status"]] = bundle.counts.get(row["status"], 0) + row["count"]
-        bundle.total += row["count"]
+    }
+    names: dict[str, tuple[str, str]] = {}
+    for code, name, name_en in bundles.values():
+        known = names.get(code, (name, name_en or ""))
+        names[code] = (max(known[0], name), max(known[1], name_en or ""))
+    by_code: dict[str, BundleRow] = {}
+    for bundle_id, status, count in rows:
+        code = bundles[bundle_id][0]
+        bundle = by_code.setdefault(code, BundleRow(code, _display(*names[code]), {}))
+        bundle.counts[status] = bundle.counts.get(status, 0) + count
+        bundle.total += count
     present = {status for bundle in by_code.values() for status in bundle.counts}
     statuses = [value for value, _label in A.choices if value in present]
     return statuses, sorted(by_code.values(), key=lambda bundle: bundle.code)
@@ -134,34 +187,6 @@ def tasks_by_department(today: datetime.date | None = None) -> list[dict]:
 # --- working days elapsed ---------------------------------------------------------------------------
 
 
-class WorkingDayIndex:
-    """Working days between any two dates of one span, from a single read of the calendar's overrides:
-    `upto[d]` counts the working days from the span's first day to d, so a count is a difference."""
-
-    def __init__(self, first: datetime.date, last: datetime.date):
-        calendar = _Calendar(first, last)
-        self.first, self.last = first, last
-        self._upto: dict[datetime.date, int] = {}
-        total, day = 0, first
-        while day <= last:
-            total += calendar.is_working_day(day)
-            self._upto[day] = total
-            day += ONE_DAY
-
-    def upto(self, day: datetime.date) -> int:
-        day = min(max(day, self.first), self.last)
-        return self._upto[day]
-
-    def between(self, a: datetime.date, b: datetime.date, pauses=()) -> int:
-        """Working days d with a < d <= b, not counting the paused days ((first, last) pairs, included)."""
-        count = self.upto(b) - self.upto(a)
-        for start, end in merge_pauses(pauses, b):
-            low, high = max(a, start - ONE_DAY), min(b, end)
-            if high > low:
-                count -= self.upto(high) - self.upto(low)
-        return count
-
-
 @dataclass
 class ElapsedRow:
     code: str
@@ -171,18 +196,35 @@ class ElapsedRow:
     median_days: Decimal | None = None
     promised_days: Decimal | None = None  # average of the limits (intake + promised) of those applications
     within_promised_pct: Decimal | None = None
-    _elapsed: list = field(default_factory=list, repr=False)
-    _limits: list = field(default_factory=list, repr=False)
+    _histogram: dict = field(default_factory=lambda: defaultdict(int), repr=False)  # (days, limit) -> n
+
+    def add(self, days: int, limit: int, count: int = 1):
+        self._histogram[(days, limit)] += count
 
     def finish(self):
-        self.concluded = len(self._elapsed)
-        if self._elapsed:
-            self.average_days = _round(statistics.fmean(self._elapsed))
-            self.median_days = _round(statistics.median(self._elapsed))
-            self.promised_days = _round(statistics.fmean(self._limits))
-            within = sum(1 for days, limit in zip(self._elapsed, self._limits, strict=True) if days <= limit)
-            self.within_promised_pct = _round(within * 100 / len(self._elapsed))
+        """Count, average, median and share within the limit, exactly as over the list of values."""
+        pairs = sorted((days, limit, n) for (days, limit), n in self._histogram.items() if n)
+        self.concluded = total = sum(n for _days, _limit, n in pairs)
+        if total:
+            self.average_days = _round(sum(days * n for days, _limit, n in pairs) / total)
+            self.median_days = _round(_median(pairs, total))
+            self.promised_days = _round(sum(limit * n for _days, limit, n in pairs) / total)
+            within = sum(n for days, limit, n in pairs if days <= limit)
+            self.within_promised_pct = _round(within * 100 / total)
         return self
+
+
+def _median(pairs, total: int):
+    """The median of the multiset of days in `pairs` ((days, limit, n), sorted by days), as
+    `statistics.median` gives it: the middle value, or the mean of the two middle ones."""
+    wanted = sorted({(total - 1) // 2, total // 2})
+    found, seen = [], 0
+    for days, _limit, n in pairs:
+        while wanted and wanted[0] < seen + n:
+            found.append(days)
+            wanted.pop(0)
+        seen += n
+    return found[0] if len(found) == 1 else (found[0] + found[1]) / 2
 
 
 @dataclass
@@ -194,16 +236,13 @@ class Elapsed:
     unknown_year: int | None = None  # the calendar does not know this year: figures left out
 
 
-def _local_date(moment: datetime.datetime) -> datetime.date:
-    return timezone.localdate(moment) if timezone.is_aware(moment) else moment.date()
-
-
 def elapsed_working_days(
     today: datetime.date | None = None, window_days: int = ELAPSED_WINDOW_DAYS
 ) -> Elapsed:
     """Average and median working days from the (last) submission to the conclusion of the applications
     concluded in the last `window_days` days, against their promised limit (the bundle's intake limit plus
-    its promised limit), overall and per bundle. Three queries, whatever the number of applications."""
+    its promised limit), overall and per bundle: one GROUP BY over the stored figures (see the module
+    docstring) and one read of the bundles, whatever the number of applications."""
     today = today or clock.today()
     since = today - datetime.timedelta(days=window_days)
     since_moment = timezone.make_aware(datetime.datetime.combine(since, datetime.time.min))
@@ -212,6 +251,41 @@ def elapsed_working_days(
         concluded_at__gte=since_moment,
         submitted_at__isnull=False,
     )
+    total = ElapsedRow(code="", name="")
+    result = Elapsed(since=since, window_days=window_days, total=total, bundles=[])
+    # Grouped by bundle id and days without a join, so the index-only scan feeds the aggregate directly;
+    # the few bundles are read apart.
+    groups = list(
+        concluded.order_by().values_list("bundle_id", "working_days_elapsed").annotate(n=Count("*"))
+    )
+    if any(days is None for _bundle_id, days, _n in groups):
+        return _elapsed_from_dates(concluded, result)
+    bundles = {
+        pk: rest
+        for pk, *rest in Bundle.objects.filter(
+            pk__in={bundle_id for bundle_id, _days, _n in groups}
+        ).values_list("pk", "code", "name", "name_en", "intake_limit_days", "promised_limit_days")
+    }
+    by_code: dict[str, ElapsedRow] = {}
+    names: dict[str, tuple] = {}
+    for bundle_id, days, n in groups:
+        code, name, name_en, intake, promised = bundles[bundle_id]
+        known = names.get(code, (name, name_en or ""))
+        names[code] = (max(known[0], name), max(known[1], name_en or ""))
+        row = by_code.setdefault(code, ElapsedRow(code=code, name=""))
+        for target in (row, total):
+            target.add(days, intake + promised, n)
+    for code, row in by_code.items():
+        row.name = _display(*names[code])
+    total.finish()
+    result.bundles = sorted((row.finish() for row in by_code.values()), key=lambda row: row.code)
+    return result
+
+
+def _elapsed_from_dates(concluded, result: Elapsed) -> Elapsed:
+    """The figures computed from the dates and pauses (the stored figure of some is missing): three
+    queries, then the working days of each application in Python."""
+    total = result.total
     rows = list(
         concluded.order_by().values_list(
             "pk",
@@ -224,8 +298,6 @@ def elapsed_working_days(
             "bundle__promised_limit_days",
         )
     )
-    total = ElapsedRow(code="", name="")
-    result = Elapsed(since=since, window_days=window_days, total=total, bundles=[])
     if not rows:
         return result
     pauses: dict[int, list] = defaultdict(list)
@@ -235,7 +307,7 @@ def elapsed_working_days(
         .values_list("task__application_id", "started_on", "ended_on")
     ):
         pauses[application_id].append((start, end))
-    spans = [(pk, _local_date(submitted), _local_date(done), *rest) for pk, submitted, done, *rest in rows]
+    spans = [(pk, local_date(submitted), local_date(done), *rest) for pk, submitted, done, *rest in rows]
     first = min(span[1] for span in spans)
     last = max(span[2] for span in spans)
     try:
@@ -248,11 +320,9 @@ def elapsed_working_days(
         if end < start:
             continue
         days = index.between(start, end, pauses.get(pk, ()))
-        limit = intake + promised
         row = by_code.setdefault(code, ElapsedRow(code=code, name=_display(name, name_en)))
         for target in (row, total):
-            target._elapsed.append(days)
-            target._limits.append(limit)
+            target.add(days, intake + promised)
     total.finish()
     result.bundles = sorted((row.finish() for row in by_code.values()), key=lambda row: row.code)
     return result

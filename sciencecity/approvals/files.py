@@ -13,6 +13,7 @@ from pathlib import PurePosixPath, PureWindowsPath
 
 from django.core.exceptions import SuspiciousFileOperation, ValidationError
 from django.core.files import File
+from django.http import FileResponse, Http404
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 
@@ -180,3 +181,27 @@ def store_upload(material, uploaded_file, checked: CheckedUpload, *, fallback: s
     material.file.save(
         sanitized_name(checked.original_name, checked.extension, fallback), uploaded_file, save=False
     )
+
+
+# Kinds a browser shows itself (the reviewer reads them in place); anything else downloads.
+INLINE_TYPES = ("application/pdf", "image/png", "image/jpeg", "image/gif")
+
+
+def material_response(material) -> FileResponse:
+    """A submitted material's stored file as a response (pages and API); 404 when it has none on disk."""
+    if not material.file:
+        raise Http404(_("该材料没有文件。"))
+    try:
+        handle = material.file.open("rb")
+    except (FileNotFoundError, OSError):
+        raise Http404(_("该材料没有文件。")) from None
+    content_type = material.content_type or "application/octet-stream"
+    response = FileResponse(
+        handle,
+        content_type=content_type,
+        as_attachment=content_type not in INLINE_TYPES,
+        filename=material.original_name or base_name(material.file.name),
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response

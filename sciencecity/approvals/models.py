@@ -97,6 +97,12 @@ class Application(models.Model):
 
     intake_deadline = models.DateField(_("受理期限"), null=True, blank=True)
     promised_deadline = models.DateField(_("承诺办结期限"), null=True, blank=True)
+    # Stored when the application concludes (rule 4), so the leaders' overview aggregates stored values:
+    # working days from the (last) submission to the conclusion, paused days not counted
+    # (`services.elapsed`). Empty until concluded, or while the calendar does not know the year.
+    working_days_elapsed = models.PositiveIntegerField(
+        _("办结用时(工作日)"), null=True, blank=True, editable=False
+    )
 
     objects = ApplicationQuerySet.as_manager()
 
@@ -122,7 +128,16 @@ class Application(models.Model):
             models.Index(fields=["enterprise", "-created_at", "-id"], name="application_enterprise_idx"),
             models.Index(fields=["status", "intake_deadline"], name="application_intake_queue_idx"),
             models.Index(fields=["status", "-created_at", "-id"], name="application_status_idx"),
+            # The leaders' list of all applications, newest first (make bench: 1M applications).
+            models.Index(fields=["-created_at", "-id"], name="application_created_idx"),
             models.Index(fields=["bundle", "status"], name="application_bundle_idx"),
+            # The overview's working days elapsed: one index-only scan of the window's concluded rows.
+            models.Index(
+                fields=["concluded_at"],
+                include=["bundle", "status", "submitted_at", "working_days_elapsed"],
+                condition=Q(concluded_at__isnull=False),
+                name="application_concluded_idx",
+            ),
         ]
 
     def __str__(self):
@@ -363,6 +378,15 @@ class ReviewTask(models.Model):
         indexes = [
             # The department worklist: open tasks of a department by deadline.
             models.Index(fields=["department", "status", "promised_deadline"], name="task_worklist_idx"),
+            # The worklist's first page in its order (deadline, nulls last, then id) without sorting every
+            # open task of the department: only open tasks, so it stays small however long the history.
+            models.Index(
+                fields=["department", "promised_deadline", "id"],
+                name="task_open_worklist_idx",
+                condition=Q(status__in=["waiting", "pending", "in_review", "supplement"]),
+                # The overview's open, overdue and escalated tasks by department read the index alone.
+                include=["status", "warning_level"],
+            ),
             models.Index(fields=["assignee", "status", "promised_deadline"], name="task_assignee_idx"),
             # Deadline scans and the leaders' overdue list read only open tasks.
             models.Index(
@@ -691,3 +715,21 @@ class NumberSequence(models.Model):
 
     def __str__(self):
         return f"{self.key}={self.last_value}"
+
+
+class ApplicationCountSnapshot(models.Model):
+    """The number of applications per bundle and status at one moment, counted by the background worker
+    (`overview_tasks`) so that the leaders' overview does not count every application on each visit. The
+    overview says "as of" and counts live when the newest snapshot is missing or stale
+    (`dashboard.application_counts`). Only the newest few are kept."""
+
+    taken_at = models.DateTimeField(_("统计时间"), db_index=True)
+    counts = models.JSONField(_("办件数"), default=list)  # [[bundle id, status, count], ...]
+    seconds = models.FloatField(_("统计用时(秒)"), default=0)
+
+    class Meta:
+        verbose_name = _("办件统计快照")
+        verbose_name_plural = pgettext_lazy("plural", "办件统计快照")
+
+    def __str__(self):
+        return f"{self.taken_at:%Y-%m-%d %H:%M:%S}"

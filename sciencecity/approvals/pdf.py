@@ -99,3 +99,18 @@ def store_certificate_pdf(certificate: Certificate, base_url: str | None = None)
             Certificate.objects.filter(pk=current.pk).update(pdf=current.pdf.name)
     certificate.pdf = current.pdf
     return current
+
+
+def certificate_pdf_response(certificate: Certificate):
+    """The certificate's PDF as a response (pages and API), rendered now if the background task has not
+    stored it yet."""
+    from django.http import FileResponse
+
+    if not (certificate.pdf and certificate.pdf.storage.exists(certificate.pdf.name)):
+        certificate = store_certificate_pdf(certificate)
+    return FileResponse(
+        certificate.pdf.open("rb"),
+        content_type="application/pdf",
+        as_attachment=False,
+        filename=pdf_file_name(certificate),
+    )

@@ -363,3 +363,24 @@ def dependents_of(graph: dict[int, set[int]]) -> dict[int, set[int]]:
         for prerequisite in prerequisites:
             reverse[prerequisite].add(pk)
     return dict(reverse)
+
+
+# --- public verification --------------------------------------------------------------------------------
+
+MAX_CODE_LENGTH = Certificate._meta.get_field("verification_code").max_length
+
+
+def find_certificate(code: str, number: str = "") -> Certificate | None:
+    """The certificate with this verification code (and number, when given), for the public verification
+    page and API; None for anything else, so that a wrong code and a wrong number look the same."""
+    code = (code or "").strip()
+    if not code or len(code) > MAX_CODE_LENGTH:
+        return None
+    certificate = (
+        Certificate.objects.select_related("department", "enterprise", "project")
+        .filter(verification_code=code)
+        .first()
+    )
+    if certificate is not None and number and certificate.number != number.strip().upper():
+        return None
+    return certificate

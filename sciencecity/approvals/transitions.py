@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .models import Application, ReviewTask
 
@@ -85,27 +86,28 @@ class IllegalTransition(Exception):
         )
 
 
+# Lazy: read in the language of each request, not of the process that imported the module.
 ACTION_LABELS = {
-    "submit": _("提交"),
-    "resubmit": _("补正后重新提交"),
-    "accept": _("受理"),
-    "accept_with_gaps": _("容缺受理"),
-    "request_correction": _("一次性告知补正"),
-    "refuse": _("不予受理"),
-    "conclude": _("办结"),
-    "deliver": _("统一出件"),
-    "withdraw": _("撤回"),
-    "cancel": _("作废"),
-    "release": _("启动审查"),
-    "claim": _("认领"),
-    "approve": _("准予许可"),
-    "approve_on_pledge": _("告知承诺准予许可"),
-    "reject": _("不予许可"),
-    "request_supplement": _("要求补充材料"),
-    "answer_supplement": _("答复补充材料"),
-    "reassign": _("改派"),
-    "extend": _("延长期限"),
-    "skip": _("不予办理(前置未通过)"),
+    "submit": gettext_lazy("提交"),
+    "resubmit": gettext_lazy("补正后重新提交"),
+    "accept": gettext_lazy("受理"),
+    "accept_with_gaps": gettext_lazy("容缺受理"),
+    "request_correction": gettext_lazy("一次性告知补正"),
+    "refuse": gettext_lazy("不予受理"),
+    "conclude": gettext_lazy("办结"),
+    "deliver": gettext_lazy("统一出件"),
+    "withdraw": gettext_lazy("撤回"),
+    "cancel": gettext_lazy("作废"),
+    "release": gettext_lazy("启动审查"),
+    "claim": gettext_lazy("认领"),
+    "approve": gettext_lazy("准予许可"),
+    "approve_on_pledge": gettext_lazy("告知承诺准予许可"),
+    "reject": gettext_lazy("不予许可"),
+    "request_supplement": gettext_lazy("要求补充材料"),
+    "answer_supplement": gettext_lazy("答复补充材料"),
+    "reassign": gettext_lazy("改派"),
+    "extend": gettext_lazy("延长期限"),
+    "skip": gettext_lazy("不予办理(前置未通过)"),
 }
 
 

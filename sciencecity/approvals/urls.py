@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from .views import certificates, department, leaders, portal, public, window
+from .views import certificates, department, leaders, portal, projects, public, window
 
 app_name = "approvals"
 
@@ -14,4 +14,5 @@ urlpatterns = [
     path("window/", include(window.urlpatterns)),
     path("department/", include(department.urlpatterns)),
     path("leaders/", include(leaders.urlpatterns)),
+    path("projects/", include(projects.urlpatterns)),
 ]

@@ -286,7 +286,7 @@ class BundleItemInline(BundleInline):
 
 class SituationQuestionInline(BundleInline):
     model = SituationQuestion
-    fields = ("position", "code", "text", "text_en", "kind", "options", "help_text")
+    fields = ("position", "code", "text", "text_en", "kind", "options", "help_text", "help_text_en")
 
 
 class SituationRuleInline(BundleInline):

@@ -21,6 +21,13 @@ class PublishedVersionError(ValidationError):
     """A published catalog version is immutable."""
 
 
+def in_language(chinese: str, english: str) -> str:
+    """`english` in English mode where the catalog has it, else the Chinese text the catalog is entered in."""
+    if english and (get_language() or "").startswith("en"):
+        return english
+    return chinese
+
+
 class TranslatedName(models.Model):
     """Catalog rows are entered in Chinese; an English name is optional and shown in English mode."""
 
@@ -35,9 +42,7 @@ class TranslatedName(models.Model):
 
     @property
     def display_name(self) -> str:
-        if self.name_en and (get_language() or "").startswith("en"):
-            return self.name_en
-        return self.name
+        return in_language(self.name, self.name_en)
 
 
 class CatalogVersionQuerySet(ScopedQuerySet):
@@ -174,6 +179,7 @@ class MaterialSpec(VersionedRow, TranslatedName):
     )
     code = models.SlugField(_("编码"), max_length=60)
     description = models.TextField(_("说明"), blank=True)
+    description_en = models.TextField(_("英文说明"), blank=True)
     formats = models.JSONField(_("接受的格式"), default=list, blank=True, help_text=_('如 ["pdf", "jpg"]'))
     max_size_mb = models.PositiveIntegerField(_("大小上限(MB)"), default=20)
     source = models.CharField(_("来源"), max_length=20, choices=Source.choices, default=Source.UPLOAD)
@@ -199,6 +205,10 @@ class MaterialSpec(VersionedRow, TranslatedName):
         constraints = [
             models.UniqueConstraint(fields=["version", "code"], name="material_code_unique_in_version")
         ]
+
+    @property
+    def display_description(self) -> str:
+        return in_language(self.description, self.description_en)
 
     def catalog_version(self):
         return self.version
@@ -238,6 +248,7 @@ class ServiceItem(VersionedRow, TranslatedName):
     pledge_allowed = models.BooleanField(_("可告知承诺"), default=False)
     certificate_code = models.SlugField(_("出具证照类型编码"), max_length=60, blank=True)
     certificate_name = models.CharField(_("出具证照名称"), max_length=200, blank=True)
+    certificate_name_en = models.CharField(_("出具证照英文名称"), max_length=300, blank=True)
     description = models.TextField(_("说明"), blank=True)
 
     objects = VersionedQuerySet.as_manager()
@@ -254,6 +265,10 @@ class ServiceItem(VersionedRow, TranslatedName):
                 name="item_promised_within_legal",
             ),
         ]
+
+    @property
+    def display_certificate_name(self) -> str:
+        return in_language(self.certificate_name, self.certificate_name_en)
 
     def catalog_version(self):
         return self.version
@@ -312,6 +327,7 @@ class Bundle(VersionedRow, TranslatedName):
     )
     code = models.SlugField(_("编码"), max_length=60)
     description = models.TextField(_("适用说明"), blank=True)
+    description_en = models.TextField(_("英文适用说明"), blank=True)
     lead_department = models.ForeignKey(
         "accounts.Department",
         verbose_name=_("牵头部门"),
@@ -333,6 +349,10 @@ class Bundle(VersionedRow, TranslatedName):
         constraints = [
             models.UniqueConstraint(fields=["version", "code"], name="bundle_code_unique_in_version")
         ]
+
+    @property
+    def display_description(self) -> str:
+        return in_language(self.description, self.description_en)
 
     def catalog_version(self):
         return self.version
@@ -374,6 +394,7 @@ class SituationQuestion(VersionedRow):
     text = models.CharField(_("问题"), max_length=300)
     text_en = models.CharField(_("英文问题"), max_length=400, blank=True)
     help_text = models.TextField(_("说明"), blank=True)
+    help_text_en = models.TextField(_("英文说明"), blank=True)
     kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices, default=Kind.YES_NO)
     options = models.JSONField(
         _("选项"),
@@ -396,9 +417,11 @@ class SituationQuestion(VersionedRow):
 
     @property
     def display_text(self) -> str:
-        if self.text_en and (get_language() or "").startswith("en"):
-            return self.text_en
-        return self.text
+        return in_language(self.text, self.text_en)
+
+    @property
+    def display_help_text(self) -> str:
+        return in_language(self.help_text, self.help_text_en)
 
     def allowed_values(self) -> list[str]:
         if self.kind == self.Kind.YES_NO:
@@ -503,9 +526,7 @@ class FormField(VersionedRow):
 
     @property
     def display_label(self) -> str:
-        if self.label_en and (get_language() or "").startswith("en"):
-            return self.label_en
-        return self.label
+        return in_language(self.label, self.label_en)
 
     def catalog_version(self):
         return self.bundle.version

@@ -154,6 +154,7 @@ def create_version_from_data(data: dict, *, user=None) -> CatalogVersion:
             name=material["name"],
             name_en=material["name_en"],
             description=material["description"],
+            description_en=material["description_en"],
             source=material["source"],
             source_field=material["source_field"],
             certificate_code=material["certificate_code"],
@@ -179,6 +180,7 @@ def create_version_from_data(data: dict, *, user=None) -> CatalogVersion:
             pledge_allowed=item["pledge_allowed"],
             certificate_code=(item["certificate"] or {}).get("code", ""),
             certificate_name=(item["certificate"] or {}).get("name", ""),
+            certificate_name_en=(item["certificate"] or {}).get("name_en", ""),
         )
         for item in data["items"]
     )
@@ -217,6 +219,7 @@ def _create_bundle(version, data, departments, item_by_code):
         name=data["name"],
         name_en=data["name_en"],
         description=data["description"],
+        description_en=data["description_en"],
         lead_department=departments[data["lead_department"]],
         promised_limit_days=data["promised_limit_days"],
         intake_limit_days=data["intake_limit_days"],
@@ -234,6 +237,7 @@ def _create_bundle(version, data, departments, item_by_code):
             text=question["text"],
             text_en=question["text_en"],
             help_text=question["help_text"],
+            help_text_en=question["help_text_en"],
             kind=question["kind"],
             options=[_stored_option(option) for option in question["options"]],
             position=position,

@@ -211,6 +211,7 @@ MATERIAL = {
     "name": Text(required=True, max_length=_max_length(MaterialSpec, "name")),
     "name_en": Text(default="", max_length=_max_length(MaterialSpec, "name_en")),
     "description": Text(default=""),
+    "description_en": Text(default=""),
     "source": Choice(MaterialSpec.Source.values, default=MaterialSpec.Source.UPLOAD),
     "source_field": Text(default="", max_length=_max_length(MaterialSpec, "source_field")),
     "certificate_code": Code(default="", max_length=_max_length(MaterialSpec, "certificate_code")),
@@ -236,6 +237,7 @@ ITEM = {
 CERTIFICATE = {
     "code": Code(required=True, max_length=_max_length(ServiceItem, "certificate_code")),
     "name": Text(required=True, max_length=_max_length(ServiceItem, "certificate_name")),
+    "name_en": Text(default="", max_length=_max_length(ServiceItem, "certificate_name_en")),
 }
 STEP = {
     "name": Text(required=True, max_length=_max_length(ItemStep, "name")),
@@ -253,6 +255,7 @@ BUNDLE = {
     "name": Text(required=True, max_length=_max_length(Bundle, "name")),
     "name_en": Text(default="", max_length=_max_length(Bundle, "name_en")),
     "description": Text(default=""),
+    "description_en": Text(default=""),
     "lead_department": Code(required=True),
     "promised_limit_days": Integer(required=True),
     "intake_limit_days": Integer(default=1),
@@ -271,6 +274,7 @@ QUESTION = {
     "text": Text(required=True, max_length=_max_length(SituationQuestion, "text")),
     "text_en": Text(default="", max_length=_max_length(SituationQuestion, "text_en")),
     "help_text": Text(default=""),
+    "help_text_en": Text(default=""),
     "kind": Choice(SituationQuestion.Kind.values, default=SituationQuestion.Kind.YES_NO),
     "options": Raw(list, default=[]),
 }

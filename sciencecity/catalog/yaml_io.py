@@ -17,6 +17,7 @@ Format 1, in short (every key not marked "required" may be left out; the default
         name: 营业执照                      # required
         name_en: Business licence
         description: ""
+        description_en: ""
         source: enterprise                 # upload | enterprise | project | certificate   (default upload)
         source_field: credit_code          # source enterprise/project: a field of Enterprise/Project
         certificate_code: ""               # source certificate: a certificate code that some item issues
@@ -37,7 +38,7 @@ Format 1, in short (every key not marked "required" may be left out; the default
         legal_limit_days: 7                # working days; null: the law sets no limit
         promised_limit_days: 5             # required; working days, 0 = on the spot (即办)
         pledge_allowed: false              # 告知承诺制
-        certificate: {code: construction-permit, name: 建筑工程施工许可证}
+        certificate: {code: construction-permit, name: 建筑工程施工许可证, name_en: Construction permit}
         steps:
           - {name: 受理, name_en: Intake, limit_days: 1}
         materials:
@@ -50,6 +51,7 @@ Format 1, in short (every key not marked "required" may be left out; the default
         name: 开工一件事                     # required
         name_en: Start construction
         description: ""
+        description_en: ""
         lead_department: housing           # required
         promised_limit_days: 15            # required
         intake_limit_days: 1
@@ -61,6 +63,7 @@ Format 1, in short (every key not marked "required" may be left out; the default
             text: 是否新建民用建筑?
             text_en: Is it a new civil building?
             help_text: ""
+            help_text_en: ""
             kind: yes_no                   # yes_no (answers yes/no) | single | multiple
             options: []                    # single/multiple: [{value: report, label: 报告书, label_en: Report}]
         rules:                             # when every condition holds, the situational items are selected
@@ -248,6 +251,7 @@ def version_to_data(version) -> dict:
                 "name": material.name,
                 "name_en": material.name_en,
                 "description": material.description,
+                "description_en": material.description_en,
                 "source": material.source,
                 "source_field": material.source_field,
                 "certificate_code": material.certificate_code,
@@ -272,7 +276,11 @@ def version_to_data(version) -> dict:
     for item in items:
         certificate = None
         if item.certificate_code or item.certificate_name:
-            certificate = {"code": item.certificate_code, "name": item.certificate_name}
+            certificate = {
+                "code": item.certificate_code,
+                "name": item.certificate_name,
+                "name_en": item.certificate_name_en,
+            }
         data["items"].append(
             {
                 "code": item.code,
@@ -344,6 +352,7 @@ def _bundle_data(bundle) -> dict:
         "name": bundle.name,
         "name_en": bundle.name_en,
         "description": bundle.description,
+        "description_en": bundle.description_en,
         "lead_department": bundle.lead_department.code,
         "promised_limit_days": bundle.promised_limit_days,
         "intake_limit_days": bundle.intake_limit_days,
@@ -354,6 +363,7 @@ def _bundle_data(bundle) -> dict:
                 "text": question.text,
                 "text_en": question.text_en,
                 "help_text": question.help_text,
+                "help_text_en": question.help_text_en,
                 "kind": question.kind,
                 "options": _options_data(question.options),
             }
@@ -470,6 +480,7 @@ def _material_out(material):
     out = {"code": material["code"], "name": material["name"]}
     _optional(out, "name_en", material["name_en"])
     _optional(out, "description", material["description"])
+    _optional(out, "description_en", material["description_en"])
     out["source"] = material["source"]
     _optional(out, "source_field", material["source_field"])
     _optional(out, "certificate_code", material["certificate_code"])
@@ -493,7 +504,9 @@ def _item_out(item):
     ):
         out[key] = item[key]
     if item["certificate"]:
-        out["certificate"] = _FlowMap(code=item["certificate"]["code"], name=item["certificate"]["name"])
+        certificate = item["certificate"]
+        out["certificate"] = _FlowMap(code=certificate["code"], name=certificate["name"])
+        _optional(out["certificate"], "name_en", certificate.get("name_en"))
     steps = []
     for step in item["steps"]:
         step_out = _FlowMap(name=step["name"])
@@ -519,6 +532,7 @@ def _bundle_out(bundle):
     out = {"code": bundle["code"], "name": bundle["name"]}
     _optional(out, "name_en", bundle["name_en"])
     _optional(out, "description", bundle["description"])
+    _optional(out, "description_en", bundle["description_en"])
     for key in ("lead_department", "promised_limit_days", "intake_limit_days"):
         out[key] = bundle[key]
     out["items"] = [_FlowMap(item=use["item"], mandatory=use["mandatory"]) for use in bundle["items"]]
@@ -527,6 +541,7 @@ def _bundle_out(bundle):
         question_out = {"code": question["code"], "text": question["text"]}
         _optional(question_out, "text_en", question["text_en"])
         _optional(question_out, "help_text", question["help_text"])
+        _optional(question_out, "help_text_en", question["help_text_en"])
         question_out["kind"] = question["kind"]
         _optional(question_out, "options", [_option_out(option) for option in question["options"]])
         questions.append(question_out)

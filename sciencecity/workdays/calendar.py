@@ -83,23 +83,54 @@ def is_year_known(year: int) -> bool:
     return package_covers(year) or CalendarYear.objects.filter(year=year).exists()
 
 
-class _Calendar:
-    """The calendar as seen by one call: overrides read per span in one query, each year's status once."""
+class WorkingCalendar:
+    """The calendar as seen by one action: the overrides of each span of days read once, in one query, and
+    each year's status once.
 
-    def __init__(self, first: datetime.date, last: datetime.date):
+    Make one per action (a service call, its transaction) and pass it to `add_working_days` for every
+    deadline that action computes: an acceptance that starts eight tasks, or a decision that releases five,
+    then reads the override table once instead of once or twice per deadline. It is deliberately not kept
+    between actions or shared across processes: an override an administrator saves is seen by the next
+    action in every process, with no cache to invalidate (ARCHITECTURE.md rule 4: never guess).
+    """
+
+    def __init__(self, first: datetime.date | None = None, last: datetime.date | None = None):
         self._overrides: dict[datetime.date, bool] = {}
         self._confirmed_years: set[int] = set()
-        self.loaded_until = first - ONE_DAY
-        self.load_until(last)
+        self.loaded_from: datetime.date | None = None
+        self.loaded_until: datetime.date | None = None
+        if first is not None:
+            self.ensure(first, last if last is not None else first)
+
+    def _read(self, first: datetime.date, last: datetime.date) -> None:
+        rows = HolidayOverride.objects.filter(date__gte=first, date__lte=last)
+        self._overrides.update(rows.values_list("date", "is_working_day"))
+
+    def ensure(self, first: datetime.date, last: datetime.date) -> None:
+        """Read the overrides of the days from `first` to `last` included that are not read yet (one query
+        per side that grows, none when the span is read already)."""
+        if self.loaded_from is None:
+            self._read(first, last)
+            self.loaded_from, self.loaded_until = first, last
+            return
+        if first < self.loaded_from:
+            self._read(first, self.loaded_from - ONE_DAY)
+            self.loaded_from = first
+        if last > self.loaded_until:
+            self._read(self.loaded_until + ONE_DAY, last)
+            self.loaded_until = last
 
     def load_until(self, last: datetime.date) -> None:
         """Read the overrides of the days after those already read, up to `last` included, in one query."""
-        rows = HolidayOverride.objects.filter(date__gt=self.loaded_until, date__lte=last)
-        self._overrides.update(rows.values_list("date", "is_working_day"))
-        self.loaded_until = last
+        self.ensure(self.loaded_from if self.loaded_from is not None else last, last)
+
+    def prepare(self, start: datetime.date, n: int) -> None:
+        """Read at once what counting up to `n` working days after `start` will most likely need, so that
+        the deadlines of one action that count fewer days read nothing more."""
+        self.ensure(start + ONE_DAY, start + _window(n))
 
     def _year_known(self, year: int) -> bool:
-        # The table is asked only about years the package does not cover, once per year and call.
+        # The table is asked only about years the package does not cover, once per year and calendar.
         if package_covers(year) or year in self._confirmed_years:
             return True
         if CalendarYear.objects.filter(year=year).exists():
@@ -110,7 +141,9 @@ class _Calendar:
     def is_working_day(self, day: datetime.date) -> bool:
         if not self._year_known(day.year):
             raise UnknownCalendarYear(day.year)
-        assert day <= self.loaded_until, "read the overrides of a day before asking about it"
+        assert self.loaded_from is not None and self.loaded_from <= day <= self.loaded_until, (
+            "read the overrides of a day before asking about it"
+        )
         if day in self._overrides:
             return self._overrides[day]
         if package_covers(day.year):
@@ -118,16 +151,29 @@ class _Calendar:
         return day.weekday() < 5
 
 
+# The name the leaders' overview imports.
+_Calendar = WorkingCalendar
+
+
+def _window(n: int, paused_days: int = 0) -> datetime.timedelta:
+    """Calendar days that almost always hold `n` working days: 7 per 5, a long holiday, the paused days (at
+    most about two years)."""
+    return datetime.timedelta(days=min(n * 7 // 5 + 30 + paused_days, 800))
+
+
 def is_working_day(day: datetime.date) -> bool:
     """Whether `day` is a working day; raises `UnknownCalendarYear` for a year nobody has entered."""
-    return _Calendar(day, day).is_working_day(day)
+    return WorkingCalendar(day, day).is_working_day(day)
 
 
-def add_working_days(start: datetime.date, n: int, pauses: Iterable = ()) -> datetime.date:
+def add_working_days(
+    start: datetime.date, n: int, pauses: Iterable = (), *, calendar: WorkingCalendar | None = None
+) -> datetime.date:
     """The day that is the `n`-th working day after `start` (which never counts), skipping paused days.
 
     `pauses` holds `Pause` objects or `(first_day, last_day)` pairs, both days included. An open pause
-    (end None) that the count reaches makes the result unknowable, so it raises ValueError.
+    (end None) that the count reaches makes the result unknowable, so it raises ValueError. `calendar`, the
+    action's `WorkingCalendar`, lets several deadlines of one action share what it has read.
     """
     if n < 0:
         raise ValueError("n must not be negative")
@@ -141,8 +187,10 @@ def add_working_days(start: datetime.date, n: int, pauses: Iterable = ()) -> dat
         for pause in pauses
         if pause.end is not None and pause.end > start
     )
-    window = datetime.timedelta(days=min(n * 7 // 5 + 30 + paused_days, 800))
-    calendar = _Calendar(start + ONE_DAY, start + window)
+    window = _window(n, paused_days)
+    if calendar is None:
+        calendar = WorkingCalendar()
+    calendar.ensure(start + ONE_DAY, start + window)
     day, counted = start, 0
     while counted < n:
         day += ONE_DAY
@@ -168,7 +216,7 @@ def working_days_between(a: datetime.date, b: datetime.date, pauses: Iterable = 
     if a == b:
         return 0
     pauses = _pauses(pauses)
-    calendar = _Calendar(a + ONE_DAY, b)
+    calendar = WorkingCalendar(a + ONE_DAY, b)
     count = 0
     day = a
     while day < b:

@@ -119,6 +119,23 @@ class TestWorklist:
             assert len(client.get(WORKLIST).context["tasks"]) == 10
         assert len(ten) == len(one)
 
+    def test_htmx_gets_only_the_rows_and_the_browser_the_whole_page(self, world, two, client):
+        earlier, later = two
+        client = as_user(client, world.reviewer("planning"))
+        partial = client.get(WORKLIST, {"light": "red"}, headers={"HX-Request": "true"})
+        assert partial.status_code == 200 and rows(partial) == [earlier.number]
+        html = partial.content.decode()
+        assert html.lstrip().startswith('<section class="card results" id="worklist-results"')
+        assert "<html" not in html and 'role="search"' not in html and later.number not in html
+        assert "HX-Request" in partial["Vary"]
+
+        page = client.get(WORKLIST, {"light": "red"})
+        html = page.content.decode()
+        assert rows(page) == [earlier.number] and "<html" in html and 'id="worklist-results"' in html
+        assert 'role="search"' in html and "HX-Request" in page["Vary"]
+        for attribute in (f'hx-get="{WORKLIST}"', 'hx-target="#worklist-results"', 'hx-push-url="true"'):
+            assert attribute in html
+
     def test_needs_the_review_permission(self, world, client):
         assert as_user(client, world.applicant).get(WORKLIST).status_code == 403
 
@@ -296,3 +313,74 @@ class TestHead:
         client = as_user(client, world.head("housing"))
         response = client.post(url("department_task_extend", task), {"days": "3", "reason": "x"})
         assert response.status_code == 404
+
+
+class TestHeadOnTheWorklist:
+    """The head's reassign and extend, folded in each running row of the worklist, post to the task's own
+    views and come back to the worklist (with its filters) on success."""
+
+    def test_each_running_row_has_its_own_forms_for_the_head_only(self, world, two, client):
+        earlier, later = two
+        colleague = world.reviewer("planning", 2)
+        page = as_user(client, world.head("planning")).get(WORKLIST)
+        content = page.content.decode()
+        for application in (earlier, later):
+            task = task_of(application, EPP)
+            assert f'action="{url("department_task_reassign", task)}"' in content
+            assert f'action="{url("department_task_extend", task)}"' in content
+            assert f'<label for="reassign_{task.pk}_assignee">' in content
+            assert f'<label for="extend_{task.pk}_reason">' in content
+        assert content.count('<details class="row-actions">') == 2
+        assert f'<option value="{colleague.pk}">' in content
+        assert 'name="next" value="/department/"' in content
+
+        content = as_user(client, world.reviewer("planning")).get(WORKLIST).content.decode()
+        assert "row-actions" not in content and "department_task_reassign" not in content
+
+    def test_reassign_and_extend_come_back_to_the_filtered_worklist(self, world, two, client):
+        earlier, _later = two
+        task = task_of(earlier, EPP)
+        colleague = world.reviewer("planning", 2)
+        client = as_user(client, world.head("planning"))
+        back = f"{WORKLIST}?light=red"
+        response = client.post(
+            url("department_task_reassign", task), {"assignee": colleague.pk, "next": back}
+        )
+        assert response.status_code == 302 and response.url == back
+        assert task_of(earlier, EPP).assignee == colleague
+        response = client.post(
+            url("department_task_extend", task), {"days": "2", "reason": "需组织专家论证", "next": back}
+        )
+        assert response.status_code == 302 and response.url == back
+        assert task_of(earlier, EPP).extension_days == 2
+        assert "已延长期限。" in client.get(back).content.decode()
+
+    def test_errors_show_on_the_task_page_and_foreign_addresses_are_ignored(self, world, two, client):
+        earlier, _later = two
+        task = task_of(earlier, EPP)
+        client = as_user(client, world.head("planning"))
+        response = client.post(
+            url("department_task_extend", task), {"days": "2", "reason": "", "next": WORKLIST}
+        )
+        assert response.status_code == 400 and 'class="error"' in response.content.decode()
+        assert task_of(earlier, EPP).extension_days == 0
+        response = client.post(
+            url("department_task_extend", task),
+            {"days": "1", "reason": "专家论证", "next": "https://elsewhere.example/"},
+        )
+        assert response.status_code == 302 and response.url == url("department_task", task)
+
+    def test_the_number_of_queries_does_not_grow_with_the_rows(self, world, time_machine, client):
+        client = as_user(client, world.head("planning"))
+        world.reviewer("planning", 2)
+        apply_on(world, time_machine, START_DAY, 0)
+        client.get(WORKLIST)  # warm up the session and permission caches
+        with CaptureQueriesContext(connection) as one:
+            assert len(client.get(WORKLIST).context["tasks"]) == 1
+        for n in range(1, 10):
+            apply_on(world, time_machine, START_DAY, n)
+        with CaptureQueriesContext(connection) as ten:
+            response = client.get(WORKLIST)
+        assert len(response.context["tasks"]) == 10
+        assert response.content.decode().count('<details class="row-actions">') == 10
+        assert len(ten) == len(one), [query["sql"] for query in ten.captured_queries]

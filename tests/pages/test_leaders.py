@@ -134,6 +134,9 @@ class TestOverview:
         assert cell_row(status, "status", "in_review") == ["2"]
         assert cell_row(status, "status", "submitted") == ["1"]
         assert cell_row(status, "status", "draft") == ["1"]
+        # the total is a row of the table's foot like the other tables' totals (no stray caption block)
+        assert cell_row(status, "status", "total") == [str(Application.objects.count())]
+        assert "<caption" not in status and "<tfoot>" in status
         # by bundle: drafts excluded, total last
         assert cell_row(table(html, "table-bundle"), "bundle", "start-construction")[-1] == "3"
 
@@ -247,6 +250,36 @@ class TestApplications:
             q["sql"] for q in captured if "COUNT(" in q["sql"].upper() and "approvals_application" in q["sql"]
         ]
         assert not counted
+
+    def test_htmx_gets_only_the_rows_and_the_browser_the_whole_page(self, world, client, leader, mixed):
+        overdue, due_soon, waiting, drafted = mixed
+        client = as_user(client, leader)
+        partial = client.get(LIST, {"status": "submitted"}, headers={"HX-Request": "true"})
+        assert partial.status_code == 200
+        html = partial.content.decode()
+        assert html.lstrip().startswith('<section class="card results" id="applications-results"')
+        assert "<html" not in html and 'role="search"' not in html
+        assert waiting.number in html and overdue.number not in html
+        assert "status=submitted" in partial.context["next_url"] or not partial.context["next_url"]
+        assert "HX-Request" in partial["Vary"]
+
+        page = client.get(LIST, {"status": "submitted"})
+        html = page.content.decode()
+        assert "<html" in html and 'id="applications-results"' in html and waiting.number in html
+        assert overdue.number not in html and "HX-Request" in page["Vary"]
+        # The no-JS form is a plain GET of this page; with htmx it swaps the rows' region and pushes the URL.
+        form = re.search(r'<form method="get" action="([^"]*)"[^>]*role="search"[^>]*>', html, re.S)
+        assert form and form.group(1) == LIST
+        for attribute in (
+            f'hx-get="{LIST}"',
+            'hx-target="#applications-results"',
+            'hx-push-url="true"',
+            'hx-trigger="change, submit"',
+        ):
+            assert attribute in form.group(0)
+
+        restore = client.get(LIST, headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
+        assert "<html" in restore.content.decode()
 
     def test_drill_down_shows_tasks_lights_and_audit_trail(self, world, client, supervisor, mixed):
         application = mixed[0]

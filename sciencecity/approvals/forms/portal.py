@@ -83,6 +83,7 @@ class StartForm(_PrefixedForm):
     def __init__(self, *args, projects, bundles, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["project"].queryset = projects
+        self.fields["project"].widget.attrs["data-user-text"] = ""  # project names and codes as entered
         self.fields["bundle"].queryset = bundles
         self.fields["bundle"].label_from_instance = lambda bundle: bundle.display_name
         if not self.is_bound:
@@ -118,7 +119,7 @@ class AnswersForm(_PrefixedForm):
                 "label": question.display_text,
                 "required": False,
                 "choices": question_choices(question),
-                "help_text": question.help_text,
+                "help_text": question.display_help_text,
             }
             if question.kind == SituationQuestion.Kind.MULTIPLE:
                 field = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple, **common)

@@ -56,7 +56,7 @@ class IntakeForm(forms.Form):
             initial = material.verdict if material is not None and material.verdict != V.PENDING else ""
             if initial not in dict(choices):
                 initial = ""
-            name = row["spec"].name
+            name = row["spec"].display_name
             self.fields[f"verdict_{code}"] = forms.ChoiceField(
                 label=_("“%(material)s”审核意见") % {"material": name},
                 choices=choices,

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from sciencecity.audit import record
 from sciencecity.workdays import clock
-from sciencecity.workdays.calendar import add_working_days
+from sciencecity.workdays.calendar import WorkingCalendar, add_working_days
 
 from .. import transitions
 from ..errors import field_error, not_found
@@ -99,8 +99,9 @@ def record_verdicts(clerk, application, verdicts: dict) -> list[SubmittedMateria
         row = locked[material.pk]
         before[material.spec.code] = [row.verdict, row.verdict_note]
         row.verdict, row.verdict_note = verdict, note
-        row.save(update_fields=["verdict", "verdict_note"])
         after[material.spec.code] = [verdict, note]
+    # One UPDATE for all of them (the rows are locked above).
+    SubmittedMaterial.objects.bulk_update(locked.values(), ["verdict", "verdict_note"])
     record(clerk, "approvals.record_verdicts", application, before=before, after=after)
     return [locked[material.pk] for material, _v, _n in changes]
 
@@ -188,7 +189,10 @@ def _accept(clerk, application, action, items, *, gaps):
     day = timezone.localdate(now)
     transitions.apply(application, action, clerk)
     application.accepted_at = now
-    application.promised_deadline = add_working_days(day, application.bundle.promised_limit_days)
+    calendar = WorkingCalendar()  # the acceptance's: the first tasks' deadlines share what it reads
+    application.promised_deadline = add_working_days(
+        day, application.bundle.promised_limit_days, calendar=calendar
+    )
     application.save()
     record(
         clerk,
@@ -197,7 +201,7 @@ def _accept(clerk, application, action, items, *, gaps):
         before=before,
         after={**application_snapshot(application), "gaps": gaps},
     )
-    review.create_tasks(application, clerk, items=items)
+    review.create_tasks(application, clerk, items=items, calendar=calendar)
     body = _("您的“%(bundle)s”申请已受理,承诺于 %(deadline)s 前办结。") % {
         "bundle": application.bundle.name,
         "deadline": application.promised_deadline.isoformat(),

@@ -8,6 +8,21 @@ from sciencecity.workdays import clock
 from ..models import Notification
 
 
+def build(recipients, kind: str, title: str, body: str = "", *, application=None, task=None) -> list:
+    """The notifications `notify` would send without `dedupe_key`, not saved yet: an action that announces
+    several things (the tasks it starts) builds them all and saves them with `send` in one INSERT."""
+    fields = {"kind": kind, "title": str(title)[:200], "body": str(body), "application": application}
+    return [
+        Notification(recipient=person, task=task, **fields)
+        for person in {user for user in recipients if user is not None}
+    ]
+
+
+def send(notifications: list) -> list:
+    """Save notifications made by `build` in one INSERT (inside the action's transaction, like `notify`)."""
+    return Notification.objects.bulk_create(notifications) if notifications else []
+
+
 def notify(
     recipients, kind: str, title: str, body: str = "", *, application=None, task=None, dedupe_key: str = ""
 ):
@@ -15,28 +30,32 @@ def notify(
 
     `title` and `body` are stored as rendered text in the language active when they were sent; pass them
     through gettext. With `dedupe_key`, a recipient who already has that key gets nothing new.
+
+    Without `dedupe_key` the notifications are written in one INSERT: any error there is the action's error
+    and rolls the action back, so no savepoint is needed. With it, each is written on its own savepoint, so
+    that a concurrent run that sent it first is not an error.
     """
+    if not dedupe_key:
+        return send(build(recipients, kind, title, body, application=application, task=task))
+    people = {user for user in recipients if user is not None}
+    fields = {
+        "kind": kind,
+        "title": str(title)[:200],
+        "body": str(body),
+        "application": application,
+        "task": task,
+        "dedupe_key": dedupe_key,
+    }
     sent = []
-    for recipient in {user for user in recipients if user is not None}:
-        if dedupe_key and Notification.objects.filter(recipient=recipient, dedupe_key=dedupe_key).exists():
+    for recipient in people:
+        if Notification.objects.filter(recipient=recipient, dedupe_key=dedupe_key).exists():
             continue
         try:
             with transaction.atomic():
-                sent.append(
-                    Notification.objects.create(
-                        recipient=recipient,
-                        kind=kind,
-                        title=str(title)[:200],
-                        body=str(body),
-                        application=application,
-                        task=task,
-                        dedupe_key=dedupe_key,
-                    )
-                )
+                sent.append(Notification.objects.create(recipient=recipient, **fields))
         except IntegrityError:
-            if not dedupe_key:
-                raise
             # A concurrent run sent the same deduplicated notification first: nothing to do.
+            pass
     return sent
 
 

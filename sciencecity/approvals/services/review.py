@@ -24,13 +24,15 @@ import datetime
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sciencecity.audit import record
-from sciencecity.audit.services import snapshot
+from sciencecity.audit.services import event as audit_event
+from sciencecity.audit.services import record_many, snapshot
 from sciencecity.catalog.models import ItemMaterial
 from sciencecity.workdays import clock
-from sciencecity.workdays.calendar import Pause, add_working_days
+from sciencecity.workdays.calendar import Pause, WorkingCalendar, add_working_days
 
 from .. import selectors, transitions
 from ..errors import fetch_in_scope, field_error, not_found
@@ -39,7 +41,7 @@ from . import certificates, notifications
 from .applications import (
     bundle_spec,
     current_materials,
-    department_staff,
+    department_staff_by_department,
     require_applicant,
     require_permission,
     save_uploaded_material,
@@ -86,13 +88,22 @@ def _today() -> datetime.date:
 
 def lock_task(user, task) -> tuple[Application, ReviewTask]:
     """(application, task), both re-read under row locks, the application first; `NotFound` when the task is
-    outside the user's scope (`ReviewTask.objects.for_user`)."""
+    outside the user's scope (`ReviewTask.objects.for_user`).
+
+    Two statements: the application's row is found through the scoped task (a subquery) and locked, with its
+    applicant (whom decisions notify) joined but not locked; then the task's row, again through the scope,
+    is locked with its item. Never both rows in one statement: the order in which one statement locks the
+    rows of a join is the plan's, and every action must lock the application before any of its tasks."""
     pk = task.pk if isinstance(task, ReviewTask) else task
     scoped = ReviewTask.objects if user is None else ReviewTask.objects.for_user(user)
-    application_id = scoped.filter(pk=pk).values_list("application_id", flat=True).first()
-    if application_id is None:
-        raise not_found(ReviewTask)
-    application = Application.objects.select_for_update().get(pk=application_id)
+    try:
+        application = (
+            Application.objects.select_related("applicant")
+            .select_for_update(of=("self",))
+            .get(pk__in=scoped.filter(pk=pk).order_by().values("application_id"))
+        )
+    except Application.DoesNotExist:
+        raise not_found(ReviewTask) from None
     task = fetch_in_scope(scoped.select_related("item"), pk, lock=True, of=("self",))
     task.application = application
     return application, task
@@ -131,20 +142,33 @@ def task_pauses(task) -> list[Pause]:
     return [Pause(pause.started_on, pause.ended_on) for pause in task.pauses.order_by("started_on", "pk")]
 
 
-def compute_deadlines(task) -> bool:
+def pauses_by_task(tasks) -> dict[int, list[Pause]]:
+    """{task pk: its pauses, in order} for several tasks in one query (tasks without pauses are absent)."""
+    pauses: dict[int, list[Pause]] = {}
+    rows = TaskPause.objects.filter(task__in=[task.pk for task in tasks]).order_by("task", "started_on", "pk")
+    for task_id, started_on, ended_on in rows.values_list("task_id", "started_on", "ended_on"):
+        pauses.setdefault(task_id, []).append(Pause(started_on, ended_on))
+    return pauses
+
+
+def compute_deadlines(task, *, pauses=None, calendar: WorkingCalendar | None = None) -> bool:
     """Set the task's promised and legal deadlines from its start day, limits, extension and pauses.
-    Returns False (and changes nothing) while a pause is open: the deadline is not known until it ends."""
-    pauses = task_pauses(task)
+    Returns False (and changes nothing) while a pause is open: the deadline is not known until it ends.
+
+    `pauses` (the task's, when the caller has read them for several tasks at once) and `calendar` (the
+    action's) spare the queries; by default both are read here."""
+    pauses = task_pauses(task) if pauses is None else list(pauses)
     if any(pause.end is None for pause in pauses):
         return False
     item = task.item
-    task.promised_deadline = add_working_days(
-        task.started_on, item.promised_limit_days + task.extension_days, pauses
-    )
+    limits = [item.promised_limit_days + task.extension_days]
+    if item.legal_limit_days is not None:
+        limits.append(item.legal_limit_days + task.extension_days)
+    calendar = calendar if calendar is not None else WorkingCalendar()
+    calendar.prepare(task.started_on, max(limits))
+    task.promised_deadline = add_working_days(task.started_on, limits[0], pauses, calendar=calendar)
     task.legal_deadline = (
-        add_working_days(task.started_on, item.legal_limit_days + task.extension_days, pauses)
-        if item.legal_limit_days is not None
-        else None
+        add_working_days(task.started_on, limits[1], pauses, calendar=calendar) if len(limits) > 1 else None
     )
     return True
 
@@ -152,9 +176,12 @@ def compute_deadlines(task) -> bool:
 # --- splitting into tasks --------------------------------------------------------------------------------
 
 
-def create_tasks(application, user, *, items=None) -> list[ReviewTask]:
+def create_tasks(
+    application, user, *, items=None, calendar: WorkingCalendar | None = None
+) -> list[ReviewTask]:
     """One item row and one task per selected item, in the item's department, with the dependencies among
-    them; the tasks without prerequisites start at once. Call inside the acceptance (the application locked)."""
+    them; the tasks without prerequisites start at once. Call inside the acceptance (the application locked);
+    `calendar` is the acceptance's, if it has one."""
     existing = list(application.tasks.all())
     if existing:
         return existing
@@ -207,28 +234,65 @@ def create_tasks(application, user, *, items=None) -> list[ReviewTask]:
     day = _today()
     for task in tasks:
         task.application = application
-        if not graph[task.item_id]:
-            release_task(task, day)
+    # Tasks made just now have no pauses.
+    release_tasks([task for task in tasks if not graph[task.item_id]], day, pauses={}, calendar=calendar)
     return tasks
 
 
-def release_task(task, day: datetime.date) -> None:
-    """Start a waiting task (the platform's "release" row): pending from `day`, deadlines stored."""
-    before = task_snapshot(task)
-    transitions.apply(task, "release", None)
-    task.started_on = day
-    compute_deadlines(task)
-    task.save()
-    record(None, "approvals.release_task", task, before=before, after=task_snapshot(task))
-    notifications.notify(
-        department_staff(task.department_id),
-        "task_released",
-        _("新的审批任务待认领:%(item)s") % {"item": task.item.name},
-        _("办件 %(number)s,承诺期限 %(deadline)s。")
-        % {"number": task.application.number, "deadline": task.promised_deadline.isoformat()},
-        application=task.application,
-        task=task,
+RELEASE_FIELDS = ["status", "started_on", "promised_deadline", "legal_deadline", "updated_at"]
+
+
+def release_task(task, day: datetime.date, *, pauses=None, calendar=None, staff=None) -> None:
+    """Start a waiting task (the platform's "release" row): pending from `day`, deadlines stored.
+    `pauses`, `calendar` and `staff` as for `release_tasks`, for this one task."""
+    release_tasks(
+        [task],
+        day,
+        pauses=None if pauses is None else {task.pk: pauses},
+        calendar=calendar,
+        staff=None if staff is None else {task.department_id: staff},
     )
+
+
+def release_tasks(tasks, day: datetime.date, *, pauses=None, calendar=None, staff=None) -> None:
+    """Start waiting tasks (the "release" row, applied to each): pending from `day`, deadlines stored, an
+    audit event for each and a notification to its department's staff.
+
+    Each task's transition, deadlines and audit snapshots are its own, as if released one by one; the rows
+    are then written in one UPDATE, the audit events in one INSERT and the notifications in one INSERT.
+    `pauses` ({task pk: pauses}; a task absent has none), `calendar` (the action's) and `staff` ({department
+    id: users}) are what the caller has read for all of them at once; by default they are read here."""
+    tasks = list(tasks)
+    if not tasks:
+        return
+    if pauses is None:
+        pauses = pauses_by_task(tasks)
+    if staff is None:
+        staff = department_staff_by_department({task.department_id for task in tasks})
+    calendar = calendar if calendar is not None else WorkingCalendar()
+    now = timezone.now()
+    events, messages = [], []
+    for task in tasks:
+        before = task_snapshot(task)
+        transitions.apply(task, "release", None)
+        task.started_on = day
+        compute_deadlines(task, pauses=pauses.get(task.pk, ()), calendar=calendar)
+        task.updated_at = now  # what save() would stamp (auto_now); bulk_update writes the attribute
+        events.append(
+            audit_event(None, "approvals.release_task", task, before=before, after=task_snapshot(task))
+        )
+        messages += notifications.build(
+            staff.get(task.department_id, ()),
+            "task_released",
+            _("新的审批任务待认领:%(item)s") % {"item": task.item.name},
+            _("办件 %(number)s,承诺期限 %(deadline)s。")
+            % {"number": task.application.number, "deadline": task.promised_deadline.isoformat()},
+            application=task.application,
+            task=task,
+        )
+    ReviewTask.objects.bulk_update(tasks, RELEASE_FIELDS)
+    record_many(events)
+    notifications.send(messages)
 
 
 # --- the reviewer's work --------------------------------------------------------------------------------
@@ -244,7 +308,7 @@ def claim_task(reviewer, task) -> ReviewTask:
     _require_department(reviewer, task)
     transitions.apply(task, "claim", reviewer)
     task.assignee = reviewer
-    task.save()
+    task.save(update_fields=["status", "assignee", "updated_at"])
     record(reviewer, "approvals.claim_task", task, before=before, after=task_snapshot(task))
     return task
 
@@ -328,7 +392,7 @@ def _decide(user, task, action, reason, *, required_reason=False):
     task.decided_at = clock.now()
     task.decided_by = user
     task.decision_reason = reason
-    task.save()
+    task.save(update_fields=["status", "decided_at", "decided_by", "decision_reason", "updated_at"])
     _mirror_outcome(task)
     record(user, f"approvals.{action}_task", task, before=before, after=task_snapshot(task))
     certificate = certificates.issue_for_task(task, user) if task.status in APPROVED else None
@@ -365,20 +429,41 @@ def after_decision(application, task, user) -> None:
     """Start the dependents now ready, skip those that can no longer start, conclude if all is done."""
     day = _today()
     if task.status in APPROVED:
-        dependents = (
-            ReviewTask.objects.select_for_update(of=("self",))
-            .filter(depends_on=task, status=T.WAITING)
-            .select_related("item")
-            .order_by("pk")
-        )
-        for dependent in dependents:
-            prerequisites = dependent.depends_on.values_list("status", flat=True)
-            if all(status in APPROVED for status in prerequisites):
-                dependent.application = application
-                release_task(dependent, day)
+        _release_ready_dependents(application, task, day)
     elif task.status == T.REJECTED:
         _skip_dependents(application, task)
     conclude_if_done(application, user)
+
+
+def _release_ready_dependents(application, task, day: datetime.date) -> None:
+    """Start the waiting dependents of the approved `task` whose prerequisites are now all approved.
+
+    The dependents are locked in one statement; their prerequisites' states, their pauses and their
+    departments' staff are each read in one query for all of them, and their deadlines share one calendar.
+    (Releasing one dependent approves nothing, so reading every prerequisite's state before the first
+    release gives what reading it before each release did.)"""
+    dependents = list(
+        ReviewTask.objects.select_for_update(of=("self",))
+        .filter(depends_on=task, status=T.WAITING)
+        .select_related("item")
+        .order_by("pk")
+    )
+    if not dependents:
+        return
+    Through = ReviewTask.depends_on.through
+    blocked = {
+        dependent_id
+        for dependent_id, status in Through.objects.filter(
+            from_reviewtask_id__in=[dependent.pk for dependent in dependents]
+        ).values_list("from_reviewtask_id", "to_reviewtask__status")
+        if status not in APPROVED
+    }
+    ready = [dependent for dependent in dependents if dependent.pk not in blocked]
+    if not ready:
+        return
+    for dependent in ready:
+        dependent.application = application
+    release_tasks(ready, day)
 
 
 def _skip_dependents(application, task) -> None:
@@ -434,10 +519,14 @@ def conclude_if_done(application, user) -> bool:
         return False
     if open_gaps(application):
         return False
+    from .elapsed import working_days_elapsed  # here: the function is the one place that stores it
+
     before = {"status": application.status, "concluded_at": None}
     transitions.apply(application, "conclude", None)
     application.concluded_at = clock.now()
-    application.save(update_fields=["status", "concluded_at", "updated_at"])
+    # Stored once (rule 4): the leaders' overview aggregates it instead of recomputing working days.
+    application.working_days_elapsed = working_days_elapsed(application)
+    application.save(update_fields=["status", "concluded_at", "working_days_elapsed", "updated_at"])
     outcomes = dict(
         application.items.select_related("item").values_list("item__code", "outcome").order_by("item__code")
     )

@@ -16,7 +16,6 @@ needs no state here. The pages tell search engines not to index them and browser
 
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -24,30 +23,16 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from ..models import Certificate
-from ..pdf import pdf_file_name, store_certificate_pdf
+from ..pdf import certificate_pdf_response
+from ..selectors import MAX_CODE_LENGTH, find_certificate
 
 # Codes are secrets.token_urlsafe(16): 22 characters of [A-Za-z0-9_-]; the column holds at most 32.
-MAX_CODE_LENGTH = Certificate._meta.get_field("verification_code").max_length
 
 
 def _public(response):
     response["X-Robots-Tag"] = "noindex, nofollow"
     response["Referrer-Policy"] = "no-referrer"
     return response
-
-
-def _find_certificate(code: str, number: str = "") -> Certificate | None:
-    code = (code or "").strip()
-    if not code or len(code) > MAX_CODE_LENGTH:
-        return None
-    certificate = (
-        Certificate.objects.select_related("department", "enterprise", "project")
-        .filter(verification_code=code)
-        .first()
-    )
-    if certificate is not None and number and certificate.number != number.strip().upper():
-        return None
-    return certificate
 
 
 class VerificationForm(forms.Form):
@@ -84,7 +69,7 @@ def verify_lookup(request):
     form = VerificationForm(request.GET)
     if not form.is_valid():
         return _public(render(request, "approvals/verify_lookup.html", {"form": form}))
-    certificate = _find_certificate(form.cleaned_data["code"], form.cleaned_data["number"])
+    certificate = find_certificate(form.cleaned_data["code"], form.cleaned_data["number"])
     if certificate is None:
         return _not_found(request, form)
     return redirect(reverse("approvals:verify", kwargs={"code": certificate.verification_code}))
@@ -94,7 +79,7 @@ def verify_lookup(request):
 @never_cache  # a revocation shows at once
 def verify(request, code):
     """The page a certificate's QR code opens: valid or revoked, and the certificate's public facts."""
-    certificate = _find_certificate(code)
+    certificate = find_certificate(code)
     if certificate is None:
         return _not_found(request)
     response = render(
@@ -114,11 +99,4 @@ def certificate_pdf(request, pk):
     """Download a certificate's PDF, within the user's scope (404 outside it); rendered now if the background
     task has not stored it yet."""
     certificate = get_object_or_404(Certificate.objects.for_user(request.user), pk=pk)
-    if not (certificate.pdf and certificate.pdf.storage.exists(certificate.pdf.name)):
-        certificate = store_certificate_pdf(certificate)
-    return FileResponse(
-        certificate.pdf.open("rb"),
-        content_type="application/pdf",
-        as_attachment=False,
-        filename=pdf_file_name(certificate),
-    )
+    return certificate_pdf_response(certificate)

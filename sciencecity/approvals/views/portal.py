@@ -41,9 +41,9 @@ from ..forms.portal import (
     attach_errors,
     new_key,
 )
-from ..models import Application, Certificate, Notification, ReviewTask, TaskEvent
+from ..models import Application, Certificate, Notification, ReviewTask, SubmittedMaterial, TaskEvent
 from ..services import applications as application_services
-from ..services import ratings, review
+from ..services import intake, ratings, review
 from ..services.deadlines import traffic_light
 from ..transitions import IllegalTransition
 
@@ -72,6 +72,12 @@ def _projects(user):
 
 def _applications(user):
     return Application.objects.for_user(user).filter(enterprise_id=user.enterprise_id)
+
+
+def enterprise_applications(user):
+    """The applications of the user's enterprise, newest first, as the portal's home lists them (also
+    measured by `make bench`)."""
+    return _applications(user).select_related("bundle", "project").order_by("-created_at", "-id")
 
 
 def _get_application(request, pk) -> Application:
@@ -103,9 +109,7 @@ def portal_home(request):
         {
             "enterprise": user.enterprise,
             "projects": _projects(user).order_by("-created_at", "-id"),
-            "applications": _applications(user)
-            .select_related("bundle", "project")
-            .order_by("-created_at", "-id"),
+            "applications": enterprise_applications(user),
             "unread_count": Notification.objects.for_user(user).unread().count(),
         },
     )
@@ -134,6 +138,28 @@ def portal_project_new(request):
         messages.error(request, FIX_ERRORS)
         return render(request, "portal/project_new.html", {"form": form}, status=400)
     return render(request, "portal/project_new.html", {"form": form})
+
+
+@require_safe
+@applicant_required
+def portal_project(request, pk):
+    """One project of the enterprise: its facts, its applications with their state, the certificates it holds."""
+    project = fetch_in_scope(_projects(request.user), pk)
+    return render(
+        request,
+        "portal/project.html",
+        {
+            "project": project,
+            "applications": _applications(request.user)
+            .filter(project=project)
+            .select_related("bundle")
+            .order_by("-created_at", "-id"),
+            "certificates": Certificate.objects.for_user(request.user)
+            .filter(project=project)
+            .select_related("department", "task__item", "application")
+            .order_by("-issued_at", "-pk"),
+        },
+    )
 
 
 # --- the wizard: start -------------------------------------------------------------------------------------
@@ -397,6 +423,28 @@ def _supplement_rows(request, application, bound=None):
     return rows
 
 
+def _gap_rows(application, today):
+    """The materials accepted as tolerated gaps (容缺), each with whether the applicant may supply it now:
+    while the gap is open or the window returned what was supplied; not while the window checks it."""
+    if application.status != A.IN_REVIEW:
+        return []
+    V = SubmittedMaterial.Verdict
+    gaps = [
+        material
+        for material in application_services.current_materials(application).values()
+        if material.gap_due_date is not None and material.verdict != V.ACCEPTED
+    ]
+    return [
+        {
+            "material": material,
+            "spec": material.spec,
+            "open": material.verdict in (V.TOLERATED, V.REJECTED),
+            "overdue": material.verdict == V.TOLERATED and material.gap_due_date < today,
+        }
+        for material in sorted(gaps, key=lambda material: (material.gap_due_date, material.spec.code))
+    ]
+
+
 def _open_correction(application):
     return application.correction_notices.filter(answered_at__isnull=True).order_by("-issued_at").first()
 
@@ -437,9 +485,12 @@ def _render_application(request, application, status=200, **bound):
             pk=getattr(correction, "pk", None)
         ).order_by("-issued_at"),
         "supplements": _supplement_rows(request, application, bound.get("supplement_forms")),
+        "gaps": _gap_rows(application, today),
+        "gap_errors": bound.get("gap_errors", {}),
         "supplement_errors": bound.get("supplement_errors", {}),
         "certificates": Certificate.objects.for_user(user)
         .filter(application=application)
+        .select_related("task__item")
         .order_by("issued_at", "pk"),
         "rating": rated,
         "rating_form": bound.get("rating_form")
@@ -517,6 +568,30 @@ def portal_supplement(request, pk, task_pk):
 
 @require_POST
 @applicant_required
+def portal_supply_gap(request, pk, code):
+    """Supply a material the window accepted as a tolerated gap (容缺后补); the window then checks it."""
+    application = _get_application(request, pk)
+    uploaded = request.FILES.get(f"gap-{code}")
+    try:
+        if uploaded is None:
+            raise ValidationError(_("请选择要上传的文件。"), code="required")
+        intake.supply_tolerated_material(request.user, application, code, uploaded)
+    except ValidationError as error:
+        problems = _messages_of(error)
+        if any(row["spec"].code == code for row in _gap_rows(application, clock.today())):
+            messages.error(request, FIX_ERRORS)
+        else:  # no such gap on the page to show the error at
+            for problem in problems:
+                messages.error(request, problem)
+        return _render_application(request, application, status=400, gap_errors={code: problems})
+    except (IllegalTransition, PermissionDenied) as error:
+        return _refused(request, application, error)
+    messages.success(request, _("材料已保存。"))
+    return redirect(reverse("approvals:portal_application", args=[application.pk]) + "#gaps")
+
+
+@require_POST
+@applicant_required
 def portal_rate(request, pk):
     application = _get_application(request, pk)
     form = RatingForm(request.POST)
@@ -563,6 +638,7 @@ def portal_withdraw(request, pk):
 urlpatterns = [
     path("", portal_home, name="portal_home"),
     path("projects/new/", portal_project_new, name="portal_project_new"),
+    path("projects/<int:pk>/", portal_project, name="portal_project"),
     path("apply/", portal_apply, name="portal_apply"),
     path("applications/<int:pk>/", portal_application, name="portal_application"),
     path("applications/<int:pk>/edit/", portal_edit, name="portal_edit"),
@@ -576,6 +652,7 @@ urlpatterns = [
         portal_supplement,
         name="portal_supplement",
     ),
+    path("applications/<int:pk>/gaps/<slug:code>/", portal_supply_gap, name="portal_supply_gap"),
     path("applications/<int:pk>/rate/", portal_rate, name="portal_rate"),
     path("applications/<int:pk>/withdraw/", portal_withdraw, name="portal_withdraw"),
 ]

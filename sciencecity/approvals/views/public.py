@@ -17,6 +17,7 @@ from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -203,7 +204,11 @@ def home(request):
             .annotate(item_count=Count("bundle_items"))
             .order_by("code")
         )
-    return render(request, "public/home.html", {"version": version, "bundles": bundles})
+    # The version's label is entered by administrators in Chinese: data, marked as such inside the sentence.
+    label = format_html("<span data-user-text>{}</span>", version.label) if version is not None else ""
+    return render(
+        request, "public/home.html", {"version": version, "version_label": label, "bundles": bundles}
+    )
 
 
 @require_GET

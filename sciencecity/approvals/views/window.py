@@ -13,14 +13,14 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from ..errors import fetch_in_scope
-from ..files import base_name
+from ..files import material_response
 from ..forms.window import (
     ACCEPT,
     CORRECTION,
@@ -43,7 +43,6 @@ V = SubmittedMaterial.Verdict
 PAGE_SIZE = 25
 INTAKE = "approvals.intake_application"
 QUEUE_RELATED = ("enterprise", "project", "bundle")
-INLINE_TYPES = ("application/pdf", "image/png", "image/jpeg", "image/gif")
 
 
 def clerk_required(view):
@@ -232,22 +231,7 @@ def material_file(request, pk):
     open in the browser (inline); other kinds download."""
     materials = SubmittedMaterial.objects.filter(application__in=_applications(request.user))
     material = fetch_in_scope(materials, pk)
-    if not material.file:
-        raise Http404(_("该材料没有文件。"))
-    try:
-        handle = material.file.open("rb")
-    except (FileNotFoundError, OSError):
-        raise Http404(_("该材料没有文件。")) from None
-    content_type = material.content_type or "application/octet-stream"
-    response = FileResponse(
-        handle,
-        content_type=content_type,
-        as_attachment=content_type not in INLINE_TYPES,
-        filename=material.original_name or base_name(material.file.name),
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return material_response(material)
 
 
 # --- tolerated gaps -------------------------------------------------------------------------------------------
@@ -343,7 +327,9 @@ def _render_deliver(request, application, form=None, status=200):
         form = DeliveryForm()
     context = {
         "application": application,
-        "certificates": application.certificates.select_related("department").order_by("number"),
+        "certificates": application.certificates.select_related("department", "task__item").order_by(
+            "number"
+        ),
         "record": record,
         "form": form if record is None else None,
     }

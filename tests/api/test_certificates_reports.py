@@ -1,0 +1,333 @@
+"""Certificates, their PDF, revocation and public verification; notifications; rating follow-ups; the reform
+report and the leaders' overview; audit events and departments, through the API.
+
+The certificates come from approving the engineering-planning permit of START_MINIMAL (planning department);
+a poor rating of the concluded application opens a follow-up for the bundle's lead department (housing).
+"""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
+
+from sciencecity.approvals.models import Certificate, Notification, RatingFollowUp
+from sciencecity.approvals.services import ratings
+from tests.approvals.conftest import START_MINIMAL, accepted, approve, approve_all
+from tests.factories import EnterpriseFactory, ProjectFactory, applicant_of, staff
+
+pytestmark = pytest.mark.django_db
+
+EPP = "engineering-planning-permit"
+
+
+def problem_of(response, status):
+    assert response.status_code == status, response.content
+    assert response["Content-Type"] == "application/problem+json"
+    body = response.json()
+    assert body["status"] == status and body["detail"]
+    return body
+
+
+def fields_of(response) -> set[str]:
+    return {error["field"] for error in problem_of(response, 400)["errors"]}
+
+
+def no_count_and_constant(client, path, grow):
+    """The list at `path` issues no COUNT and as many queries after `grow()` adds rows as before."""
+    client.get(path)  # the token's first use writes its last_used_at
+
+    def measure():
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(path)
+        assert response.status_code == 200
+        assert not any("COUNT(" in query["sql"].upper() for query in queries.captured_queries)
+        return len(response.json()["results"]), len(queries)
+
+    rows, few = measure()
+    grow()
+    more_rows, more = measure()
+    assert more_rows > rows > 0
+    assert more == few
+
+
+@pytest.fixture
+def certificate(world):
+    application = accepted(world, "start-construction", START_MINIMAL)
+    approve(world, application, EPP)
+    return Certificate.objects.get(application=application)
+
+
+def another_certificate(world):
+    world.project = ProjectFactory(enterprise=world.enterprise)
+    application = accepted(world, "start-construction", START_MINIMAL, key=f"submit-{world.project.pk}")
+    approve(world, application, EPP)
+
+
+# --- certificates -------------------------------------------------------------------------------------------
+
+
+def test_certificates_are_listed_in_scope(world, api, certificate):
+    rows = api(world.applicant).get("/api/v1/certificates/").json()["results"]
+    assert [row["number"] for row in rows] == [certificate.number]
+    row = rows[0]
+    assert row["status"] == "valid" and row["status_display"] == "有效"
+    assert row["item"] == EPP and row["department"]["code"] == "planning"
+    assert row["application"]["number"] == certificate.application.number
+    assert row["verification_url"].endswith(f"/verify/{certificate.verification_code}/")
+
+    assert len(api(world.reviewer("planning")).get("/api/v1/certificates/").json()["results"]) == 1
+    assert api(world.reviewer("housing")).get("/api/v1/certificates/").json()["results"] == []
+    stranger = api(applicant_of(EnterpriseFactory()))
+    assert stranger.get("/api/v1/certificates/").json()["results"] == []
+    problem_of(stranger.get(f"/api/v1/certificates/{certificate.pk}/"), 404)
+    problem_of(api(world.reviewer("housing")).get(f"/api/v1/certificates/{certificate.pk}/"), 404)
+
+
+def test_certificates_filter(world, api, certificate):
+    client = api(world.clerk)
+
+    def count(query):
+        return len(client.get(f"/api/v1/certificates/?{query}").json()["results"])
+
+    assert count(f"application={certificate.application_id}") == 1
+    assert count(f"project={certificate.project_id}") == 1
+    assert count("certificate_code=engineering-planning-permit") == 1
+    assert count("certificate_code=construction-permit") == 0
+    assert count("status=revoked") == 0
+    assert fields_of(client.get("/api/v1/certificates/?status=lost")) == {"status"}
+    assert fields_of(client.get("/api/v1/certificates/?application=abc")) == {"application"}
+
+
+def test_the_certificate_list_counts_nothing_and_costs_the_same_for_more(world, api, certificate):
+    no_count_and_constant(api(world.clerk), "/api/v1/certificates/", lambda: another_certificate(world))
+
+
+def test_the_pdf_is_a_pdf_in_scope(world, api, certificate):
+    response = api(world.applicant).get(f"/api/v1/certificates/{certificate.pk}/pdf/")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert f"{certificate.number}.pdf" in response["Content-Disposition"]
+    assert b"".join(response.streaming_content).startswith(b"%PDF-")
+
+    asked = api(world.applicant).get(
+        f"/api/v1/certificates/{certificate.pk}/pdf/", HTTP_ACCEPT="application/pdf"
+    )
+    assert asked.status_code == 200 and asked["Content-Type"] == "application/pdf"
+    problem_of(api(applicant_of(EnterpriseFactory())).get(f"/api/v1/certificates/{certificate.pk}/pdf/"), 404)
+
+
+def test_an_administrator_revokes_and_verification_says_so(world, api, certificate):
+    anonymous = APIClient()
+    path = f"/api/v1/certificates/verify/{certificate.verification_code}/"
+    valid = anonymous.get(path)
+    assert valid.status_code == 200
+    assert valid["X-Robots-Tag"] == "noindex, nofollow" and "no-cache" in valid["Cache-Control"]
+    facts = valid.json()
+    assert facts["is_valid"] is True and facts["number"] == certificate.number
+    assert facts["enterprise"] == "重庆测试芯片科技有限公司" and facts["project"] == "科学城芯片研发中心"
+    assert set(facts) == {
+        "is_valid",
+        "status",
+        "status_display",
+        "name",
+        "number",
+        "department",
+        "issued_at",
+        "valid_until",
+        "on_pledge",
+        "enterprise",
+        "project",
+    }
+    assert str(world.applicant) not in valid.content.decode() and "023-65001234" not in valid.content.decode()
+
+    admin = api(world.admin)
+    revoked = admin.post(f"/api/v1/certificates/{certificate.pk}/revoke/", {"reason": "以欺骗手段取得"})
+    assert revoked.status_code == 200 and revoked.json()["status"] == "revoked"
+    facts = anonymous.get(path).json()
+    assert facts["is_valid"] is False and facts["status"] == "revoked" and facts["status_display"] == "已撤销"
+
+    again = problem_of(admin.post(f"/api/v1/certificates/{certificate.pk}/revoke/", {"reason": "再撤"}), 409)
+    assert again["code"] == "illegal_transition"
+
+
+def test_revocation_needs_a_reason_and_an_administrator(world, api, certificate):
+    path = f"/api/v1/certificates/{certificate.pk}/revoke/"
+    assert fields_of(api(world.admin).post(path, {"reason": ""})) == {"reason"}
+    assert fields_of(api(world.admin).post(path, {})) == {"reason"}
+    problem_of(api(world.applicant).post(path, {"reason": "不想要了"}), 403)
+    problem_of(api(world.clerk).post(path, {"reason": "窗口撤销"}), 403)
+    problem_of(api(applicant_of(EnterpriseFactory())).post(path, {"reason": "别人的"}), 404)
+    assert Certificate.objects.get(pk=certificate.pk).status == Certificate.Status.VALID
+
+
+def test_an_unknown_verification_code_is_404(db):
+    problem_of(APIClient().get("/api/v1/certificates/verify/no-such-code/"), 404)
+    problem_of(APIClient().get(f"/api/v1/certificates/verify/{'x' * 40}/"), 404)
+
+
+# --- notifications -----------------------------------------------------------------------------------------
+
+
+def test_notifications_are_the_callers_own_and_are_marked_read(world, api, certificate):
+    client = api(world.applicant)
+    rows = client.get("/api/v1/notifications/").json()["results"]
+    kinds = [row["kind"] for row in rows]
+    assert "task_decided" in kinds and "application_accepted" in kinds
+    assert all(row["is_read"] is False for row in rows)
+    assert rows[0]["application"]["number"] == certificate.application.number
+
+    first = rows[0]["id"]
+    read = client.post(f"/api/v1/notifications/{first}/read/")
+    assert read.status_code == 200 and read.json()["is_read"] is True and read.json()["read_at"]
+    unread = client.get("/api/v1/notifications/?unread=true").json()["results"]
+    assert first not in [row["id"] for row in unread] and len(unread) == len(rows) - 1
+
+    clerks = Notification.objects.filter(recipient=world.clerk).first()
+    problem_of(client.post(f"/api/v1/notifications/{clerks.pk}/read/"), 404)
+    problem_of(client.get(f"/api/v1/notifications/{clerks.pk}/"), 404)
+
+    marked = client.post("/api/v1/notifications/read-all/")
+    assert marked.status_code == 200 and marked.json() == {"marked": len(rows) - 1}
+    assert client.get("/api/v1/notifications/?unread=true").json()["results"] == []
+    assert Notification.objects.get(pk=clerks.pk).read_at is None
+
+
+def test_the_notification_list_counts_nothing_and_costs_the_same_for_more(world, api, certificate):
+    no_count_and_constant(api(world.applicant), "/api/v1/notifications/", lambda: another_certificate(world))
+
+
+# --- rating follow-ups ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def follow_up(world):
+    application = accepted(world, "start-construction", START_MINIMAL)
+    approve_all(world, application)
+    rating = ratings.rate_application(world.applicant, application, 1, "等了太久")
+    return RatingFollowUp.objects.get(rating=rating)
+
+
+def test_heads_of_the_lead_department_see_and_close_follow_ups(world, api, follow_up):
+    head = api(world.head("housing"))
+    rows = head.get("/api/v1/rating-follow-ups/").json()["results"]
+    assert [row["id"] for row in rows] == [follow_up.pk]
+    assert rows[0]["rating"]["score"] == 1 and rows[0]["rating"]["comment"] == "等了太久"
+    assert rows[0]["department"]["code"] == "housing" and rows[0]["status"] == "open"
+
+    path = f"/api/v1/rating-follow-ups/{follow_up.pk}/close/"
+    assert fields_of(head.post(path, {"resolution": ""})) == {"resolution"}
+    closed = head.post(path, {"resolution": "已约谈经办人并优化流程"})
+    assert closed.status_code == 200
+    assert closed.json()["status"] == "closed" and closed.json()["closed_by"] == str(world.head("housing"))
+    assert problem_of(head.post(path, {"resolution": "再办一次"}), 409)["code"] == "illegal_transition"
+
+
+def test_follow_ups_are_out_of_scope_for_others_and_read_only_for_supervisors(world, api, follow_up):
+    path = f"/api/v1/rating-follow-ups/{follow_up.pk}/"
+    problem_of(api(world.head("planning")).get(path), 404)
+    problem_of(api(world.reviewer("housing")).post(path + "close/", {"resolution": "我来"}), 404)
+    problem_of(api(world.applicant).get(path), 404)
+    supervisor = api(staff("supervisor"))
+    assert supervisor.get(path).status_code == 200
+    problem_of(supervisor.post(path + "close/", {"resolution": "监督办结"}), 403)
+    assert RatingFollowUp.objects.get(pk=follow_up.pk).status == RatingFollowUp.Status.OPEN
+
+
+# --- reports ------------------------------------------------------------------------------------------------
+
+
+def test_the_overview_is_for_leaders_supervisors_and_administrators(world, api, certificate):
+    body = api(staff("leader")).get("/api/v1/reports/overview/").json()
+    assert body["today"] == "2026-06-01"
+    by_status = {row["status"]: row["count"] for row in body["applications_by_status"]}
+    assert by_status["in_review"] == 1 and sum(by_status.values()) == 1
+    assert body["applications_by_bundle"][0]["code"] == "start-construction"
+    assert body["applications_by_bundle"][0]["counts"] == {"in_review": 1}
+    departments = {row["code"]: row for row in body["tasks_by_department"]}
+    assert departments["housing"]["open"] == 2
+    assert {row["code"] for row in body["reform"]} == {"joint-acceptance", "start-construction"}
+    assert body["reference"] == {"steps_saved": 14, "materials_reduction_pct": 25, "time_reduction_pct": 70}
+    assert body["elapsed"]["total"]["concluded"] == 0
+
+    assert api(staff("supervisor")).get("/api/v1/reports/overview/").status_code == 200
+    assert api(world.admin).get("/api/v1/reports/overview/").status_code == 200
+    problem_of(api(world.applicant).get("/api/v1/reports/overview/"), 403)
+    problem_of(api(world.clerk).get("/api/v1/reports/overview/"), 403)
+    problem_of(api(world.head("housing")).get("/api/v1/reports/overview/"), 403)
+    problem_of(APIClient().get("/api/v1/reports/overview/"), 401)
+
+
+def test_the_reform_report_of_a_bundle(world, api):
+    application = accepted(world, "start-construction", START_MINIMAL)
+    approve_all(world, application)
+    leader = api(staff("leader"))
+    body = leader.get("/api/v1/reports/reform/?bundle=start-construction").json()
+    assert (
+        body["bundle"]["code"] == "start-construction" and body["bundle"]["version"] == world.version.number
+    )
+    assert [scenario["key"] for scenario in body["scenarios"]] == ["mandatory", "all"]
+    scenario = body["scenarios"][0]
+    assert scenario["steps_saved"] == scenario["separately"]["steps"] - scenario["bundled"]["steps"]
+    assert isinstance(scenario["time_reduction_pct"], int | float)
+    assert body["actuals"]["applications"] == 1 and body["actuals"]["concluded"] == 1
+    assert {item["code"] for item in body["actuals"]["items"]} >= {EPP}
+
+    versioned = leader.get(
+        f"/api/v1/reports/reform/?bundle=start-construction&version={world.version.number}"
+    )
+    assert versioned.status_code == 200
+    assert fields_of(leader.get("/api/v1/reports/reform/")) == {"bundle"}
+    assert fields_of(leader.get("/api/v1/reports/reform/?bundle=start-construction&version=x")) == {"version"}
+    problem_of(leader.get("/api/v1/reports/reform/?bundle=no-such-bundle"), 404)
+    problem_of(leader.get("/api/v1/reports/reform/?bundle=start-construction&version=99"), 404)
+    problem_of(api(world.applicant).get("/api/v1/reports/reform/?bundle=start-construction"), 403)
+
+
+# --- audit events -------------------------------------------------------------------------------------------
+
+
+def test_audit_events_of_a_record_for_supervisors_and_their_own_for_others(world, api, certificate):
+    application = certificate.application
+    supervisor = api(staff("supervisor"))
+    query = f"target_type=approvals.application&target_id={application.pk}"
+    rows = supervisor.get(f"/api/v1/audit-events/?{query}").json()["results"]
+    actions = [row["action"] for row in rows]
+    assert "approvals.submit_application" in actions and "approvals.accept_application" in actions
+    assert all(row["target_type"] == "approvals.application" for row in rows)
+    submitted = next(row for row in rows if row["action"] == "approvals.submit_application")
+    assert submitted["actor"] == world.applicant.pk and submitted["action_display"] == "提交"
+
+    claims = supervisor.get(
+        f"/api/v1/audit-events/?action=approvals.claim_task&actor={world.reviewer('planning').pk}"
+    )
+    assert [row["target_id"] for row in claims.json()["results"]] == [str(certificate.task_id)]
+
+    mine = api(world.applicant).get("/api/v1/audit-events/").json()["results"]
+    assert mine and all(row["actor"] == world.applicant.pk for row in mine)
+    clerks_event = next(row["id"] for row in rows if row["actor"] == world.clerk.pk)
+    problem_of(api(world.applicant).get(f"/api/v1/audit-events/{clerks_event}/"), 404)
+    assert fields_of(supervisor.get("/api/v1/audit-events/?target_type=application")) == {"target_type"}
+    assert fields_of(supervisor.get("/api/v1/audit-events/?actor=1.5")) == {"actor"}
+
+
+def test_the_audit_list_counts_nothing_and_costs_the_same_for_more(world, api, certificate):
+    no_count_and_constant(
+        api(staff("supervisor")), "/api/v1/audit-events/", lambda: another_certificate(world)
+    )
+
+
+# --- departments -----------------------------------------------------------------------------------------
+
+
+def test_departments_are_public_and_read_only(world, api):
+    anonymous = APIClient()
+    rows = anonymous.get("/api/v1/departments/?page_size=200").json()["results"]
+    codes = [row["code"] for row in rows]
+    assert codes == sorted(codes) and {"planning", "housing", "window"} <= set(codes)
+    planning = next(row for row in rows if row["code"] == "planning")
+    assert planning["name"] == world.departments["planning"].name and planning["kind"] == "government"
+    assert anonymous.get(f"/api/v1/departments/{planning['id']}/").json()["code"] == "planning"
+    assert [row["code"] for row in anonymous.get("/api/v1/departments/?code=window").json()["results"]] == [
+        "window"
+    ]
+    assert anonymous.post("/api/v1/departments/", {"code": "x", "name": "新部门"}).status_code == 405

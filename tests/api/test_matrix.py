@@ -1,0 +1,808 @@
+"""The access matrix of the API: every endpoint × every role × own object and another side's object.
+
+The endpoints are not listed by hand: `endpoints()` walks the URL patterns of `sciencecity.api.urls` and every
+HTTP method each one answers. `EXPECTED` below must classify each of them (a new endpoint fails
+`test_every_endpoint_is_classified` until it has a row), and says what status each role gets on its own
+side's object. Another enterprise's or department's object must answer 404 to every role whose scope does not
+reach it (never 200 or 403: that would be an endpoint that forgot `for_user()`), and another side's rows must
+not appear in a list.
+
+The world (two enterprises, two departments, applications of each side in every state an action needs, their
+tasks, certificates, notifications, tokens) is built once per module inside a transaction; every cell runs in
+a savepoint that is rolled back, so a write in one cell never changes what another cell sees.
+"""
+
+import dataclasses
+import datetime
+import re
+from collections.abc import Callable
+
+import pytest
+import time_machine
+from django.db import transaction
+from django.test import override_settings
+from django.urls import URLPattern, URLResolver
+from rest_framework.test import APIClient
+
+from sciencecity.api.services import create_token
+from sciencecity.approvals.models import Certificate, RatingFollowUp
+from sciencecity.approvals.services import applications as application_services
+from sciencecity.approvals.services import delivery, intake, notifications, ratings, review
+from sciencecity.audit.models import AuditEvent
+from sciencecity.catalog.services import import_catalog
+from sciencecity.enterprises.validators import make_credit_code
+from tests.approvals.conftest import (
+    DATA,
+    SHANGHAI,
+    START_DAY,
+    START_MINIMAL,
+    World,
+    accept_all_materials,
+    approve_all,
+    draft,
+    load_demo_world,
+    task_of,
+    upload,
+    upload_needed,
+)
+from tests.factories import EnterpriseFactory, ProjectFactory, UserFactory, applicant_of
+
+API = "/api/v1/"
+ROLES = (
+    "applicant",
+    "window_clerk",
+    "department_reviewer",
+    "department_head",
+    "project_specialist",
+    "party_officer",
+    "leader",
+    "supervisor",
+    "administrator",
+    "anonymous",
+)
+# Side A is "own" for the acting users; side B is "another enterprise's or department's".
+A_ANSWERS = {**START_MINIMAL, "eia_category": "report"}  # selects eia-approval (ecology)
+B_ANSWERS = {**START_MINIMAL, "site_works": ["earthwork"]}  # selects soil-water-conservation (water)
+SIDES = {
+    "A": {"answers": A_ANSWERS, "department": "ecology", "item": "eia-approval"},
+    "B": {"answers": B_ANSWERS, "department": "water", "item": "soil-water-conservation"},
+}
+GAP = "quality-safety-measures"  # tolerated as a gap by construction-permit
+BUNDLE = "start-construction"
+
+
+# --- the world ---------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Side:
+    world: World
+    department: object
+    item: str
+    reviewer: object
+    head: object
+    objects: dict = dataclasses.field(default_factory=dict)
+
+    def __getitem__(self, name):
+        return self.objects[name]
+
+
+@dataclasses.dataclass
+class MatrixWorld:
+    sides: dict
+    users: dict  # role → the acting user (side A's where a role has a side)
+    secrets: dict  # user pk → bearer secret
+    draft_version: object  # a catalog version not published: only catalog editors see it
+    extras: dict  # user pk → {"token": a second token, "notification": one to them}
+    side_b_users: dict  # role → the user of side B acting where a role has a side
+
+    def client(self, role: str) -> APIClient:
+        client = APIClient(HTTP_ACCEPT_LANGUAGE="zh-hans")
+        if role != "anonymous":
+            client.credentials(HTTP_AUTHORIZATION=f"Bearer {self.secrets[self.users[role].pk]}")
+        return client
+
+
+def _submitted(world, answers, *, skip=(), key):
+    application = draft(world, BUNDLE, answers, key=f"{key}-start")
+    upload_needed(world.applicant, application, skip=skip)
+    return application_services.submit_application(world.applicant, application, idempotency_key=key)
+
+
+def _in_review(world, answers, key):
+    application = _submitted(world, answers, key=key)
+    accept_all_materials(world, application)
+    return intake.accept_application(world.clerk, application)
+
+
+def build_side(world: World, name: str) -> Side:
+    spec = SIDES[name]
+    side = Side(
+        world=world,
+        department=world.departments[spec["department"]],
+        item=spec["item"],
+        reviewer=world.reviewer(spec["department"]),
+        head=world.head(spec["department"]),
+    )
+    side.colleague = world.reviewer(spec["department"], 2)  # someone a head can reassign a task to
+    answers, o = spec["answers"], side.objects
+    o["project"], o["enterprise"] = world.project, world.enterprise
+
+    o["draft"] = draft(world, BUNDLE, answers, key=f"{name}-draft")
+    upload_needed(world.applicant, o["draft"])
+    _items, notice, _form = application_services.requirements(o["draft"])
+    o["upload_spec"] = next(entry.spec for entry in notice if entry.needs_submission)
+
+    o["submitted"] = _submitted(world, answers, key=f"{name}-submitted")
+    accept_all_materials(world, o["submitted"])
+
+    o["submitted_gap"] = _submitted(world, answers, skip=(GAP,), key=f"{name}-gap")
+    accept_all_materials(world, o["submitted_gap"])
+
+    correction = _submitted(world, answers, key=f"{name}-correction")
+    intake.request_correction(world.clerk, correction, [{"material": GAP, "problem": "盖章不清晰"}], "请补正")
+    o["correction"] = correction
+
+    o["in_review"] = _in_review(world, answers, f"{name}-review")
+    o["pending_task"] = task_of(o["in_review"], side.item)
+
+    claimed = _in_review(world, answers, f"{name}-claimed")
+    o["claimed"] = claimed
+    o["claimed_task"] = review.claim_task(side.reviewer, task_of(claimed, side.item))
+
+    supplement = _in_review(world, answers, f"{name}-supplement")
+    task = review.claim_task(side.reviewer, task_of(supplement, side.item))
+    review.request_supplement(side.reviewer, task, "请补充环境监测数据")
+    o["supplement"], o["supplement_task"] = supplement, task_of(supplement, side.item)
+
+    gaps = _submitted(world, answers, skip=(GAP,), key=f"{name}-gaps")
+    accept_all_materials(world, gaps)
+    o["gaps"] = intake.accept_with_gaps(world.clerk, gaps, {GAP: START_DAY + datetime.timedelta(days=10)})
+
+    supplied = _submitted(world, answers, skip=(GAP,), key=f"{name}-supplied")
+    accept_all_materials(world, supplied)
+    supplied = intake.accept_with_gaps(world.clerk, supplied, {GAP: START_DAY + datetime.timedelta(days=10)})
+    o["gap_material"] = intake.supply_tolerated_material(world.applicant, supplied, GAP, upload())
+    o["gap_supplied"] = supplied
+
+    concluded = _in_review(world, answers, f"{name}-concluded")
+    approve_all(world, concluded)
+    concluded.refresh_from_db()
+    o["concluded"] = concluded
+
+    delivered = _in_review(world, answers, f"{name}-delivered")
+    approve_all(world, delivered)
+    delivered.refresh_from_db()
+    delivery.deliver_application(world.clerk, delivered, method="electronic")
+    delivered.refresh_from_db()
+    o["delivered"] = delivered
+    o["certificate"] = Certificate.objects.get(application=delivered, task__item__code=side.item)
+    o["material"] = delivered.materials.filter(is_current=True, file__gt="").order_by("pk").first()
+
+    rated = _in_review(world, answers, f"{name}-rated")
+    approve_all(world, rated)
+    rated.refresh_from_db()
+    rating = ratings.rate_application(world.applicant, rated, 1, "太慢了")
+    # The bundle's lead department follows a poor rating up; give each side's to its own department.
+    RatingFollowUp.objects.filter(rating=rating).update(department=side.department)
+    o["rated"], o["follow_up"] = rated, RatingFollowUp.objects.get(rating=rating)
+    return side
+
+
+def build_world() -> MatrixWorld:
+    world_a = load_demo_world()
+    enterprise_b = EnterpriseFactory(name="重庆另一家科技有限公司")
+    world_b = dataclasses.replace(
+        world_a,
+        enterprise=enterprise_b,
+        project=ProjectFactory(enterprise=enterprise_b, name="另一家企业的项目"),
+        applicant=applicant_of(enterprise_b, username="applicant-b"),
+        _staff=world_a._staff,
+    )
+    sides = {"A": build_side(world_a, "A"), "B": build_side(world_b, "B")}
+    users = {
+        "applicant": world_a.applicant,
+        "window_clerk": world_a.clerk,
+        "department_reviewer": sides["A"].reviewer,
+        "department_head": sides["A"].head,
+        "administrator": world_a.admin,
+    }
+    for role in ("project_specialist", "party_officer", "leader", "supervisor"):
+        users[role] = UserFactory(username=role, roles=[role])
+    secrets = {}
+    everyone = [*users.values(), world_b.applicant, sides["B"].reviewer, sides["B"].head]
+    for user in everyone:
+        _token, secrets[user.pk] = create_token(user, "matrix")
+    # Per user: a second token (its own object on /tokens/), a notification, and an audit event by them.
+    extras = {}
+    for user in everyone:
+        token, _secret = create_token(user, "spare")
+        (note,) = notifications.notify([user], "matrix", "矩阵测试通知", "正文")
+        extras[user.pk] = {"token": token, "notification": note}
+    # A draft catalog version: visible only to those who edit the catalog.
+    text = (DATA / "catalog.yaml").read_text(encoding="utf-8")
+    draft_version = import_catalog(text, publish=False)
+    side_b_users = {
+        "applicant": world_b.applicant,
+        "department_reviewer": sides["B"].reviewer,
+        "department_head": sides["B"].head,
+    }
+    return MatrixWorld(sides, users, secrets, draft_version, extras, side_b_users)
+
+
+@pytest.fixture(scope="module")
+def matrix_world(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The world, built once inside a transaction that is rolled back when the module is done."""
+    moment = datetime.datetime.combine(START_DAY, datetime.time(10, 0), tzinfo=SHANGHAI)
+    media = tmp_path_factory.mktemp("matrix-media")
+    fast = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    with (
+        django_db_blocker.unblock(),
+        time_machine.travel(moment, tick=False),
+        override_settings(MEDIA_ROOT=media, PASSWORD_HASHERS=fast),
+    ):
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            yield build_world()
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
+# --- the endpoints ------------------------------------------------------------------------------------------
+
+METHODS = ("get", "post", "put", "patch", "delete")
+
+
+def _route(pattern: str) -> str:
+    """`^applications/(?P<pk>[^/.]+)/submit/$` or `x/<int:pk>/` → `applications/{pk}/submit/`."""
+    route = re.sub(r"\(\?P<(\w+)>[^)]*\)", r"{\1}", pattern)
+    route = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", route)
+    return route.lstrip("^").rstrip("$").replace("\\.", ".")
+
+
+def _walk(patterns, prefix=""):
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            yield from _walk(pattern.url_patterns, prefix + str(pattern.pattern))
+        elif isinstance(pattern, URLPattern):
+            yield prefix + str(pattern.pattern), pattern.callback
+
+
+def endpoints() -> list[str]:
+    """Every "METHOD route" that /api/v1/ answers, from the URL patterns themselves (format-suffix variants,
+    HEAD and OPTIONS left out: they reach the same views)."""
+    from sciencecity.api import urls
+
+    found = set()
+    for pattern, callback in _walk(urls.urlpatterns):
+        if "(?P<format>" in pattern:
+            continue
+        view = getattr(callback, "cls", None)
+        allowed = set(getattr(view, "http_method_names", METHODS))
+        actions = getattr(callback, "actions", None)  # viewsets: {method: action}
+        if actions is not None:
+            methods = [m for m in actions if m in allowed and hasattr(view, actions[m])]
+        else:
+            methods = [m for m in METHODS if m in allowed and hasattr(view, m)]
+        for method in methods:
+            if method in METHODS:
+                found.add(f"{method.upper()} {_route(pattern)}")
+    return sorted(found)
+
+
+# --- the expectation table --------------------------------------------------------------------------------
+
+CIVIL_SERVANTS = frozenset(ROLES) - {"applicant", "anonymous"}
+ZONE_WIDE = frozenset({"leader", "supervisor", "administrator"})
+# Per kind of object: the roles whose scope covers the other side's object too (no "other" cell for them).
+SEES_BOTH_SIDES = {
+    "application": ZONE_WIDE | {"window_clerk"},
+    "catalog": frozenset({"administrator"}),  # drafts are for those who edit the catalog
+    "enterprise": CIVIL_SERVANTS,
+    "project": CIVIL_SERVANTS,
+    "token": frozenset({"administrator"}),
+    "notification": frozenset(),
+    "follow_up": ZONE_WIDE,
+    "audit": ZONE_WIDE,
+}
+SEES_BOTH_SIDES["task"] = SEES_BOTH_SIDES["certificate"] = SEES_BOTH_SIDES["application"]
+
+
+def S(default: int, *, anonymous: int = 401, **roles) -> dict[str, int]:
+    """Expected statuses: `default` for every role not named."""
+    return {role: roles.get(role, default) for role in ROLES[:-1]} | {"anonymous": anonymous}
+
+
+def approvals(success: int, *, actors: tuple, blind: tuple = (), **roles) -> dict[str, int]:
+    """An action on an application or task: `actors` succeed, roles that see the object but may not act get 403,
+    `blind` roles (and the project specialist and party officer, who see no applications) get 404."""
+    base = dict.fromkeys(ROLES[:-1], 403)
+    base.update(dict.fromkeys(("project_specialist", "party_officer", *blind), 404))
+    base.update(dict.fromkeys(actors, success))
+    return base | roles | {"anonymous": 401}
+
+
+READ_APPLICATION = S(200, project_specialist=404, party_officer=404)
+READ_DRAFT = S(200, department_reviewer=404, department_head=404, project_specialist=404, party_officer=404)
+DEPARTMENTS_BLIND = ("department_reviewer", "department_head")  # no task of theirs before acceptance
+
+
+@dataclasses.dataclass(frozen=True)
+class Expect:
+    statuses: dict  # role → status on its own side's object
+    kind: str | None = None  # decides who sees the other side's object; None: nobody owns it
+    target: str | None = None  # the object named by {pk}: a key of Side.objects (or see `_object`)
+    body: Callable | None = None  # (side) → (data, format)
+    query: str = ""
+    listing: str | None = None  # a list: the other side's object of this key must not be listed
+
+
+def json_body(data):
+    return lambda side: (data(side) if callable(data) else data, "json")
+
+
+def file_body(spec_code, **extra):
+    def build(side):
+        code = spec_code(side) if callable(spec_code) else spec_code
+        kind = (side["upload_spec"].formats or ["pdf"])[0] if callable(spec_code) else "pdf"
+        return {"spec_code": code, "file": upload(f"材料.{kind}", kind), **extra}, "multipart"
+
+    return build
+
+
+EXPECTED: dict[str, Expect] = {
+    # --- the caller, the schema, tokens -------------------------------------------------------------------
+    "GET me/": Expect(S(200)),
+    "GET schema/": Expect(S(200, anonymous=200)),
+    "GET docs/": Expect(S(200, anonymous=200)),
+    "GET redoc/": Expect(S(200, anonymous=200)),
+    "GET tokens/": Expect(S(200), kind="token", listing="token"),
+    "POST tokens/": Expect(S(201), body=json_body({"name": "矩阵"})),
+    "GET tokens/{pk}/": Expect(S(200), kind="token", target="token"),
+    "POST tokens/{pk}/revoke/": Expect(S(200), kind="token", target="token"),
+    # --- the catalog: public when published, drafts for catalog editors -------------------------------------
+    "GET catalog/versions/": Expect(S(200, anonymous=200), kind="catalog", listing="catalog_version"),
+    "GET catalog/versions/{pk}/": Expect(S(200, anonymous=200), kind="catalog", target="catalog_version"),
+    "GET catalog/materials/": Expect(S(200, anonymous=200), kind="catalog", listing="catalog_material"),
+    "GET catalog/materials/{pk}/": Expect(S(200, anonymous=200), kind="catalog", target="catalog_material"),
+    "GET catalog/items/": Expect(S(200, anonymous=200), kind="catalog", listing="catalog_item"),
+    "GET catalog/items/{pk}/": Expect(S(200, anonymous=200), kind="catalog", target="catalog_item"),
+    "GET catalog/bundles/": Expect(S(200, anonymous=200), kind="catalog", listing="catalog_bundle"),
+    "GET catalog/bundles/{pk}/": Expect(S(200, anonymous=200), kind="catalog", target="catalog_bundle"),
+    "POST catalog/bundles/{pk}/guide/": Expect(
+        S(200, anonymous=200), kind="catalog", target="catalog_bundle", body=json_body({"answers": {}})
+    ),
+    # --- registries ---------------------------------------------------------------------------------------
+    "GET enterprises/": Expect(S(200), kind="enterprise", listing="enterprise"),
+    "POST enterprises/": Expect(
+        S(403, administrator=201),
+        body=json_body(
+            {
+                "name": "矩阵新登记企业有限公司",
+                "credit_code": make_credit_code("500106", 99_000_001),
+                "legal_representative": "李四",
+            }
+        ),
+    ),
+    "GET enterprises/{pk}/": Expect(S(200), kind="enterprise", target="enterprise"),
+    "PATCH enterprises/{pk}/": Expect(
+        S(403, administrator=200),
+        kind="enterprise",
+        target="enterprise",
+        body=json_body({"address": "重庆市沙坪坝区科学大道2号"}),
+    ),
+    "GET projects/": Expect(S(200), kind="project", listing="project"),
+    "POST projects/": Expect(
+        S(403, applicant=201, administrator=201),
+        body=json_body(
+            lambda side: {
+                "code": "2026-500106-47-01-909090",
+                "name": "矩阵登记的项目",
+                "total_investment": "1000.00",
+                "location": "重庆市沙坪坝区",
+                "enterprise": side["enterprise"].pk,
+            }
+        ),
+    ),
+    "GET projects/{pk}/": Expect(S(200), kind="project", target="project"),
+    "PATCH projects/{pk}/": Expect(
+        S(403, applicant=200, project_specialist=200, administrator=200),
+        kind="project",
+        target="project",
+        body=json_body({"name": "改过名的项目"}),
+    ),
+    "POST projects/{pk}/phase/": Expect(
+        S(403, applicant=200, project_specialist=200, administrator=200),
+        kind="project",
+        target="project",
+        body=json_body({"phase": "approval"}),
+    ),
+    # --- applications: reading ------------------------------------------------------------------------------
+    "GET applications/": Expect(S(200), kind="application", listing="in_review"),
+    "GET applications/{pk}/": Expect(READ_APPLICATION, kind="application", target="in_review"),
+    "GET applications/{pk}/requirements/": Expect(READ_DRAFT, kind="application", target="draft"),
+    "GET applications/{pk}/materials/{material_id}/file/": Expect(
+        READ_APPLICATION, kind="application", target="delivered"
+    ),
+    # --- applications: the applicant ------------------------------------------------------------------------
+    "POST applications/": Expect(
+        S(403, applicant=201),
+        body=json_body(lambda side: {"project": side["project"].pk, "bundle": side["draft"].bundle_id}),
+    ),
+    "PUT applications/{pk}/answers/": Expect(
+        approvals(200, actors=("applicant",), blind=DEPARTMENTS_BLIND),
+        kind="application",
+        target="draft",
+        body=json_body(lambda side: {"answers": side["draft"].answers}),
+    ),
+    "PUT applications/{pk}/form/": Expect(
+        approvals(200, actors=("applicant",), blind=DEPARTMENTS_BLIND),
+        kind="application",
+        target="draft",
+        body=json_body({"data": {"project_name": "科学城芯片研发中心(一期)"}}),
+    ),
+    "POST applications/{pk}/materials/": Expect(
+        approvals(201, actors=("applicant",), blind=DEPARTMENTS_BLIND),
+        kind="application",
+        target="draft",
+        body=file_body(lambda side: side["upload_spec"].code),
+    ),
+    "POST applications/{pk}/pledges/": Expect(
+        approvals(201, actors=("applicant",), blind=DEPARTMENTS_BLIND),
+        kind="application",
+        target="draft",
+        body=json_body({"spec_code": "funding-pledge", "text": "本企业承诺建设资金已落实。"}),
+    ),
+    "POST applications/{pk}/submit/": Expect(
+        approvals(200, actors=("applicant",), blind=DEPARTMENTS_BLIND), kind="application", target="draft"
+    ),
+    "POST applications/{pk}/withdraw/": Expect(
+        approvals(200, actors=("applicant",)),
+        kind="application",
+        target="in_review",
+        body=json_body({"reason": "项目调整,撤回申请"}),
+    ),
+    "POST applications/{pk}/cancel/": Expect(
+        approvals(200, actors=("administrator",)),
+        kind="application",
+        target="in_review",
+        body=json_body({"reason": "重复申请,予以作废"}),
+    ),
+    "POST applications/{pk}/supplement-answers/": Expect(
+        approvals(201, actors=("applicant",)),
+        kind="application",
+        target="supplement",
+        body=lambda side: ({"task": side["supplement_task"].pk, "text": "已补充监测数据。"}, "multipart"),
+    ),
+    "POST applications/{pk}/gap-materials/": Expect(
+        approvals(201, actors=("applicant",)), kind="application", target="gaps", body=file_body(GAP)
+    ),
+    "POST applications/{pk}/rating/": Expect(
+        approvals(201, actors=("applicant",)),
+        kind="application",
+        target="delivered",
+        body=json_body({"score": 5, "comment": "很快"}),
+    ),
+    # --- applications: the window ---------------------------------------------------------------------------
+    "POST applications/{pk}/verdicts/": Expect(
+        approvals(200, actors=("window_clerk",), blind=DEPARTMENTS_BLIND),
+        kind="application",
+        target="submitted",
+        body=json_body(
+            lambda side: {"verdicts": {side["upload_spec"].code: {"verdict": "accepted", "note": ""}}}
+        ),
+    ),
+    "POST applications/{pk}/accept/": Expect(
+        approvals(200, actors=("window_clerk",), blind=DEPARTMENTS_BLIND),
+        kind="application",
+        target="submitted",
+    ),
+    "POST applications/{pk}/accept-with-gaps/": Expect(
+        approvals(200, actors=("window_clerk",), blind=DEPARTMENTS_BLIND),
+        kind="application",
+        target="submitted_gap",
+        body=json_body({"gaps": {GAP: "2026-06-12"}}),
+    ),
+    "POST applications/{pk}/correction/": Expect(
+        approvals(201, actors=("window_clerk",), blind=DEPARTMENTS_BLIND),
+        kind="application",
+        target="submitted",
+        body=json_body(
+            lambda side: {
+                "problems": [{"material": side["upload_spec"].code, "problem": "缺少盖章"}],
+                "note": "请一次补正",
+            }
+        ),
+    ),
+    "POST applications/{pk}/refuse/": Expect(
+        approvals(200, actors=("window_clerk",), blind=DEPARTMENTS_BLIND),
+        kind="application",
+        target="submitted",
+        body=json_body({"reason": "不属于本中心受理范围"}),
+    ),
+    "POST applications/{pk}/gap-materials/{material_id}/accept/": Expect(
+        approvals(200, actors=("window_clerk",)), kind="application", target="gap_supplied"
+    ),
+    "POST applications/{pk}/gap-materials/{material_id}/reject/": Expect(
+        approvals(200, actors=("window_clerk",)),
+        kind="application",
+        target="gap_supplied",
+        body=json_body({"note": "扫描件不清晰"}),
+    ),
+    "POST applications/{pk}/delivery/": Expect(
+        approvals(201, actors=("window_clerk",)),
+        kind="application",
+        target="concluded",
+        body=json_body({"method": "electronic"}),
+    ),
+    # --- review tasks ---------------------------------------------------------------------------------------
+    "GET tasks/": Expect(S(200), kind="task", listing="pending_task"),
+    "GET tasks/{pk}/": Expect(READ_APPLICATION, kind="task", target="pending_task"),
+    "POST tasks/{pk}/claim/": Expect(
+        approvals(200, actors=("department_reviewer", "department_head")), kind="task", target="pending_task"
+    ),
+    "POST tasks/{pk}/opinion/": Expect(
+        approvals(201, actors=("department_reviewer",)),
+        kind="task",
+        target="claimed_task",
+        body=json_body({"text": "材料齐全,符合要求。"}),
+    ),
+    "POST tasks/{pk}/inspection/": Expect(
+        approvals(201, actors=("department_reviewer",)),
+        kind="task",
+        target="claimed_task",
+        body=json_body({"date": "2026-06-01", "findings": "现场与图纸一致。", "passed": True}),
+    ),
+    "POST tasks/{pk}/approve/": Expect(
+        approvals(200, actors=("department_reviewer",)),
+        kind="task",
+        target="claimed_task",
+        body=json_body({"opinion": "准予许可"}),
+    ),
+    "POST tasks/{pk}/approve-on-pledge/": Expect(
+        approvals(200, actors=("department_reviewer",)),
+        kind="task",
+        target="claimed_task",
+        body=json_body({"opinion": "告知承诺准予许可"}),
+    ),
+    "POST tasks/{pk}/reject/": Expect(
+        approvals(200, actors=("department_reviewer",)),
+        kind="task",
+        target="claimed_task",
+        body=json_body({"reasons": ["选址位于生态保护红线内"]}),
+    ),
+    "POST tasks/{pk}/supplement/": Expect(
+        approvals(201, actors=("department_reviewer",)),
+        kind="task",
+        target="claimed_task",
+        body=json_body({"text": "请补充监测报告。"}),
+    ),
+    "POST tasks/{pk}/reassign/": Expect(
+        approvals(200, actors=("department_head",)),
+        kind="task",
+        target="claimed_task",
+        body=json_body(lambda side: {"assignee": side.colleague.pk}),
+    ),
+    "POST tasks/{pk}/extend/": Expect(
+        approvals(200, actors=("department_head",)),
+        kind="task",
+        target="claimed_task",
+        body=json_body({"days": 5, "reason": "需专家评审"}),
+    ),
+    # --- certificates, notifications, follow-ups, reports -----------------------------------------------------
+    "GET certificates/": Expect(S(200), kind="certificate", listing="certificate"),
+    "GET certificates/{pk}/": Expect(READ_APPLICATION, kind="certificate", target="certificate"),
+    "GET certificates/{pk}/pdf/": Expect(READ_APPLICATION, kind="certificate", target="certificate"),
+    "POST certificates/{pk}/revoke/": Expect(
+        approvals(200, actors=("administrator",)),
+        kind="certificate",
+        target="certificate",
+        body=json_body({"reason": "证照信息有误"}),
+    ),
+    "GET certificates/verify/{code}/": Expect(S(200, anonymous=200), target="certificate"),
+    "GET notifications/": Expect(S(200), kind="notification", listing="notification"),
+    "GET notifications/{pk}/": Expect(S(200), kind="notification", target="notification"),
+    "POST notifications/{pk}/read/": Expect(S(200), kind="notification", target="notification"),
+    "POST notifications/read-all/": Expect(S(200)),
+    "GET rating-follow-ups/": Expect(S(200), kind="follow_up", listing="follow_up"),
+    "GET rating-follow-ups/{pk}/": Expect(
+        S(404, department_head=200, leader=200, supervisor=200, administrator=200),
+        kind="follow_up",
+        target="follow_up",
+    ),
+    "POST rating-follow-ups/{pk}/close/": Expect(
+        S(404, department_head=200, leader=403, supervisor=403, administrator=403),
+        kind="follow_up",
+        target="follow_up",
+        body=json_body({"resolution": "已约谈窗口人员并整改"}),
+    ),
+    "GET reports/reform/": Expect(
+        S(403, leader=200, supervisor=200, administrator=200), query="?bundle=start-construction"
+    ),
+    "GET reports/overview/": Expect(S(403, leader=200, supervisor=200, administrator=200)),
+    # --- audit and departments ----------------------------------------------------------------------------
+    "GET audit-events/": Expect(S(200), kind="audit", listing="audit_event"),
+    "GET audit-events/{pk}/": Expect(S(200), kind="audit", target="audit_event"),
+    "GET departments/": Expect(S(200, anonymous=200)),  # public, as the bundle guide names them
+    "GET departments/{pk}/": Expect(S(200, anonymous=200), target="department"),
+}
+
+
+# --- one cell ----------------------------------------------------------------------------------------------
+
+
+def _object(world: MatrixWorld, key: str, role: str, side_name: str):
+    """The object named `key` on a side: the acting user's own where objects belong to users."""
+    side = world.sides[side_name]
+    if key in ("token", "notification", "audit_event"):
+        user = world.users.get(role) if side_name == "A" else world.side_b_users["applicant"]
+        if user is None:  # anonymous: any user's
+            user = world.users["applicant"]
+        if key == "audit_event":
+            return AuditEvent.objects.filter(actor=user).order_by("-pk").first()
+        return world.extras[user.pk][key]
+    if key.startswith("catalog_"):
+        version = world.draft_version if side_name == "B" else side.world.version
+        if key == "catalog_version":
+            return version
+        related = {"catalog_material": "materials", "catalog_item": "items", "catalog_bundle": "bundles"}
+        rows = getattr(version, related[key])
+        return rows.get(code=BUNDLE) if key == "catalog_bundle" else rows.order_by("pk").first()
+    if key == "department":
+        return side.department
+    return side[key]
+
+
+def url_of(world: MatrixWorld, endpoint: str, role: str, side_name: str) -> str:
+    expect = EXPECTED[endpoint]
+    route = endpoint.split(" ", 1)[1]
+    side = world.sides[side_name]
+    if "{pk}" in route:
+        route = route.replace("{pk}", str(_object(world, expect.target, role, side_name).pk))
+    if "{material_id}" in route:
+        material = side["gap_material"] if "gap-materials" in route else side["material"]
+        route = route.replace("{material_id}", str(material.pk))
+    if "{code}" in route:
+        route = route.replace("{code}", _object(world, expect.target, role, side_name).verification_code)
+    return API + route + expect.query
+
+
+def call(world: MatrixWorld, endpoint: str, role: str, side_name: str = "A"):
+    method = endpoint.split(" ", 1)[0].lower()
+    expect = EXPECTED[endpoint]
+    data, fmt = expect.body(world.sides[side_name]) if expect.body else (None, None)
+    client = world.client(role)
+    url = url_of(world, endpoint, role, side_name)
+    if expect.listing:
+        url += ("&" if "?" in url else "?") + "page_size=200"
+    if data is None:
+        return getattr(client, method)(url)
+    return getattr(client, method)(url, data, format=fmt)
+
+
+def _show(response) -> str:
+    content = getattr(response, "content", b"") if not getattr(response, "streaming", False) else b"<stream>"
+    return f"{response.status_code} {content[:400].decode(errors='replace')}"
+
+
+def check_cell(world: MatrixWorld, endpoint: str, role: str, side_name: str) -> None:
+    """Make the request of one cell and assert its status (and, for lists, that the other side is absent)."""
+    expect = EXPECTED[endpoint]
+    response = call(world, endpoint, role, side_name)
+    wanted = expect.statuses[role]
+    if side_name == "B" and not expect.listing:
+        wanted = 404
+    where = f"{endpoint} as {role} on {'own' if side_name == 'A' else 'another side'}'s object"
+    assert response.status_code == wanted, f"{where}: expected {wanted}, got {_show(response)}"
+    if expect.listing and wanted == 200:
+        ids = [row.get("id") for row in response.json()["results"]]
+        mine = _object(world, expect.listing, role, side_name)
+        if side_name == "B":
+            assert mine.pk not in ids, f"{where}: another side's {expect.listing} {mine.pk} is listed"
+        elif sees_own(endpoint, role):
+            assert mine.pk in ids, f"{where}: its own {expect.listing} {mine.pk} is not listed"
+
+
+def sees_own(list_endpoint: str, role: str) -> bool:
+    """Whether `role` reads the list's own-side object: what the detail endpoint of the same object says."""
+    expect = EXPECTED[list_endpoint]
+    detail = EXPECTED.get(f"{list_endpoint}{{pk}}/")
+    return detail is not None and detail.target == expect.listing and detail.statuses[role] == 200
+
+
+def cells():
+    """(endpoint, role, side) for every classified endpoint that exists: own side for every role; the other
+    side for each role whose scope does not reach it (anonymous only where it may read at all)."""
+    routed = set(endpoints())
+    for endpoint, expect in EXPECTED.items():
+        if endpoint not in routed:
+            continue
+        for role in ROLES:
+            yield pytest.param(endpoint, role, "A", id=f"{endpoint} | {role} | own")
+            if expect.kind is None or role in SEES_BOTH_SIDES[expect.kind]:
+                continue
+            if role == "anonymous" and expect.statuses[role] == 401:
+                continue
+            yield pytest.param(endpoint, role, "B", id=f"{endpoint} | {role} | other")
+
+
+# --- the tests ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("endpoint", "role", "side"), list(cells()))
+def test_access(matrix_world, endpoint, role, side):
+    check_cell(matrix_world, endpoint, role, side)
+
+
+def unclassified() -> list[str]:
+    return [endpoint for endpoint in endpoints() if endpoint not in EXPECTED]
+
+
+def test_every_endpoint_is_classified():
+    missing = unclassified()
+    assert not missing, f"add these endpoints to EXPECTED in {__name__}: {missing}"
+
+
+def test_a_new_endpoint_is_unclassified_until_it_has_a_row(monkeypatch):
+    """Self-check: an endpoint added to /api/v1/ (here a bare view) is found and fails the classification."""
+    from django.urls import path
+    from rest_framework.response import Response
+    from rest_framework.views import APIView
+
+    from sciencecity.api import urls
+
+    class Unscoped(APIView):
+        def get(self, request, pk):
+            return Response({})
+
+        def delete(self, request, pk):
+            return Response(status=204)
+
+    monkeypatch.setattr(
+        urls, "urlpatterns", [*urls.urlpatterns, path("brand-new/<int:pk>/", Unscoped.as_view())]
+    )
+    assert unclassified() == ["DELETE brand-new/{pk}/", "GET brand-new/{pk}/"]
+
+
+def test_the_table_names_no_endpoint_that_does_not_exist():
+    stale = sorted(set(EXPECTED) - set(endpoints()))
+    assert not stale, f"EXPECTED names endpoints that /api/v1/ does not have: {stale}"
+
+
+def test_endpoints_are_found_by_introspection():
+    found = endpoints()
+    assert "GET projects/{pk}/" in found and "POST projects/{pk}/phase/" in found
+    assert "PUT projects/{pk}/" not in found  # the viewset's http_method_names leave PUT out
+    assert all(" " in endpoint and "format" not in endpoint for endpoint in found)
+
+
+@pytest.mark.django_db
+def test_the_matrix_catches_an_unscoped_detail_endpoint(matrix_world, monkeypatch):
+    """Self-check: a viewset that forgets for_user() makes the other side's cell fail."""
+    from sciencecity.projects.api import ProjectViewSet
+    from sciencecity.projects.models import Project
+
+    check_cell(matrix_world, "GET projects/{pk}/", "applicant", "B")  # passes while scoped
+    monkeypatch.setattr(ProjectViewSet, "get_queryset", lambda self: Project.objects.all())
+    with pytest.raises(AssertionError, match="expected 404, got 200"):
+        check_cell(matrix_world, "GET projects/{pk}/", "applicant", "B")
+    with pytest.raises(AssertionError, match="is listed"):
+        check_cell(matrix_world, "GET projects/", "applicant", "B")
+
+
+@pytest.mark.django_db
+def test_the_matrix_catches_an_unscoped_application_endpoint(matrix_world, monkeypatch):
+    from sciencecity.approvals.api.applications import ApplicationViewSet
+    from sciencecity.approvals.models import Application
+
+    monkeypatch.setattr(ApplicationViewSet, "get_queryset", lambda self: Application.objects.all())
+    with pytest.raises(AssertionError, match="got 200"):
+        check_cell(matrix_world, "GET applications/{pk}/", "department_reviewer", "B")
+    with pytest.raises(AssertionError, match="got 200"):
+        check_cell(matrix_world, "GET applications/{pk}/requirements/", "applicant", "B")
+    # A write whose service does not re-check the scope (rating) is caught too: 403 is not 404.
+    with pytest.raises(AssertionError, match="expected 404, got 403"):
+        check_cell(matrix_world, "POST applications/{pk}/rating/", "applicant", "B")
