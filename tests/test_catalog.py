@@ -8,7 +8,7 @@ from textwrap import dedent
 
 import pytest
 import yaml
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import CommandError, call_command
 from django.db import transaction
 
@@ -222,6 +222,22 @@ def test_wrong_type_names_key_value_and_line():
     )
     message = one_error(text, "事项 review", "promised_limit_days", "十", "整数")
     assert "行" in message
+
+
+def test_numbers_beyond_the_stated_bounds_name_the_bound():
+    """The YAML, the admin (the model validators) and the API schema share one bound per number."""
+    text = catalog(
+        items=ITEMS.replace(
+            "promised_limit_days: 10\n    materials", "promised_limit_days: 400\n    materials"
+        )
+    )
+    one_error(text, "事项 review", "promised_limit_days", "400", "0 到 365")
+    text = catalog(materials=MATERIALS.replace("max_size_mb: 100", "max_size_mb: 5000"))
+    one_error(text, "max_size_mb", "5000", "1 到 1024")
+    item = ServiceItem(promised_limit_days=400)
+    with pytest.raises(ValidationError) as raised:
+        item.clean_fields()
+    assert "promised_limit_days" in raised.value.message_dict
 
 
 def test_wrong_type_for_a_flag_and_a_list():

@@ -8,6 +8,7 @@ No item, bundle or department name appears in Python code: they all live in thes
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models.signals import m2m_changed, pre_delete
 from django.dispatch import receiver
@@ -15,6 +16,13 @@ from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from sciencecity.accounts.scoping import ScopedQuerySet
+
+# Upper bounds of the catalog's numbers, stated rather than left to the database: they are what an
+# administrator is told in the admin, and the API schema documents the same bounds whatever the backend.
+MAX_LIMIT_DAYS = MaxValueValidator(365)  # no statutory time limit runs longer than a year of working days
+MAX_POSITION = MaxValueValidator(999)
+MAX_MATERIAL_MB = MaxValueValidator(1024)
+MAX_VERSION_NUMBER = MaxValueValidator(99999)
 
 
 class PublishedVersionError(ValidationError):
@@ -71,7 +79,7 @@ class CatalogVersion(models.Model):
         DRAFT = "draft", _("草稿")
         PUBLISHED = "published", _("已发布")
 
-    number = models.PositiveIntegerField(_("版本号"), unique=True)
+    number = models.PositiveIntegerField(_("版本号"), unique=True, validators=[MAX_VERSION_NUMBER])
     label = models.CharField(_("版本名称"), max_length=100)
     status = models.CharField(
         _("状态"), max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True
@@ -181,7 +189,7 @@ class MaterialSpec(VersionedRow, TranslatedName):
     description = models.TextField(_("说明"), blank=True)
     description_en = models.TextField(_("英文说明"), blank=True)
     formats = models.JSONField(_("接受的格式"), default=list, blank=True, help_text=_('如 ["pdf", "jpg"]'))
-    max_size_mb = models.PositiveIntegerField(_("大小上限(MB)"), default=20)
+    max_size_mb = models.PositiveIntegerField(_("大小上限(MB)"), default=20, validators=[MAX_MATERIAL_MB])
     source = models.CharField(_("来源"), max_length=20, choices=Source.choices, default=Source.UPLOAD)
     source_field = models.CharField(
         _("数据字段"),
@@ -242,9 +250,15 @@ class ServiceItem(VersionedRow, TranslatedName):
     line = models.CharField(_("流程线"), max_length=30, choices=Line.choices, default=Line.MAIN)
     kind = models.CharField(_("事项类型"), max_length=30, choices=Kind.choices, default=Kind.LICENSE)
     legal_limit_days = models.PositiveSmallIntegerField(
-        _("法定时限(工作日)"), null=True, blank=True, help_text=_("为空表示法律未规定时限")
+        _("法定时限(工作日)"),
+        null=True,
+        blank=True,
+        help_text=_("为空表示法律未规定时限"),
+        validators=[MAX_LIMIT_DAYS],
     )
-    promised_limit_days = models.PositiveSmallIntegerField(_("承诺时限(工作日)"), help_text=_("0 表示即办"))
+    promised_limit_days = models.PositiveSmallIntegerField(
+        _("承诺时限(工作日)"), help_text=_("0 表示即办"), validators=[MAX_LIMIT_DAYS]
+    )
     pledge_allowed = models.BooleanField(_("可告知承诺"), default=False)
     certificate_code = models.SlugField(_("出具证照类型编码"), max_length=60, blank=True)
     certificate_name = models.CharField(_("出具证照名称"), max_length=200, blank=True)
@@ -280,8 +294,10 @@ class ItemStep(VersionedRow, TranslatedName):
     item = models.ForeignKey(
         ServiceItem, verbose_name=_("事项"), on_delete=models.CASCADE, related_name="steps"
     )
-    position = models.PositiveSmallIntegerField(_("顺序"))
-    limit_days = models.PositiveSmallIntegerField(_("时限(工作日)"), null=True, blank=True)
+    position = models.PositiveSmallIntegerField(_("顺序"), validators=[MAX_POSITION])
+    limit_days = models.PositiveSmallIntegerField(
+        _("时限(工作日)"), null=True, blank=True, validators=[MAX_LIMIT_DAYS]
+    )
 
     class Meta:
         verbose_name = _("办理环节")
@@ -334,8 +350,10 @@ class Bundle(VersionedRow, TranslatedName):
         on_delete=models.PROTECT,
         related_name="led_bundles",
     )
-    promised_limit_days = models.PositiveSmallIntegerField(_("承诺时限(工作日)"))
-    intake_limit_days = models.PositiveSmallIntegerField(_("受理时限(工作日)"), default=1)
+    promised_limit_days = models.PositiveSmallIntegerField(_("承诺时限(工作日)"), validators=[MAX_LIMIT_DAYS])
+    intake_limit_days = models.PositiveSmallIntegerField(
+        _("受理时限(工作日)"), default=1, validators=[MAX_LIMIT_DAYS]
+    )
     items = models.ManyToManyField(
         ServiceItem, through="BundleItem", related_name="bundles", verbose_name=_("事项")
     )
@@ -366,7 +384,7 @@ class BundleItem(VersionedRow):
         ServiceItem, verbose_name=_("事项"), on_delete=models.CASCADE, related_name="bundle_uses"
     )
     mandatory = models.BooleanField(_("必办"), default=True, help_text=_("不勾选表示按情形选办"))
-    position = models.PositiveSmallIntegerField(_("顺序"), default=0)
+    position = models.PositiveSmallIntegerField(_("顺序"), default=0, validators=[MAX_POSITION])
 
     class Meta:
         verbose_name = _("一件事事项")
@@ -402,7 +420,7 @@ class SituationQuestion(VersionedRow):
         blank=True,
         help_text=_('单选、多选的选项,如 [{"value": "report", "label": "报告书"}];是/否题为空'),
     )
-    position = models.PositiveSmallIntegerField(_("顺序"), default=0)
+    position = models.PositiveSmallIntegerField(_("顺序"), default=0, validators=[MAX_POSITION])
 
     class Meta:
         verbose_name = _("情形问题")
@@ -444,7 +462,7 @@ class SituationRule(VersionedRow):
     )
     conditions = models.JSONField(_("条件"))
     items = models.ManyToManyField(ServiceItem, verbose_name=_("选定事项"), related_name="selected_by_rules")
-    position = models.PositiveSmallIntegerField(_("顺序"), default=0)
+    position = models.PositiveSmallIntegerField(_("顺序"), default=0, validators=[MAX_POSITION])
 
     class Meta:
         verbose_name = _("情形规则")
@@ -510,7 +528,7 @@ class FormField(VersionedRow):
     prefill = models.CharField(
         _("预填来源"), max_length=80, blank=True, help_text=_("如 enterprise.name、project.total_investment")
     )
-    position = models.PositiveSmallIntegerField(_("顺序"), default=0)
+    position = models.PositiveSmallIntegerField(_("顺序"), default=0, validators=[MAX_POSITION])
     items = models.ManyToManyField(
         ServiceItem, verbose_name=_("使用该字段的事项"), related_name="form_fields"
     )

@@ -15,6 +15,7 @@ import datetime
 import re
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.utils.translation import gettext as _
 
 from sciencecity.i18n import join_list
@@ -34,7 +35,7 @@ FORMAT = 1
 
 CODE_RE = re.compile(r"^[-a-zA-Z0-9_]+$")
 EXTENSION_RE = re.compile(r"^[a-z0-9]{1,10}$")
-SMALL_INT_MAX = 32767  # PositiveSmallIntegerField
+SMALL_INT_MAX = 32767  # PositiveSmallIntegerField, for the numbers the models state no bound of their own
 
 
 class CatalogImportError(ValidationError):
@@ -59,6 +60,16 @@ def prefill_fields(source: str) -> list[str]:
 
 def _max_length(model, field_name):
     return model._meta.get_field(field_name).max_length
+
+
+def _max_value(model, field_name):
+    """The bound the model field states (catalog/models.py), so that the YAML and the admin say the same."""
+    bounds = [
+        validator.limit_value
+        for validator in model._meta.get_field(field_name).validators
+        if isinstance(validator, MaxValueValidator)
+    ]
+    return min(bounds)
 
 
 # -- field kinds ------------------------------------------------------------------------------------------
@@ -113,20 +124,17 @@ class Code(Kind):
 
 
 class Integer(Kind):
-    def __init__(self, *, minimum=0, **kwargs):
+    def __init__(self, *, minimum=0, maximum=SMALL_INT_MAX, **kwargs):
         super().__init__(**kwargs)
         self.minimum = minimum
+        self.maximum = maximum
 
     @property
     def expected(self):
-        return _("不小于 %(min)s 的整数") % {"min": self.minimum}
+        return _("%(min)s 到 %(max)s 之间的整数") % {"min": self.minimum, "max": self.maximum}
 
     def clean(self, value):
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int)
-            or not self.minimum <= value <= SMALL_INT_MAX
-        ):
+        if isinstance(value, bool) or not isinstance(value, int) or not self.minimum <= value <= self.maximum:
             raise ValueError(None)
         return value
 
@@ -216,7 +224,7 @@ MATERIAL = {
     "source_field": Text(default="", max_length=_max_length(MaterialSpec, "source_field")),
     "certificate_code": Code(default="", max_length=_max_length(MaterialSpec, "certificate_code")),
     "formats": Raw(list, default=[]),
-    "max_size_mb": Integer(minimum=1, default=20),
+    "max_size_mb": Integer(minimum=1, maximum=_max_value(MaterialSpec, "max_size_mb"), default=20),
 }
 ITEM = {
     "code": Code(required=True, max_length=_max_length(ServiceItem, "code")),
@@ -227,8 +235,8 @@ ITEM = {
     "stage": Choice(Stage.values, required=True),
     "line": Choice(ServiceItem.Line.values, default=ServiceItem.Line.MAIN),
     "kind": Choice(ServiceItem.Kind.values, default=ServiceItem.Kind.LICENSE),
-    "legal_limit_days": Integer(default=None),
-    "promised_limit_days": Integer(required=True),
+    "legal_limit_days": Integer(maximum=_max_value(ServiceItem, "legal_limit_days"), default=None),
+    "promised_limit_days": Integer(maximum=_max_value(ServiceItem, "promised_limit_days"), required=True),
     "pledge_allowed": Boolean(default=False),
     "certificate": Raw(dict, default=None),
     "steps": Raw(list, default=[]),
@@ -242,7 +250,7 @@ CERTIFICATE = {
 STEP = {
     "name": Text(required=True, max_length=_max_length(ItemStep, "name")),
     "name_en": Text(default="", max_length=_max_length(ItemStep, "name_en")),
-    "limit_days": Integer(default=None),
+    "limit_days": Integer(maximum=_max_value(ItemStep, "limit_days"), default=None),
 }
 ITEM_MATERIAL = {
     "material": Code(required=True),
@@ -257,8 +265,8 @@ BUNDLE = {
     "description": Text(default=""),
     "description_en": Text(default=""),
     "lead_department": Code(required=True),
-    "promised_limit_days": Integer(required=True),
-    "intake_limit_days": Integer(default=1),
+    "promised_limit_days": Integer(maximum=_max_value(Bundle, "promised_limit_days"), required=True),
+    "intake_limit_days": Integer(maximum=_max_value(Bundle, "intake_limit_days"), default=1),
     "items": Raw(list, required=True),
     "questions": Raw(list, default=[]),
     "rules": Raw(list, default=[]),

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 
 from tests.api.test_matrix import EXPECTED, _object, matrix_world  # noqa: F401  (the module fixture)
@@ -27,7 +29,15 @@ schema = schemathesis.openapi.from_path(SCHEMA_FILE, config=CONFIG)
 
 @pytest.fixture(scope="module")
 def wsgi_app():
-    return get_wsgi_application()
+    """Django's handler, called directly; like Django's test client, it must not close the connection at the
+    end of a request: inside the test's transaction that would drop the world (PostgreSQL closes for real)."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        yield get_wsgi_application()
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
