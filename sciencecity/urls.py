@@ -1,5 +1,7 @@
 from django.contrib import admin
+from django.shortcuts import render
 from django.urls import include, path
+from django.utils.functional import Promise
 
 from sciencecity.api import pages as api_pages
 from sciencecity.api.problems import not_found_view
@@ -15,10 +17,24 @@ urlpatterns = [
 ]
 
 
+def _message_of(exception) -> str:
+    """The message an exception was raised with, if it has one meant for people (not a resolver's dict, not
+    just the class name)."""
+    message = exception.args[0] if exception is not None and exception.args else ""
+    return str(message) if isinstance(message, str | Promise) else ""
+
+
+def handler403(request, exception):
+    """A refusal, in the site's layout and language, with the reason it was raised with."""
+    return render(request, "403.html", {"message": _message_of(exception)}, status=403)
+
+
 def handler404(request, exception):
-    """API paths answer a problem document; every other path Django's 404 page."""
+    """API paths answer a problem document; every other path the site's 404 page."""
     if request.path.startswith("/api/"):
         return not_found_view(request, exception)
-    from django.views.defaults import page_not_found
+    return render(request, "404.html", {"message": _message_of(exception)}, status=404)
 
-    return page_not_found(request, exception)
+
+# 500: Django's `server_error` renders templates/500.html without a request context, so the page needs
+# nothing but the template itself (no database, no context processors).

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from sciencecity.accounts.scoping import ScopedQuerySet, sees_everything
+from sciencecity.catalog.models import in_language
 
 
 def _roles(user) -> frozenset[str]:
@@ -654,8 +655,11 @@ class Notification(models.Model):
         db_index=False,  # notification_inbox_idx
     )
     kind = models.CharField(_("类型"), max_length=40)
+    # Written in both languages when sent (services.notifications), shown in the reader's: `shown_title`.
     title = models.CharField(_("标题"), max_length=200)
     body = models.TextField(_("内容"), blank=True)
+    title_en = models.CharField(_("英文标题"), max_length=200, blank=True)
+    body_en = models.TextField(_("英文内容"), blank=True)
     application = models.ForeignKey(
         Application,
         verbose_name=_("办件"),
@@ -700,6 +704,17 @@ class Notification(models.Model):
 
     def __str__(self):
         return f"{self.recipient} {self.title}"
+
+    @property
+    def shown_title(self) -> str:
+        """The title in the active language: English where it was written in English (rows sent before
+        notifications were bilingual have only the Chinese text)."""
+        return in_language(self.title, self.title_en)
+
+    @property
+    def shown_body(self) -> str:
+        """The body in the active language, like `shown_title`."""
+        return in_language(self.body, self.body_en)
 
 
 class NumberSequence(models.Model):

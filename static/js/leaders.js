@@ -12,16 +12,47 @@
     return chart;
   }
 
-  function bars(categories, series, horizontal) {
+  var GRID = { left: 140, right: 24 };  // the horizontal charts' margins around the plot, in pixels
+
+  // A stacked segment's number goes inside the segment, in its own colour's contrast, and only where it fits:
+  // at the end of a segment it would sit in the next one. The plot's width is read when ECharts draws the
+  // label (so a resize counts); the axis ends at the largest stack (`max: "dataMax"`).
+  function insideLabel(element, largest) {
+    return {
+      show: true,
+      position: "inside",
+      formatter: function (params) {
+        var value = Number(params.value) || 0;
+        if (!value || !largest) { return ""; }
+        var plot = Math.max(element.clientWidth - GRID.left - GRID.right, 1);
+        var needed = String(value).length * 8 + 8;
+        return value / largest * plot >= needed ? String(value) : "";
+      }
+    };
+  }
+
+  function bars(categories, series, horizontal, element) {
     var category = { type: "category", data: categories, axisLabel: { interval: 0, overflow: "truncate", width: 120 } };
     var value = { type: "value", minInterval: 1 };
+    var stacked = series.some(function (s) { return s.stack; });
+    var largest = 0;
+    if (stacked) {
+      categories.forEach(function (_name, i) {
+        var total = series.reduce(function (sum, s) { return sum + (Number(s.data[i]) || 0); }, 0);
+        largest = Math.max(largest, total);
+      });
+      value.max = "dataMax";
+    }
     return {
       legend: series.length > 1 ? {} : undefined,
-      grid: { left: horizontal ? 140 : 48, right: 24, top: series.length > 1 ? 36 : 16, bottom: 48 },
+      grid: { left: horizontal ? GRID.left : 48, right: GRID.right, top: series.length > 1 ? 36 : 16, bottom: 48 },
       xAxis: horizontal ? value : category,
       yAxis: horizontal ? category : value,
       series: series.map(function (s) {
-        return { name: s.name, type: "bar", data: s.data, stack: s.stack, label: { show: true, position: horizontal ? "right" : "top" } };
+        var label = s.stack && horizontal && element
+          ? insideLabel(element, largest)
+          : { show: true, position: horizontal ? "right" : "top" };
+        return { name: s.name, type: "bar", data: s.data, stack: s.stack, label: label, labelLayout: { hideOverlap: true } };
       })
     };
   }
@@ -38,12 +69,15 @@
       false
     ));
 
+    // Stacked by status: each number inside its own segment, none for a segment too narrow to hold it (the
+    // table beneath gives every number and the totals).
     draw("chart-bundle", bars(
       data.by_bundle.bundles.map(function (row) { return row.name; }),
       data.by_bundle.statuses.map(function (status, i) {
         return { name: status, stack: "total", data: data.by_bundle.bundles.map(function (row) { return row.counts[i]; }) };
       }),
-      true
+      true,
+      document.getElementById("chart-bundle")
     ));
 
     draw("chart-departments", bars(

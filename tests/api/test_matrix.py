@@ -217,7 +217,7 @@ def build_world() -> MatrixWorld:
     extras = {}
     for user in everyone:
         token, _secret = create_token(user, "spare")
-        (note,) = notifications.notify([user], "matrix", "矩阵测试通知", "正文")
+        (note,) = notifications.notify([user], "matrix", lambda: ("矩阵测试通知", "正文"))
         extras[user.pk] = {"token": token, "notification": note}
     # A draft catalog version: visible only to those who edit the catalog.
     text = (DATA / "catalog.yaml").read_text(encoding="utf-8")

@@ -306,7 +306,7 @@ class TestAfterSubmission:
         certificate = application.certificates.first()
         assert reverse("approvals:certificate_pdf", args=[certificate.pk]) in content
         assert reverse("approvals:verify", args=[certificate.verification_code]) in content
-        assert response.context["withdraw_form"] is None
+        assert response.context["withdrawable"] is False
         assert client_of.post(page(application.pk, "portal_rate"), {"score": "9"}).status_code == 400
         response = client_of.post(page(application.pk, "portal_rate"), {"score": "5", "comment": "很快"})
         assert response.status_code == 302
@@ -318,10 +318,13 @@ class TestAfterSubmission:
     def test_withdraw(self, world, client_of):
         application = submitted(world, "start-construction", START_MINIMAL)
         response = client_of.get(page(application.pk))
-        assert response.context["withdraw_form"].initial["expected_status"] == A.SUBMITTED
+        assert response.context["withdrawable"] is True
+        # Withdrawing is confirmed on a page of its own, which carries the state it showed.
+        response = client_of.get(page(application.pk, "portal_withdraw"))
+        assert response.context["form"].initial["expected_status"] == A.SUBMITTED
         # A withdrawal on a state the page no longer shows is refused with a message.
         stale = client_of.post(
-            page(application.pk, "portal_withdraw"), {"expected_status": A.DRAFT, "reason": ""}, follow=True
+            page(application.pk, "portal_withdraw"), {"expected_status": A.DRAFT, "reason": "x"}, follow=True
         )
         assert stale.status_code == 200
         application.refresh_from_db()

@@ -197,6 +197,12 @@ class CertificateViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveMo
 
 
 class NotificationSerializer(serializers.ModelSerializer):
+    title = serializers.CharField(
+        source="shown_title", read_only=True, help_text="Title in the language asked for by Accept-Language"
+    )
+    body = serializers.CharField(
+        source="shown_body", read_only=True, help_text="Body in the language asked for by Accept-Language"
+    )
     application = NumberedApplicationSerializer(read_only=True, allow_null=True)
     task = serializers.IntegerField(source="task_id", allow_null=True, read_only=True)
     is_read = serializers.SerializerMethodField()

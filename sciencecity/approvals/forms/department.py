@@ -119,12 +119,18 @@ def department_reviewers(department_id):
 
 
 class ReassignForm(_TaskForm):
+    """The reviewers of the task's department to give it to: all but the current assignee, whom the
+    service would refuse."""
+
     id_prefix = "reassign"
     assignee = forms.ModelChoiceField(label=_("改派给"), queryset=None)
 
-    def __init__(self, *args, department_id, **kwargs):
+    def __init__(self, *args, department_id, current_assignee_id=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = department_reviewers(department_id)
+        reviewers = department_reviewers(department_id)
+        if current_assignee_id is not None:
+            reviewers = reviewers.exclude(pk=current_assignee_id)
+        self.fields["assignee"].queryset = reviewers
 
 
 class ExtendForm(_TaskForm):

@@ -234,6 +234,14 @@ class RatingForm(_PrefixedForm):
 
 
 class WithdrawForm(_PrefixedForm):
+    """The confirmation of a withdrawal: the reason is asked for (it is recorded and shown to the window and
+    the departments), and the state the page showed, so that a withdrawal racing a change is refused."""
+
     id_prefix = "withdraw"
-    reason = forms.CharField(label=_("撤回原因"), required=False, max_length=500)
+    reason = forms.CharField(
+        label=_("撤回原因"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("请说明撤回的原因,如项目调整、材料需重新准备等。"),
+    )
     expected_status = forms.CharField(widget=forms.HiddenInput, max_length=20)

@@ -19,7 +19,8 @@ OUTCOMES = (ACCEPT, GAPS, CORRECTION, REFUSE)
 
 class IntakeForm(forms.Form):
     """One row of fields per material the application has or must provide: the verdict, what is wrong (for
-    "needs correction") and the due date (for a tolerated gap); then what the outcomes need."""
+    "needs correction") and, only for a material whose items tolerate it as a gap, the due date (for a
+    tolerated gap); then what the outcomes need."""
 
     other_problems = forms.CharField(
         label=_("其他需补正的问题"),
@@ -51,7 +52,10 @@ class IntakeForm(forms.Form):
             choices = [("", _("未审核"))]
             if material is not None:
                 choices += [(V.ACCEPTED, _("符合要求")), (V.REJECTED, _("需补正"))]
-            if row["entry"] is not None and row["entry"].gap_tolerated and row["entry"].needs_submission:
+            tolerated = bool(
+                row["entry"] is not None and row["entry"].gap_tolerated and row["entry"].needs_submission
+            )
+            if tolerated:
                 choices.append((V.TOLERATED, _("容缺受理")))
             initial = material.verdict if material is not None and material.verdict != V.PENDING else ""
             if initial not in dict(choices):
@@ -69,18 +73,21 @@ class IntakeForm(forms.Form):
                 max_length=500,
                 initial=material.verdict_note if material is not None and initial == V.REJECTED else "",
             )
-            self.fields[f"due_{code}"] = forms.DateField(
-                label=_("“%(material)s”补交期限") % {"material": name},
-                required=False,
-                initial=material.gap_due_date if material is not None else None,
-                widget=forms.DateInput(attrs={"type": "date"}),
-            )
+            if tolerated:
+                self.fields[f"due_{code}"] = forms.DateField(
+                    label=_("“%(material)s”补交期限") % {"material": name},
+                    required=False,
+                    initial=material.gap_due_date if material is not None else None,
+                    widget=forms.DateInput(attrs={"type": "date"}),
+                )
 
     def row_fields(self):
-        """(row, verdict, note, due date) bound fields, in the order of the rows."""
+        """(row, verdict, note, due date) bound fields, in the order of the rows; the due date is None for
+        a material that cannot be a tolerated gap."""
         for row in self.rows:
             code = row["code"]
-            yield row, self[f"verdict_{code}"], self[f"note_{code}"], self[f"due_{code}"]
+            due = self[f"due_{code}"] if f"due_{code}" in self.fields else None
+            yield row, self[f"verdict_{code}"], self[f"note_{code}"], due
 
     def _chosen(self):
         data = self.cleaned_data

@@ -197,7 +197,7 @@ def start_application(user, project, bundle, *, idempotency_key: str = "") -> Ap
         raise ValidationError(
             _("“%(bundle)s”所属的目录版本 v%(number)s 当前未生效,请选择现行目录中的一件事。"),
             code="bundle_not_in_force",
-            params={"bundle": bundle.name, "number": bundle.version.number},
+            params={"bundle": bundle.display_name, "number": bundle.version.number},
         )
     application = Application(
         number=f"{DRAFT_NUMBER_PREFIX}{secrets.token_hex(7).upper()}",
@@ -468,7 +468,7 @@ def pledge_material(user, application, spec_code: str, text: str = "") -> Submit
     if not entry.pledge_allowed:
         raise field_error(
             "material",
-            _("“%(material)s”不适用告知承诺,请上传材料。") % {"material": entry.spec.name},
+            _("“%(material)s”不适用告知承诺,请上传材料。") % {"material": entry.spec.display_name},
             "pledge_not_allowed",
         )
     material = replace_current_material(
@@ -525,7 +525,7 @@ def missing_materials(notice, current) -> dict[str, list]:
                 ValidationError(
                     _("请提交材料“%(material)s”。"),
                     code="missing_material",
-                    params={"material": entry.spec.name},
+                    params={"material": entry.spec.display_name},
                 )
             ]
         elif material.verdict == M.Verdict.REJECTED:
@@ -533,7 +533,7 @@ def missing_materials(notice, current) -> dict[str, list]:
                 ValidationError(
                     _("材料“%(material)s”需按补正告知重新提交。"),
                     code="material_needs_correction",
-                    params={"material": entry.spec.name},
+                    params={"material": entry.spec.display_name},
                 )
             ]
     return errors
@@ -609,14 +609,16 @@ def submit_application(user, application, *, idempotency_key: str) -> Applicatio
     notifications.notify(
         window_clerks(),
         "application_submitted",
-        _("新的办件待受理:%(number)s") % {"number": application.number},
-        _("%(enterprise)s 提交了“%(bundle)s”申请(%(kind)s),请在 %(deadline)s 前完成受理。")
-        % {
-            "enterprise": application.enterprise.name,
-            "bundle": application.bundle.name,
-            "kind": _("补正后重新提交") if action == "resubmit" else _("首次提交"),
-            "deadline": application.intake_deadline.isoformat(),
-        },
+        lambda: (
+            _("新的办件待受理:%(number)s") % {"number": application.number},
+            _("%(enterprise)s 提交了“%(bundle)s”申请(%(kind)s),请在 %(deadline)s 前完成受理。")
+            % {
+                "enterprise": application.enterprise.name,
+                "bundle": application.bundle.display_name,
+                "kind": _("补正后重新提交") if action == "resubmit" else _("首次提交"),
+                "deadline": application.intake_deadline.isoformat(),
+            },
+        ),
         application=application,
     )
     return application
@@ -674,17 +676,22 @@ def _close(user, application, action, reason):
         after=application_snapshot(application),
     )
     if action == "withdraw":
-        title = _("办件 %(number)s 已由申请人撤回") % {"number": application.number}
         recipients = list(window_clerks()) if has_real_number(application) else []
     else:
-        title = _("办件 %(number)s 已作废") % {"number": application.number}
         recipients = [application.applicant, *window_clerks()]
     recipients += [task.assignee for task in tasks]
+
+    def compose():
+        if action == "withdraw":
+            title = _("办件 %(number)s 已由申请人撤回") % {"number": application.number}
+        else:
+            title = _("办件 %(number)s 已作废") % {"number": application.number}
+        return title, _("原因:%(reason)s") % {"reason": reason}
+
     notifications.notify(
         recipients,
         "application_withdrawn" if action == "withdraw" else "application_cancelled",
-        title,
-        _("原因:%(reason)s") % {"reason": reason},
+        compose,
         application=application,
     )
     return application

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sciencecity.audit import record
+from sciencecity.catalog.models import in_language
 from sciencecity.workdays import clock
 
 from ..models import Certificate, ReviewTask
@@ -23,6 +24,14 @@ from .numbers import certificate_number
 # Revoking is the only change a certificate ever undergoes after issue, so Django's "change" permission of
 # the model names it (the admin shows certificates read-only; its revoke action calls this service).
 REVOKE_PERMISSION = "approvals.change_certificate"
+
+
+def shown_name(certificate: Certificate, item) -> str:
+    """The certificate's name in the active language. The stored name is the Chinese one printed on it, taken
+    at issue from its item (`item`: the certificate's task's item): the item's certificate name or, without
+    one, the item's own name; the English counterpart of that is shown in English mode where there is one."""
+    english = item.certificate_name_en if item.certificate_name else item.name_en
+    return in_language(certificate.name, english)
 
 
 def enqueue_render(certificate_id: int) -> None:
@@ -91,7 +100,7 @@ def revoke_certificate(admin, certificate: Certificate, reason: str) -> Certific
         raise PermissionDenied(_("您没有撤销证照的权限。"))
     with transaction.atomic():
         current = (
-            Certificate.objects.select_related("application__applicant")
+            Certificate.objects.select_related("application__applicant", "task__item")
             .select_for_update(of=("self",))
             .get(pk=certificate.pk)
         )
@@ -114,9 +123,15 @@ def revoke_certificate(admin, certificate: Certificate, reason: str) -> Certific
         notify(
             [current.application.applicant],
             "certificate_revoked",
-            _("证照已撤销"),
-            _("证照“%(name)s”(编号 %(number)s)已被撤销。原因:%(reason)s")
-            % {"name": current.name, "number": current.number, "reason": reason},
+            lambda: (
+                _("证照已撤销"),
+                _("证照“%(name)s”(编号 %(number)s)已被撤销。原因:%(reason)s")
+                % {
+                    "name": shown_name(current, current.task.item),
+                    "number": current.number,
+                    "reason": reason,
+                },
+            ),
             application=current.application,
         )
         if old_file:

@@ -340,12 +340,16 @@ def _warn_task(task, limits, summary, people):
         if level != task.warning_level:
             ReviewTask.objects.filter(pk=task.pk).update(warning_level=level)
         return
-    facts = {
-        "number": task.application.number,
-        "item": task.item.name,
-        "department": task.department.name,
-        "deadline": task.promised_deadline.isoformat(),
-    }
+
+    def facts():
+        # Evaluated in each language a notification is written in (catalog names included).
+        return {
+            "number": task.application.number,
+            "item": task.item.display_name,
+            "department": task.department.display_name,
+            "deadline": task.promised_deadline.isoformat(),
+        }
+
     deadline = task.promised_deadline.isoformat()
     if target == W.YELLOW:
         summary.tasks_yellow += 1
@@ -353,9 +357,11 @@ def _warn_task(task, limits, summary, people):
             notifications.notify(
                 people.for_task(task),
                 KIND_TASK_DUE_SOON,
-                _("审批任务临期预警:%(number)s %(item)s") % facts,
-                _("“%(item)s”(办件 %(number)s)的承诺期限为 %(deadline)s,剩余不足一个工作日,请抓紧办理。")
-                % facts,
+                lambda: (
+                    _("审批任务临期预警:%(number)s %(item)s") % facts(),
+                    _("“%(item)s”(办件 %(number)s)的承诺期限为 %(deadline)s,剩余不足一个工作日,请抓紧办理。")
+                    % facts(),
+                ),
                 application=task.application,
                 task=task,
                 dedupe_key=f"task-{task.pk}-yellow-{deadline}",
@@ -367,8 +373,10 @@ def _warn_task(task, limits, summary, people):
             notifications.notify(
                 people.for_task(task),
                 KIND_TASK_OVERDUE,
-                _("审批任务已超期:%(number)s %(item)s") % facts,
-                _("“%(item)s”(办件 %(number)s)已超过承诺期限 %(deadline)s,请立即办理。") % facts,
+                lambda: (
+                    _("审批任务已超期:%(number)s %(item)s") % facts(),
+                    _("“%(item)s”(办件 %(number)s)已超过承诺期限 %(deadline)s,请立即办理。") % facts(),
+                ),
                 application=task.application,
                 task=task,
                 dedupe_key=f"task-{task.pk}-red-{deadline}",
@@ -380,12 +388,14 @@ def _warn_task(task, limits, summary, people):
             notifications.notify(
                 people.leaders(),
                 KIND_TASK_ESCALATED,
-                _("超期督办:%(number)s %(item)s") % facts,
-                _(
-                    "%(department)s承办的“%(item)s”(办件 %(number)s)承诺期限为 %(deadline)s,"
-                    "已超期一个工作日以上,请督办。"
-                )
-                % facts,
+                lambda: (
+                    _("超期督办:%(number)s %(item)s") % facts(),
+                    _(
+                        "%(department)s承办的“%(item)s”(办件 %(number)s)承诺期限为 %(deadline)s,"
+                        "已超期一个工作日以上,请督办。"
+                    )
+                    % facts(),
+                ),
                 application=task.application,
                 task=task,
                 dedupe_key=f"task-{task.pk}-escalated-{deadline}",
@@ -439,8 +449,10 @@ def _scan_intake(limits, summary, people, batch_size):
         sent = notifications.notify(
             clerks,
             KIND_INTAKE_OVERDUE,
-            _("办件受理已超期:%(number)s") % facts,
-            _("办件 %(number)s 的受理期限为 %(deadline)s,现已超期,请立即受理。") % facts,
+            lambda facts=facts: (
+                _("办件受理已超期:%(number)s") % facts,
+                _("办件 %(number)s 的受理期限为 %(deadline)s,现已超期,请立即受理。") % facts,
+            ),
             application=application,
             dedupe_key=f"intake-{application.pk}-{application.submission_count}-red-{facts['deadline']}",
         )
@@ -451,8 +463,10 @@ def _scan_intake(limits, summary, people, batch_size):
         sent = notifications.notify(
             clerks,
             KIND_INTAKE_DUE_SOON,
-            _("办件待受理临期:%(number)s") % facts,
-            _("办件 %(number)s 的受理期限为 %(deadline)s,剩余不足一个工作日,请及时受理。") % facts,
+            lambda facts=facts: (
+                _("办件待受理临期:%(number)s") % facts,
+                _("办件 %(number)s 的受理期限为 %(deadline)s,剩余不足一个工作日,请及时受理。") % facts,
+            ),
             application=application,
             dedupe_key=f"intake-{application.pk}-{application.submission_count}-yellow-{facts['deadline']}",
         )
@@ -483,20 +497,18 @@ def _scan_gaps(limits, summary, people, batch_size):
     clerks = people.window_clerks()
     for material in gaps.iterator(chunk_size=batch_size):
         application = material.application
-        facts = {
-            "number": application.number,
-            "material": material.spec.name,
-            "date": material.gap_due_date.isoformat(),
-        }
+        facts = {"number": application.number, "date": material.gap_due_date.isoformat()}
         sent = notifications.notify(
             [application.applicant, *clerks],
             KIND_GAP_OVERDUE,
-            _("容缺材料逾期未补交:%(number)s") % facts,
-            _(
-                "办件 %(number)s 的容缺材料“%(material)s”应于 %(date)s 前补交,现已逾期;"
-                "需要该材料的事项在补齐前不能办结。"
-            )
-            % facts,
+            lambda facts=facts, spec=material.spec: (
+                _("容缺材料逾期未补交:%(number)s") % facts,
+                _(
+                    "办件 %(number)s 的容缺材料“%(material)s”应于 %(date)s 前补交,现已逾期;"
+                    "需要该材料的事项在补齐前不能办结。"
+                )
+                % {**facts, "material": spec.display_name},
+            ),
             application=application,
             dedupe_key=f"gap-{material.pk}-overdue",
         )

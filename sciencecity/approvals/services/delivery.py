@@ -10,7 +10,7 @@ from sciencecity.workdays import clock
 
 from .. import transitions
 from ..models import Application, Delivery
-from .certificates import enqueue_render
+from .certificates import enqueue_render, shown_name
 from .notifications import notify
 
 
@@ -68,7 +68,7 @@ def deliver_application(
             note=note,
             delivered_by=clerk,
         )
-        certificates = list(application.certificates.valid().order_by("number"))
+        certificates = list(application.certificates.valid().select_related("task__item").order_by("number"))
         record(
             clerk,
             "approvals.deliver_application",
@@ -81,23 +81,29 @@ def deliver_application(
                 "certificates": [certificate.number for certificate in certificates],
             },
         )
-        if certificates:
-            listed = join_list(f"{certificate.name}({certificate.number})" for certificate in certificates)
+
+        def compose():
+            if not certificates:
+                body = _("办件 %(number)s 的办理结果已出件(%(method)s)。") % {
+                    "number": application.number,
+                    "method": delivery.get_method_display(),
+                }
+                return _("证照已送达"), body
+            listed = join_list(
+                f"{shown_name(certificate, certificate.task.item)}({certificate.number})"
+                for certificate in certificates
+            )
             body = _("办件 %(number)s 的办理结果已出件(%(method)s):%(certificates)s。") % {
                 "number": application.number,
                 "method": delivery.get_method_display(),
                 "certificates": listed,
             }
-        else:
-            body = _("办件 %(number)s 的办理结果已出件(%(method)s)。") % {
-                "number": application.number,
-                "method": delivery.get_method_display(),
-            }
+            return _("证照已送达"), body
+
         notify(
             [application.applicant],
             "delivered",
-            _("证照已送达"),
-            body,
+            compose,
             application=application,
             dedupe_key=f"delivered:{application.pk}",
         )

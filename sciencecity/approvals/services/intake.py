@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sciencecity.audit import record
+from sciencecity.i18n import join_list
 from sciencecity.workdays import clock
 from sciencecity.workdays.calendar import WorkingCalendar, add_working_days
 
@@ -117,7 +118,7 @@ def _unaccepted(notice, current, *, except_codes=()) -> dict:
                 ValidationError(
                     _("材料“%(material)s”尚未审核通过。"),
                     code="material_not_accepted",
-                    params={"material": entry.spec.name},
+                    params={"material": entry.spec.display_name},
                 )
             ]
     return errors
@@ -158,7 +159,7 @@ def accept_with_gaps(clerk, application, gaps: dict) -> Application:
                 ValidationError(
                     _("材料“%(material)s”不可容缺受理。"),
                     code="gap_not_tolerated",
-                    params={"material": entry.spec.name},
+                    params={"material": entry.spec.display_name},
                 )
             ]
         elif material is not None and material.verdict == V.ACCEPTED:
@@ -202,21 +203,19 @@ def _accept(clerk, application, action, items, *, gaps):
         after={**application_snapshot(application), "gaps": gaps},
     )
     review.create_tasks(application, clerk, items=items, calendar=calendar)
-    body = _("您的“%(bundle)s”申请已受理,承诺于 %(deadline)s 前办结。") % {
-        "bundle": application.bundle.name,
-        "deadline": application.promised_deadline.isoformat(),
-    }
-    if gaps:
-        body += _("容缺材料须按期补交:%(gaps)s。") % {
-            "gaps": "、".join(f"{code}({due.isoformat()})" for code, due in gaps.items())
+
+    def compose():
+        body = _("您的“%(bundle)s”申请已受理,承诺于 %(deadline)s 前办结。") % {
+            "bundle": application.bundle.display_name,
+            "deadline": application.promised_deadline.isoformat(),
         }
-    notifications.notify(
-        [application.applicant],
-        "application_accepted",
-        _("办件 %(number)s 已受理") % {"number": application.number},
-        body,
-        application=application,
-    )
+        if gaps:
+            body += _("容缺材料须按期补交:%(gaps)s。") % {
+                "gaps": join_list(f"{code}({due.isoformat()})" for code, due in gaps.items())
+            }
+        return _("办件 %(number)s 已受理") % {"number": application.number}, body
+
+    notifications.notify([application.applicant], "application_accepted", compose, application=application)
     return application
 
 
@@ -275,10 +274,12 @@ def request_correction(clerk, application, problems: list, note: str = "") -> Co
     notifications.notify(
         [application.applicant],
         "correction_requested",
-        _("办件 %(number)s 需要补正") % {"number": application.number},
-        _("请按以下问题一次性补正后重新提交:\n%(problems)s")
-        % {"problems": "\n".join(f"{n}. {p['problem']}" for n, p in enumerate(listed, start=1))}
-        + (f"\n{correction.note}" if correction.note else ""),
+        lambda: (
+            _("办件 %(number)s 需要补正") % {"number": application.number},
+            _("请按以下问题一次性补正后重新提交:\n%(problems)s")
+            % {"problems": "\n".join(f"{n}. {p['problem']}" for n, p in enumerate(listed, start=1))}
+            + (f"\n{correction.note}" if correction.note else ""),
+        ),
         application=application,
     )
     return correction
@@ -306,8 +307,10 @@ def refuse_application(clerk, application, reason: str) -> Application:
     notifications.notify(
         [application.applicant],
         "application_refused",
-        _("办件 %(number)s 不予受理") % {"number": application.number},
-        _("理由:%(reason)s") % {"reason": reason},
+        lambda: (
+            _("办件 %(number)s 不予受理") % {"number": application.number},
+            _("理由:%(reason)s") % {"reason": reason},
+        ),
         application=application,
     )
     return application
@@ -345,8 +348,10 @@ def supply_tolerated_material(user, application, spec_code: str, uploaded_file) 
     notifications.notify(
         window_clerks(),
         "gap_supplied",
-        _("办件 %(number)s 已补交容缺材料") % {"number": application.number},
-        _("申请人已补交“%(material)s”,请审核。") % {"material": gap.spec.name},
+        lambda: (
+            _("办件 %(number)s 已补交容缺材料") % {"number": application.number},
+            _("申请人已补交“%(material)s”,请审核。") % {"material": gap.spec.display_name},
+        ),
         application=application,
     )
     return material
@@ -378,8 +383,10 @@ def accept_supplied_gap(clerk, material) -> SubmittedMaterial:
     notifications.notify(
         [application.applicant],
         "gap_closed",
-        _("办件 %(number)s 的容缺材料已补齐") % {"number": application.number},
-        _("“%(material)s”已审核通过。") % {"material": material.spec.name},
+        lambda: (
+            _("办件 %(number)s 的容缺材料已补齐") % {"number": application.number},
+            _("“%(material)s”已审核通过。") % {"material": material.spec.display_name},
+        ),
         application=application,
     )
     review.conclude_if_done(application, clerk)
@@ -401,8 +408,10 @@ def reject_supplied_gap(clerk, material, note: str) -> SubmittedMaterial:
     notifications.notify(
         [application.applicant],
         "gap_rejected",
-        _("办件 %(number)s 的补交材料需重新提交") % {"number": application.number},
-        _("“%(material)s”:%(note)s") % {"material": material.spec.name, "note": note},
+        lambda: (
+            _("办件 %(number)s 的补交材料需重新提交") % {"number": application.number},
+            _("“%(material)s”:%(note)s") % {"material": material.spec.display_name, "note": note},
+        ),
         application=application,
     )
     return material

@@ -1,17 +1,46 @@
 """In-app notifications. Written in the same transaction as the event they announce, so a rolled-back action
-notifies nobody; `dedupe_key` makes repeated background runs harmless (ARCHITECTURE.md rule 7)."""
+notifies nobody; `dedupe_key` makes repeated background runs harmless (ARCHITECTURE.md rule 7).
 
+A notification is read in the recipient's language, not in the language of whoever triggered the event: the
+sender passes a `compose` callable returning (title, body), and it is rendered once in Simplified Chinese
+(`title`, `body`) and once in English (`title_en`, `body_en`). Everything language-dependent (gettext, catalog
+names through `display_name`, choice labels) must be evaluated inside `compose` so that it follows the
+language switched on around each call."""
+
+from collections.abc import Callable
+
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import translation
 
 from sciencecity.workdays import clock
 
 from ..models import Notification
 
+Compose = Callable[[], tuple[str, str]]
 
-def build(recipients, kind: str, title: str, body: str = "", *, application=None, task=None) -> list:
+ENGLISH = "en"
+
+
+def texts(compose: Compose) -> dict:
+    """The stored texts of a notification: `compose()` in the default language (Simplified Chinese) and in
+    English."""
+    with translation.override(settings.LANGUAGE_CODE):
+        title, body = compose()
+    with translation.override(ENGLISH):
+        title_en, body_en = compose()
+    return {
+        "title": str(title)[:200],
+        "body": str(body),
+        "title_en": str(title_en)[:200],
+        "body_en": str(body_en),
+    }
+
+
+def build(recipients, kind: str, compose: Compose, *, application=None, task=None) -> list:
     """The notifications `notify` would send without `dedupe_key`, not saved yet: an action that announces
     several things (the tasks it starts) builds them all and saves them with `send` in one INSERT."""
-    fields = {"kind": kind, "title": str(title)[:200], "body": str(body), "application": application}
+    fields = {"kind": kind, **texts(compose), "application": application}
     return [
         Notification(recipient=person, task=task, **fields)
         for person in {user for user in recipients if user is not None}
@@ -23,25 +52,22 @@ def send(notifications: list) -> list:
     return Notification.objects.bulk_create(notifications) if notifications else []
 
 
-def notify(
-    recipients, kind: str, title: str, body: str = "", *, application=None, task=None, dedupe_key: str = ""
-):
+def notify(recipients, kind: str, compose: Compose, *, application=None, task=None, dedupe_key: str = ""):
     """Send one notification to each distinct recipient (users; None entries are skipped).
 
-    `title` and `body` are stored as rendered text in the language active when they were sent; pass them
-    through gettext. With `dedupe_key`, a recipient who already has that key gets nothing new.
+    `compose` returns (title, body), passed through gettext; it is called once per language (see the module
+    docstring). With `dedupe_key`, a recipient who already has that key gets nothing new.
 
     Without `dedupe_key` the notifications are written in one INSERT: any error there is the action's error
     and rolls the action back, so no savepoint is needed. With it, each is written on its own savepoint, so
     that a concurrent run that sent it first is not an error.
     """
     if not dedupe_key:
-        return send(build(recipients, kind, title, body, application=application, task=task))
+        return send(build(recipients, kind, compose, application=application, task=task))
     people = {user for user in recipients if user is not None}
     fields = {
         "kind": kind,
-        "title": str(title)[:200],
-        "body": str(body),
+        **texts(compose),
         "application": application,
         "task": task,
         "dedupe_key": dedupe_key,

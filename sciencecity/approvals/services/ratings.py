@@ -107,14 +107,16 @@ def _open_follow_up(user, application: Application, rating: Rating) -> RatingFol
     notify(
         department_heads(department.pk),
         "rating_follow_up",
-        _("收到差评,请整改"),
-        _("办件 %(number)s 收到 %(score)s 分评价:%(comment)s。请于 %(due)s 前办结整改。")
-        % {
-            "number": application.number,
-            "score": rating.score,
-            "comment": rating.comment or _("(无评价内容)"),
-            "due": follow_up.due_date.isoformat(),
-        },
+        lambda: (
+            _("收到差评,请整改"),
+            _("办件 %(number)s 收到 %(score)s 分评价:%(comment)s。请于 %(due)s 前办结整改。")
+            % {
+                "number": application.number,
+                "score": rating.score,
+                "comment": rating.comment or _("(无评价内容)"),
+                "due": follow_up.due_date.isoformat(),
+            },
+        ),
         application=application,
         dedupe_key=f"rating-follow-up:{follow_up.pk}",
     )
@@ -158,9 +160,11 @@ def close_follow_up(head, follow_up: RatingFollowUp, resolution: str) -> RatingF
         notify(
             [follow_up.rating.rated_by],
             "rating_follow_up_closed",
-            _("您的评价已整改反馈"),
-            _("办件 %(number)s 的差评整改已办结:%(resolution)s")
-            % {"number": application.number, "resolution": resolution},
+            lambda: (
+                _("您的评价已整改反馈"),
+                _("办件 %(number)s 的差评整改已办结:%(resolution)s")
+                % {"number": application.number, "resolution": resolution},
+            ),
             application=application,
         )
     return follow_up

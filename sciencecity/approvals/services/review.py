@@ -284,9 +284,11 @@ def release_tasks(tasks, day: datetime.date, *, pauses=None, calendar=None, staf
         messages += notifications.build(
             staff.get(task.department_id, ()),
             "task_released",
-            _("新的审批任务待认领:%(item)s") % {"item": task.item.name},
-            _("办件 %(number)s,承诺期限 %(deadline)s。")
-            % {"number": task.application.number, "deadline": task.promised_deadline.isoformat()},
+            lambda task=task: (
+                _("新的审批任务待认领:%(item)s") % {"item": task.item.display_name},
+                _("办件 %(number)s,承诺期限 %(deadline)s。")
+                % {"number": task.application.number, "deadline": task.promised_deadline.isoformat()},
+            ),
             application=task.application,
             task=task,
         )
@@ -385,7 +387,7 @@ def _decide(user, task, action, reason, *, required_reason=False):
         raise field_error("reasons", _("请填写不予许可的理由。"), "required")
     if action == "approve_on_pledge" and not task.item.pledge_allowed:
         raise ValidationError(
-            _("事项“%(item)s”不适用告知承诺制,不能以承诺方式准予许可。") % {"item": task.item.name},
+            _("事项“%(item)s”不适用告知承诺制,不能以承诺方式准予许可。") % {"item": task.item.display_name},
             code="pledge_not_allowed",
         )
     transitions.apply(task, action, user)
@@ -406,23 +408,23 @@ def _mirror_outcome(task):
 
 
 def _notify_decision(application, task, certificate):
-    if task.status == T.REJECTED:
-        title = _("事项“%(item)s”不予许可") % {"item": task.item.name}
-        body = _("理由:%(reason)s") % {"reason": task.decision_reason}
-    else:
-        title = _("事项“%(item)s”已%(decision)s") % {
-            "item": task.item.name,
-            "decision": task.get_status_display(),
+    def compose():
+        item = task.item.display_name
+        if task.status == T.REJECTED:
+            return (
+                _("事项“%(item)s”不予许可") % {"item": item},
+                _("理由:%(reason)s") % {"reason": task.decision_reason},
+            )
+        title = _("事项“%(item)s”已%(decision)s") % {"item": item, "decision": task.get_status_display()}
+        if certificate is None:
+            return title, ""
+        name = certificates.shown_name(certificate, task.item)
+        return title, _("已出具电子证照“%(name)s”(%(number)s)。") % {
+            "name": name,
+            "number": certificate.number,
         }
-        body = (
-            _("已出具电子证照“%(name)s”(%(number)s)。")
-            % {"name": certificate.name, "number": certificate.number}
-            if certificate is not None
-            else ""
-        )
-    notifications.notify(
-        [application.applicant], "task_decided", title, body, application=application, task=task
-    )
+
+    notifications.notify([application.applicant], "task_decided", compose, application=application, task=task)
 
 
 def after_decision(application, task, user) -> None:
@@ -546,9 +548,11 @@ def conclude_if_done(application, user) -> bool:
     notifications.notify(
         [application.applicant, *window_clerks()],
         "application_concluded",
-        _("办件 %(number)s 已办结") % {"number": application.number},
-        _("共 %(total)s 个事项,准予许可 %(approved)s 个;请等待综合窗口统一出件。")
-        % {"total": len(outcomes), "approved": approved},
+        lambda: (
+            _("办件 %(number)s 已办结") % {"number": application.number},
+            _("共 %(total)s 个事项,准予许可 %(approved)s 个;请等待综合窗口统一出件。")
+            % {"total": len(outcomes), "approved": approved},
+        ),
         application=application,
     )
     return True
@@ -582,8 +586,10 @@ def request_supplement(reviewer, task, text: str) -> TaskPause:
     notifications.notify(
         [application.applicant],
         "supplement_requested",
-        _("事项“%(item)s”需要补充材料") % {"item": task.item.name},
-        _("%(text)s\n补充期间审批时限暂停计算。") % {"text": text},
+        lambda: (
+            _("事项“%(item)s”需要补充材料") % {"item": task.item.display_name},
+            _("%(text)s\n补充期间审批时限暂停计算。") % {"text": text},
+        ),
         application=application,
         task=task,
     )
@@ -617,7 +623,7 @@ def answer_supplement(applicant, task, text: str, files=None) -> TaskEvent:
         ):
             raise field_error(
                 "files",
-                _("“%(material)s”是容缺材料,请通过补交容缺材料提交。") % {"material": spec.name},
+                _("“%(material)s”是容缺材料,请通过补交容缺材料提交。") % {"material": spec.display_name},
                 "gap_material",
             )
         uploaded.append(save_uploaded_material(applicant, application, spec, uploaded_file))
@@ -644,9 +650,11 @@ def answer_supplement(applicant, task, text: str, files=None) -> TaskEvent:
     notifications.notify(
         [task.assignee],
         "supplement_answered",
-        _("办件 %(number)s 已补充材料") % {"number": application.number},
-        _("事项“%(item)s”的补充材料已提交,新的承诺期限为 %(deadline)s。")
-        % {"item": task.item.name, "deadline": task.promised_deadline.isoformat()},
+        lambda: (
+            _("办件 %(number)s 已补充材料") % {"number": application.number},
+            _("事项“%(item)s”的补充材料已提交,新的承诺期限为 %(deadline)s。")
+            % {"item": task.item.display_name, "deadline": task.promised_deadline.isoformat()},
+        ),
         application=application,
         task=task,
     )
@@ -690,9 +698,11 @@ def reassign_task(head, task, new_assignee) -> ReviewTask:
     notifications.notify(
         [candidate],
         "task_assigned",
-        _("审批任务已改派给您:%(item)s") % {"item": task.item.name},
-        _("办件 %(number)s,承诺期限 %(deadline)s。")
-        % {"number": application.number, "deadline": task.promised_deadline.isoformat()},
+        lambda: (
+            _("审批任务已改派给您:%(item)s") % {"item": task.item.display_name},
+            _("办件 %(number)s,承诺期限 %(deadline)s。")
+            % {"number": application.number, "deadline": task.promised_deadline.isoformat()},
+        ),
         application=application,
         task=task,
     )
@@ -736,22 +746,25 @@ def extend_deadline(head, task, days: int, reason: str) -> ReviewTask:
         before=before,
         after={**task_snapshot(task), "reason": reason},
     )
-    if recomputed:
-        body = _("延长 %(days)s 个工作日,新的承诺期限为 %(deadline)s。理由:%(reason)s") % {
-            "days": days,
-            "deadline": task.promised_deadline.isoformat(),
-            "reason": reason,
-        }
-    else:
-        body = _("延长 %(days)s 个工作日,补充材料后重新计算期限。理由:%(reason)s") % {
-            "days": days,
-            "reason": reason,
-        }
+
+    def compose():
+        if recomputed:
+            body = _("延长 %(days)s 个工作日,新的承诺期限为 %(deadline)s。理由:%(reason)s") % {
+                "days": days,
+                "deadline": task.promised_deadline.isoformat(),
+                "reason": reason,
+            }
+        else:
+            body = _("延长 %(days)s 个工作日,补充材料后重新计算期限。理由:%(reason)s") % {
+                "days": days,
+                "reason": reason,
+            }
+        return _("事项“%(item)s”的办理期限已延长") % {"item": task.item.display_name}, body
+
     notifications.notify(
         [task.assignee, application.applicant],
         "deadline_extended",
-        _("事项“%(item)s”的办理期限已延长") % {"item": task.item.name},
-        body,
+        compose,
         application=application,
         task=task,
     )

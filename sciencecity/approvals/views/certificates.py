@@ -16,12 +16,13 @@ needs no state here. The pages tell search engines not to index them and browser
 
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from ..errors import fetch_in_scope
 from ..models import Certificate
 from ..pdf import certificate_pdf_response
 from ..selectors import MAX_CODE_LENGTH, find_certificate
@@ -98,5 +99,5 @@ def verify(request, code):
 def certificate_pdf(request, pk):
     """Download a certificate's PDF, within the user's scope (404 outside it); rendered now if the background
     task has not stored it yet."""
-    certificate = get_object_or_404(Certificate.objects.for_user(request.user), pk=pk)
+    certificate = fetch_in_scope(Certificate.objects.for_user(request.user), pk)
     return certificate_pdf_response(certificate)

@@ -16,12 +16,12 @@ from django.urls import path, reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_safe
 
 from sciencecity.catalog.models import Bundle, ItemMaterial
 
 from .. import selectors
-from ..errors import fetch_in_scope
+from ..errors import ACTION_REFUSALS, fetch_in_scope, post_only, refusal_message
 from ..forms.department import (
     ClaimForm,
     DecisionForm,
@@ -36,7 +36,6 @@ from ..forms.department import (
 from ..models import ReviewTask
 from ..services import review
 from ..services.deadlines import annotate_traffic_light
-from ..transitions import IllegalTransition
 
 T = ReviewTask.Status
 PAGE_SIZE = 25
@@ -112,21 +111,27 @@ def worklist_tasks(user, filters: dict):
 def _attach_head_forms(user, tasks) -> None:
     """For a head, give each running task of the page its reassign and extend forms (`task.reassign_form`,
     `task.extend_form`), with ids of their own per row. The reviewers offered are read once per department,
-    so the page's number of queries does not grow with its rows."""
+    so the page's number of queries does not grow with its rows; each row leaves out its current assignee."""
     if not user.has_perm(MANAGE):
         return
     choices = {}
     for task in tasks:
         if task.status not in ReviewTask.RUNNING_STATUSES:
             continue
-        reassign = ReassignForm(department_id=task.department_id, auto_id=f"reassign_{task.pk}_%s")
+        reassign = ReassignForm(
+            department_id=task.department_id,
+            current_assignee_id=task.assignee_id,
+            auto_id=f"reassign_{task.pk}_%s",
+        )
         field = reassign.fields["assignee"]
         if task.department_id not in choices:
             reviewers = department_reviewers(task.department_id)
-            choices[task.department_id] = [("", field.empty_label)] + [
+            choices[task.department_id] = [
                 (reviewer.pk, field.label_from_instance(reviewer)) for reviewer in reviewers
             ]
-        field.widget.choices = choices[task.department_id]
+        field.widget.choices = [("", field.empty_label)] + [
+            (pk, label) for pk, label in choices[task.department_id] if pk != task.assignee_id
+        ]
         task.reassign_form = reassign
         task.extend_form = ExtendForm(auto_id=f"extend_{task.pk}_%s")
 
@@ -216,7 +221,9 @@ def _forms_for(request, task, bound=None):
         forms["decision_form"] = DecisionForm(pledge_allowed=task.item.pledge_allowed)
         forms["supplement_form"] = SupplementForm()
     if task.status in ReviewTask.RUNNING_STATUSES and user.has_perm(MANAGE):
-        forms["reassign_form"] = ReassignForm(department_id=task.department_id)
+        forms["reassign_form"] = ReassignForm(
+            department_id=task.department_id, current_assignee_id=task.assignee_id
+        )
         forms["extend_form"] = ExtendForm()
     if bound:
         forms.update(bound)
@@ -282,8 +289,8 @@ def _act(request, pk, form_class, form_key, perform, success, *, form_kwargs=Non
         _attach(form, error)
         messages.error(request, _("请修改下面标出的错误。"))
         return _render_task(request, _get_task(request, pk), {form_key: form}, status=400)
-    except (IllegalTransition, PermissionDenied) as error:
-        messages.error(request, str(error))
+    except ACTION_REFUSALS as error:
+        messages.error(request, refusal_message(error, request.user))
         return redirect("approvals:department_task", pk=task.pk)
     messages.success(request, success)
     return redirect(_next_page(request) or reverse("approvals:department_task", kwargs={"pk": task.pk}))
@@ -300,7 +307,7 @@ def _next_page(request) -> str:
     return ""
 
 
-@require_POST
+@post_only("approvals:department_task", "pk")
 @reviewer_required
 def claim(request, pk):
     return _act(
@@ -313,7 +320,7 @@ def claim(request, pk):
     )
 
 
-@require_POST
+@post_only("approvals:department_task", "pk")
 @reviewer_required
 def opinion(request, pk):
     return _act(
@@ -326,7 +333,7 @@ def opinion(request, pk):
     )
 
 
-@require_POST
+@post_only("approvals:department_task", "pk")
 @reviewer_required
 def inspection(request, pk):
     return _act(
@@ -350,7 +357,7 @@ def _decide(user, task, data):
     return review.approve_task(user, task, reasons)
 
 
-@require_POST
+@post_only("approvals:department_task", "pk")
 @reviewer_required
 def decision(request, pk):
     return _act(
@@ -364,7 +371,7 @@ def decision(request, pk):
     )
 
 
-@require_POST
+@post_only("approvals:department_task", "pk")
 @reviewer_required
 def supplement(request, pk):
     return _act(
@@ -377,7 +384,7 @@ def supplement(request, pk):
     )
 
 
-@require_POST
+@post_only("approvals:department_task", "pk")
 @reviewer_required
 def reassign(request, pk):
     return _act(
@@ -387,12 +394,15 @@ def reassign(request, pk):
         "reassign_form",
         lambda task, data: review.reassign_task(request.user, task, data["assignee"]),
         _("已改派任务。"),
-        form_kwargs=lambda task: {"department_id": task.department_id},
+        form_kwargs=lambda task: {
+            "department_id": task.department_id,
+            "current_assignee_id": task.assignee_id,
+        },
         permission=MANAGE,
     )
 
 
-@require_POST
+@post_only("approvals:department_task", "pk")
 @reviewer_required
 def extend(request, pk):
     return _act(

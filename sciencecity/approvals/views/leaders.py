@@ -271,7 +271,7 @@ def leaders_applications(request):
 
 def audit_trail(user, application, tasks, materials, certificates):
     """The audit events of the application and of its tasks, materials, certificates, correction notices,
-    delivery and rating, oldest first, as the user may read them."""
+    delivery and rating, oldest first, as the user may read them, each described by `audit.AuditReader`."""
     targets = [
         (Application, [application.pk]),
         (ReviewTask, [task.pk for task in tasks]),
@@ -289,13 +289,12 @@ def audit_trail(user, application, tasks, materials, certificates):
     for model, pks in targets:
         if pks:
             scope |= Q(target_type=types[model], target_id__in=[str(pk) for pk in pks])
-    events = list(
+    events = (
         AuditEvent.objects.for_user(user).filter(scope).select_related("actor").order_by("created_at", "id")
     )
-    for event in events:
-        event.summary = audit.summary(event.before, event.after)
-        event.label = audit.audit_action_label(event.action)
-    return events
+    # Named in words for a supervisor, with the names of all events' users, materials and items read at once.
+    reader = audit.AuditReader(application, tasks=tasks, materials=materials, certificates=certificates)
+    return reader.describe(events)
 
 
 @require_safe

@@ -19,7 +19,8 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods, require_safe
 
 from sciencecity.catalog.models import Bundle, CatalogVersion, ItemMaterial
 from sciencecity.projects import services as project_services
@@ -27,7 +28,7 @@ from sciencecity.projects.models import Project
 from sciencecity.workdays import clock
 from sciencecity.workdays.calendar import working_days_between
 
-from ..errors import fetch_in_scope
+from ..errors import ACTION_REFUSALS, fetch_in_scope, post_only, refusal_message
 from ..forms.portal import (
     AnswersForm,
     CorrectionForm,
@@ -45,13 +46,18 @@ from ..models import Application, Certificate, Notification, ReviewTask, Submitt
 from ..services import applications as application_services
 from ..services import intake, ratings, review
 from ..services.deadlines import traffic_light
-from ..transitions import IllegalTransition
 
 A = Application.Status
 T = ReviewTask.Status
 SUBMIT = "approvals.submit_application"
 WITHDRAWABLE = (A.DRAFT, A.SUBMITTED, A.CORRECTION, A.IN_REVIEW)
-FIX_ERRORS = _("请修改下面标出的错误。")
+FIX_ERRORS = gettext_lazy("请修改下面标出的错误。")
+# The sections of the edit page that are saved each by its own button, with what their saving says there.
+SAVED = {
+    "answers": gettext_lazy("情形回答已保存,事项和材料清单已按回答更新。"),
+    "form": gettext_lazy("申请表已保存。"),
+    "materials": gettext_lazy("材料已保存。"),
+}
 
 
 def applicant_required(view):
@@ -188,8 +194,8 @@ def portal_apply(request):
                 raise
             except ValidationError as error:
                 attach_errors(form, error)
-            except (IllegalTransition, PermissionDenied) as error:
-                form.add_error(None, str(error))
+            except ACTION_REFUSALS as error:
+                form.add_error(None, refusal_message(error, user))
             else:
                 return redirect("approvals:portal_edit", pk=application.pk)
         messages.error(request, FIX_ERRORS)
@@ -217,7 +223,9 @@ def _notice_rows(application, notice):
 
 
 def _draft_context(request, application, *, answers_form=None, merged_form=None, bound=None):
-    """Everything the edit page shows: the saved answers, items, checklist, form and materials."""
+    """Everything the edit page shows: the saved answers, items, checklist, form and materials; `saved`
+    (the section just saved, whose message it shows there) and `error_section` (the section whose errors
+    it shows)."""
     bundle = application.bundle
     questions = list(bundle.questions.all())
     items, notice, entries = application_services.requirements(application, complete=False)
@@ -235,6 +243,9 @@ def _draft_context(request, application, *, answers_form=None, merged_form=None,
         "material_errors": {},
         "submit_errors": [],
         "submit_form": SubmitForm(initial={"key": new_key()}),
+        "saved": "",
+        "saved_message": "",
+        "error_section": "",
     }
     context.update(bound or {})
     return context
@@ -245,21 +256,37 @@ def _render_draft(request, application, status=200, **kwargs):
     return render(request, "portal/edit.html", context, status=status)
 
 
+def _refused_draft(request, application, section, **kwargs):
+    """The edit page again (400) with the errors of `section`, said at the top and in the section."""
+    messages.error(request, FIX_ERRORS)
+    bound = {**kwargs.pop("bound", {}), "error_section": section}
+    return _render_draft(request, application, status=400, bound=bound, **kwargs)
+
+
+def _saved(application, section):
+    """Back to the edit page at the section just saved, which says so (the messages at the top of a long
+    page would be out of sight)."""
+    return redirect(reverse("approvals:portal_edit", args=[application.pk]) + f"?saved={section}#{section}")
+
+
 @require_safe
 @applicant_required
 def portal_edit(request, pk):
     application = _get_application(request, pk)
     if application.status not in application_services.EDITABLE:
         return redirect("approvals:portal_application", pk=application.pk)
-    return _render_draft(request, application)
+    saved = request.GET.get("saved", "")
+    if saved not in SAVED:
+        return _render_draft(request, application)
+    return _render_draft(request, application, bound={"saved": saved, "saved_message": SAVED[saved]})
 
 
 def _refused(request, application, error) -> object:
-    messages.error(request, str(error))
+    messages.error(request, refusal_message(error, request.user))
     return redirect("approvals:portal_application", pk=application.pk)
 
 
-@require_POST
+@post_only("approvals:portal_edit", "pk", anchor="#answers")
 @applicant_required
 def portal_save_answers(request, pk):
     application = _get_application(request, pk)
@@ -269,16 +296,14 @@ def portal_save_answers(request, pk):
             application_services.save_answers(request.user, application, form.answers())
         except ValidationError as error:
             attach_errors(form, error)
-        except (IllegalTransition, PermissionDenied) as error:
+        except ACTION_REFUSALS as error:
             return _refused(request, application, error)
         else:
-            messages.success(request, _("情形回答已保存,事项和材料清单已按回答更新。"))
-            return redirect(reverse("approvals:portal_edit", args=[application.pk]) + "#items")
-    messages.error(request, FIX_ERRORS)
-    return _render_draft(request, application, status=400, answers_form=form)
+            return _saved(application, "answers")
+    return _refused_draft(request, application, "answers", answers_form=form)
 
 
-@require_POST
+@post_only("approvals:portal_edit", "pk", anchor="#form")
 @applicant_required
 def portal_save_form(request, pk):
     application = _get_application(request, pk)
@@ -289,13 +314,11 @@ def portal_save_form(request, pk):
             application_services.save_form(request.user, application, form.changes(application.form_data))
         except ValidationError as error:
             attach_errors(form, error)
-        except (IllegalTransition, PermissionDenied) as error:
+        except ACTION_REFUSALS as error:
             return _refused(request, application, error)
         else:
-            messages.success(request, _("申请表已保存。"))
-            return redirect(reverse("approvals:portal_edit", args=[application.pk]) + "#materials")
-    messages.error(request, FIX_ERRORS)
-    return _render_draft(request, application, status=400, merged_form=form)
+            return _saved(application, "form")
+    return _refused_draft(request, application, "form", merged_form=form)
 
 
 def _provide_materials(request, application, codes) -> dict[str, list[str]]:
@@ -315,20 +338,18 @@ def _provide_materials(request, application, codes) -> dict[str, list[str]]:
     return errors
 
 
-@require_POST
+@post_only("approvals:portal_edit", "pk", anchor="#materials")
 @applicant_required
 def portal_save_materials(request, pk):
     application = _get_application(request, pk)
     _items, notice, _entries = application_services.requirements(application, complete=False)
     try:
         errors = _provide_materials(request, application, [entry.code for entry in notice])
-    except (IllegalTransition, PermissionDenied) as error:
+    except ACTION_REFUSALS as error:
         return _refused(request, application, error)
     if errors:
-        messages.error(request, FIX_ERRORS)
-        return _render_draft(request, application, status=400, bound={"material_errors": errors})
-    messages.success(request, _("材料已保存。"))
-    return redirect(reverse("approvals:portal_edit", args=[application.pk]) + "#review")
+        return _refused_draft(request, application, "materials", bound={"material_errors": errors})
+    return _saved(application, "materials")
 
 
 def _labelled_errors(application, error: ValidationError) -> list[str]:
@@ -357,7 +378,7 @@ def _submit(request, application, key):
     return None
 
 
-@require_POST
+@post_only("approvals:portal_edit", "pk", anchor="#review")
 @applicant_required
 def portal_submit(request, pk):
     application = _get_application(request, pk)
@@ -368,11 +389,12 @@ def portal_submit(request, pk):
         return redirect("approvals:portal_edit", pk=application.pk)
     try:
         problems = _submit(request, application, key)
-    except (IllegalTransition, PermissionDenied) as error:
+    except ACTION_REFUSALS as error:
         return _refused(request, application, error)
     if problems:
         messages.error(request, _("申请尚不完整,请按下列提示补全后再提交。"))
-        return _render_draft(request, application, status=400, bound={"submit_errors": problems})
+        bound = {"submit_errors": problems, "error_section": "review"}
+        return _render_draft(request, application, status=400, bound=bound)
     application.refresh_from_db()
     messages.success(
         request, _("申请已提交,办件编号 %(number)s,请等待窗口受理。") % {"number": application.number}
@@ -495,12 +517,7 @@ def _render_application(request, application, status=200, **bound):
         "rating": rated,
         "rating_form": bound.get("rating_form")
         or (RatingForm() if application.status in ratings.RATEABLE_STATUSES and rated is None else None),
-        "withdraw_form": bound.get("withdraw_form")
-        or (
-            WithdrawForm(initial={"expected_status": application.status})
-            if application.status in WITHDRAWABLE
-            else None
-        ),
+        "withdrawable": application.status in WITHDRAWABLE,
     }
     return render(request, "portal/application.html", context, status=status)
 
@@ -511,7 +528,7 @@ def portal_application(request, pk):
     return _render_application(request, _get_application(request, pk))
 
 
-@require_POST
+@post_only("approvals:portal_application", "pk", anchor="#correction")
 @applicant_required
 def portal_correction(request, pk):
     """Answer the correction notice: upload again the materials it names, then resubmit with a new key."""
@@ -526,7 +543,7 @@ def portal_correction(request, pk):
     try:
         errors = _provide_materials(request, application, codes)
         problems = [] if errors else _submit(request, application, key)
-    except (IllegalTransition, PermissionDenied) as error:
+    except ACTION_REFUSALS as error:
         return _refused(request, application, error)
     if errors or problems:
         messages.error(request, _("补正尚未完成,请按提示修改后再提交。"))
@@ -538,7 +555,7 @@ def portal_correction(request, pk):
     return redirect("approvals:portal_application", pk=application.pk)
 
 
-@require_POST
+@post_only("approvals:portal_application", "pk")
 @applicant_required
 def portal_supplement(request, pk, task_pk):
     """Answer a department's supplement request, with files for the item's materials if any."""
@@ -557,7 +574,7 @@ def portal_supplement(request, pk, task_pk):
             raise
         except ValidationError as error:
             attach_errors(form, error)
-        except (IllegalTransition, PermissionDenied) as error:
+        except ACTION_REFUSALS as error:
             return _refused(request, application, error)
         else:
             messages.success(request, _("补充材料已提交,审批时限恢复计算。"))
@@ -566,7 +583,7 @@ def portal_supplement(request, pk, task_pk):
     return _render_application(request, application, status=400, supplement_forms={task.pk: form})
 
 
-@require_POST
+@post_only("approvals:portal_application", "pk", anchor="#gaps")
 @applicant_required
 def portal_supply_gap(request, pk, code):
     """Supply a material the window accepted as a tolerated gap (容缺后补); the window then checks it."""
@@ -584,13 +601,13 @@ def portal_supply_gap(request, pk, code):
             for problem in problems:
                 messages.error(request, problem)
         return _render_application(request, application, status=400, gap_errors={code: problems})
-    except (IllegalTransition, PermissionDenied) as error:
+    except ACTION_REFUSALS as error:
         return _refused(request, application, error)
     messages.success(request, _("材料已保存。"))
     return redirect(reverse("approvals:portal_application", args=[application.pk]) + "#gaps")
 
 
-@require_POST
+@post_only("approvals:portal_application", "pk", anchor="#rating")
 @applicant_required
 def portal_rate(request, pk):
     application = _get_application(request, pk)
@@ -602,7 +619,7 @@ def portal_rate(request, pk):
             )
         except ValidationError as error:
             attach_errors(form, error)
-        except (IllegalTransition, PermissionDenied) as error:
+        except ACTION_REFUSALS as error:
             return _refused(request, application, error)
         else:
             messages.success(request, _("感谢您的评价。"))
@@ -611,10 +628,31 @@ def portal_rate(request, pk):
     return _render_application(request, application, status=400, rating_form=form)
 
 
-@require_POST
+def _render_withdraw(request, application, form=None, status=200):
+    if form is None:
+        form = WithdrawForm(initial={"expected_status": application.status})
+    return render(
+        request,
+        "portal/withdraw.html",
+        {"application": application, "form": form, "tasks": _task_rows(application, clock.today())},
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
 @applicant_required
 def portal_withdraw(request, pk):
+    """Withdrawing is a step of its own: a page that says what withdrawing ends and asks for the reason,
+    then the confirmation posted from it (no script needed)."""
     application = _get_application(request, pk)
+    if application.status not in WITHDRAWABLE and request.method != "POST":
+        messages.error(
+            request,
+            _("办件当前状态为“%(state)s”,不能撤回。") % {"state": application.get_status_display()},
+        )
+        return redirect("approvals:portal_application", pk=application.pk)
+    if request.method != "POST":
+        return _render_withdraw(request, application)
     form = WithdrawForm(request.POST)
     if form.is_valid():
         try:
@@ -626,13 +664,13 @@ def portal_withdraw(request, pk):
             )
         except ValidationError as error:
             attach_errors(form, error)
-        except (IllegalTransition, PermissionDenied) as error:
+        except ACTION_REFUSALS as error:
             return _refused(request, application, error)
         else:
             messages.success(request, _("申请已撤回。"))
             return redirect("approvals:portal_application", pk=application.pk)
     messages.error(request, FIX_ERRORS)
-    return _render_application(request, application, status=400, withdraw_form=form)
+    return _render_withdraw(request, application, form, status=400)
 
 
 urlpatterns = [

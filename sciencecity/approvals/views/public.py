@@ -22,11 +22,12 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from sciencecity.accounts.scoping import sees_everything
 from sciencecity.catalog.models import Bundle, BundleItem, CatalogVersion, MaterialSpec, SituationQuestion
 from sciencecity.workdays import clock
 
 from .. import selectors
-from ..models import Notification
+from ..models import Notification, ReviewTask
 from ..services import notifications as notification_services
 
 NOTIFICATIONS_PER_PAGE = 20
@@ -230,15 +231,59 @@ def bundle_guide_result(request, bundle_code):
     return response
 
 
+def link_notifications(user, notifications) -> None:
+    """Give each notification the address of its application's page that `user` can open (`link`, empty
+    when none): the applicant's portal page for their enterprise's applications; the intake page for the
+    window; the task page for a department's reviewers and heads (the notification's task, else their
+    department's first task in the application); the leaders' page for leaders and supervisors. At most one
+    query, whatever the number of notifications."""
+    rows = [notification for notification in notifications if notification.application_id]
+    for notification in notifications:
+        notification.link = ""
+    own_tasks = {}  # application → the first task of the user's department in it
+    if rows and user.department_id and user.has_perm("approvals.review_task"):
+        for task_pk, application_pk in (
+            ReviewTask.objects.for_user(user)
+            .filter(department_id=user.department_id, application_id__in={row.application_id for row in rows})
+            .order_by("-pk")
+            .values_list("pk", "application_id")
+        ):
+            own_tasks[application_pk] = task_pk  # ordered downwards: the lowest is written last
+    for notification in rows:
+        notification.link = _page_of(user, notification, own_tasks)
+
+
+def _page_of(user, notification, own_tasks) -> str:
+    application_pk = notification.application_id
+    if (
+        user.enterprise_id
+        and notification.application.enterprise_id == user.enterprise_id
+        and user.has_perm("approvals.submit_application")
+    ):
+        return reverse("approvals:portal_application", args=[application_pk])
+    if user.has_perm("approvals.intake_application"):
+        return reverse("approvals:window_intake", args=[application_pk])
+    if application_pk in own_tasks:
+        task_pk = own_tasks[application_pk]
+        if notification.task_id is not None and notification.task.department_id == user.department_id:
+            task_pk = notification.task_id
+        return reverse("approvals:department_task", args=[task_pk])
+    if user.has_perm("approvals.view_application") and sees_everything(user):
+        return reverse("approvals:leaders_application", args=[application_pk])
+    return ""
+
+
 @login_required
 @require_GET
 def notifications(request):
     rows = (
         Notification.objects.for_user(request.user)
-        .select_related("application")
+        .select_related("application", "task")
         .order_by("-created_at", "-id")
     )
     page = Paginator(rows, NOTIFICATIONS_PER_PAGE).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    link_notifications(request.user, page.object_list)
     unread = Notification.objects.for_user(request.user).unread().count()
     return render(request, "public/notifications.html", {"page": page, "unread_count": unread})
 

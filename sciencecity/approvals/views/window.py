@@ -10,16 +10,19 @@ asked, never as a server error.
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods, require_safe
 
-from ..errors import fetch_in_scope
+from sciencecity.catalog.models import MaterialSpec
+
+from ..errors import ACTION_REFUSALS, fetch_in_scope, post_only, refusal_message
 from ..files import material_response
 from ..forms.window import (
     ACCEPT,
@@ -36,7 +39,6 @@ from ..services import delivery as delivery_service
 from ..services import intake
 from ..services.applications import current_materials, requirements
 from ..services.deadlines import Thresholds
-from ..transitions import IllegalTransition
 
 A = Application.Status
 V = SubmittedMaterial.Verdict
@@ -133,6 +135,29 @@ def _form_entries(application):
     return form
 
 
+def _correction_history(application, limit=5):
+    """The latest correction notices, each with `rows`: its problems with the name of the material each
+    names (in the page's language), read in one query."""
+    notices = list(application.correction_notices.order_by("-issued_at")[:limit])
+    codes = {problem.get("material") for notice in notices for problem in notice.problems} - {None, ""}
+    specs = {}
+    if codes:
+        specs = {
+            spec.code: spec
+            for spec in MaterialSpec.objects.filter(version_id=application.bundle.version_id, code__in=codes)
+        }
+    for notice in notices:
+        notice.rows = [
+            {
+                "material": specs[code].display_name if code in specs else code,
+                "problem": problem.get("problem", ""),
+            }
+            for problem in notice.problems
+            for code in [problem.get("material") or ""]
+        ]
+    return notices
+
+
 def _render_intake(request, application, form=None, status=200):
     rows = _material_rows(application)
     judged = [row for row in rows if not row.get("held")]
@@ -146,7 +171,7 @@ def _render_intake(request, application, form=None, status=200):
         "light": Thresholds.on().light_for(application.intake_deadline)
         if application.status == A.SUBMITTED
         else None,
-        "corrections": application.correction_notices.order_by("-issued_at")[:5],
+        "corrections": _correction_history(application),
         "outcomes": {"accept": ACCEPT, "gaps": GAPS, "correction": CORRECTION, "refuse": REFUSE},
     }
     return render(request, "window/intake.html", context, status=status)
@@ -178,10 +203,10 @@ def _decide(user, application, outcome, form):
 
 
 SUCCESS = {
-    ACCEPT: _("已受理,办件已分送各审批部门。"),
-    GAPS: _("已容缺受理,办件已分送各审批部门;容缺材料须按期补交。"),
-    CORRECTION: _("已一次性告知申请人需补正的全部问题。"),
-    REFUSE: _("已作出不予受理决定并告知申请人。"),
+    ACCEPT: gettext_lazy("已受理,办件已分送各审批部门。"),
+    GAPS: gettext_lazy("已容缺受理,办件已分送各审批部门;容缺材料须按期补交。"),
+    CORRECTION: gettext_lazy("已一次性告知申请人需补正的全部问题。"),
+    REFUSE: gettext_lazy("已作出不予受理决定并告知申请人。"),
 }
 
 
@@ -214,8 +239,8 @@ def window_intake(request, pk):
         _attach(form, error, form.field_for)
         messages.error(request, _("请修改下面标出的错误。"))
         return _render_intake(request, _get_application(request, pk), form, status=400)
-    except (IllegalTransition, PermissionDenied) as error:
-        messages.error(request, str(error))
+    except ACTION_REFUSALS as error:
+        messages.error(request, refusal_message(error, request.user))
         return redirect("approvals:window_intake", pk=application.pk)
     messages.success(request, SUCCESS[outcome])
     return redirect("approvals:window_queue")
@@ -273,14 +298,14 @@ def _gap_action(request, pk, perform, success):
     except ValidationError as error:
         for message in error.messages:
             messages.error(request, message)
-    except (IllegalTransition, PermissionDenied) as error:
-        messages.error(request, str(error))
+    except ACTION_REFUSALS as error:
+        messages.error(request, refusal_message(error, request.user))
     else:
-        messages.success(request, success % {"material": material.spec.name})
+        messages.success(request, success % {"material": material.spec.display_name})
     return redirect("approvals:window_gaps")
 
 
-@require_POST
+@post_only("approvals:window_gaps")
 @clerk_required
 def accept_gap(request, pk):
     return _gap_action(
@@ -291,7 +316,7 @@ def accept_gap(request, pk):
     )
 
 
-@require_POST
+@post_only("approvals:window_gaps")
 @clerk_required
 def reject_gap(request, pk):
     form = RejectGapForm(request.POST, material_pk=pk)
@@ -368,8 +393,8 @@ def window_deliver(request, pk):
         _attach(form, error)
         messages.error(request, _("请修改下面标出的错误。"))
         return _render_deliver(request, application, form, status=400)
-    except (IllegalTransition, PermissionDenied) as error:
-        messages.error(request, _already_delivered(application) or str(error))
+    except ACTION_REFUSALS as error:
+        messages.error(request, _already_delivered(application) or refusal_message(error, request.user))
         return redirect("approvals:window_deliver", pk=application.pk)
     messages.success(request, _("办件 %(number)s 已出件。") % {"number": application.number})
     return redirect("approvals:window_delivery")
