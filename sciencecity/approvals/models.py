@@ -11,8 +11,8 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext, gettext_noop, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from sciencecity.accounts.scoping import ScopedQuerySet, sees_everything
 from sciencecity.catalog.models import in_language
@@ -175,6 +175,12 @@ class ApplicationItem(models.Model):
         return f"{self.application.number} · {self.item.code}"
 
 
+# The notes the platform writes on materials, stored untranslated (the stored text does not depend on the
+# language of whoever acted) and shown by `SubmittedMaterial.shown_note`.
+HELD_NOTE = gettext_noop("平台已有信息,免于提交")
+TOLERATED_NOTE = gettext_noop("容缺受理,须于 %(date)s 前补交")
+
+
 class SubmittedMaterial(models.Model):
     """One material of an application as the applicant provided it (a file, data the platform holds, an
     earlier certificate, or a pledge), with the window's verdict. A re-upload during correction adds a new
@@ -246,6 +252,15 @@ class SubmittedMaterial(models.Model):
 
     def __str__(self):
         return f"{self.application.number} · {self.spec.code}"
+
+    @property
+    def shown_note(self) -> str:
+        """The verdict note in the reader's language. The notes the platform writes itself are stored as
+        their Chinese message ids (`HELD_NOTE`, `TOLERATED_NOTE`) and translated here; a clerk's own words
+        have no translation and are shown as written."""
+        if self.verdict == self.Verdict.TOLERATED and self.gap_due_date:
+            return gettext(TOLERATED_NOTE) % {"date": self.gap_due_date.isoformat()}
+        return gettext(self.verdict_note) if self.verdict_note else ""
 
 
 class CorrectionNotice(models.Model):

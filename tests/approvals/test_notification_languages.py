@@ -134,7 +134,9 @@ def test_the_api_gives_notifications_in_the_language_asked_for(world):
 
 
 def test_the_note_on_a_material_the_platform_holds_is_shown_in_english(world, client):
-    with translation.override("zh-hans"):
+    """Stored as the Chinese message id whoever acted (here an applicant and a clerk in English mode), shown in
+    the reader's language."""
+    with translation.override("en"):
         application = accepted(world, "start-construction", START_MINIMAL)
     held = SubmittedMaterial.objects.filter(application=application, is_current=True).exclude(
         source=SubmittedMaterial.Source.UPLOAD
@@ -150,7 +152,7 @@ def test_the_note_on_a_material_the_platform_holds_is_shown_in_english(world, cl
 
 
 def test_the_note_on_a_tolerated_gap_is_shown_in_english(world, client):
-    with translation.override("zh-hans"):
+    with translation.override("en"):
         application = submitted(world, "start-construction", START_MINIMAL, skip={GAP})
         accept_all_materials(world, application)
         intake.accept_with_gaps(world.clerk, application, {GAP: datetime.date(2026, 6, 15)})
@@ -159,6 +161,9 @@ def test_the_note_on_a_tolerated_gap_is_shown_in_english(world, client):
     leader = UserFactory(username="leader", roles=["leader"])
     html = english_page(client, leader, reverse("approvals:leaders_application", args=[application.pk]))
     assert "Accepted with tolerated gap; to be supplied by 2026-06-15" in html and "容缺受理" not in html
+    client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    html = client.get(reverse("approvals:leaders_application", args=[application.pk])).content.decode()
+    assert "容缺受理,须于 2026-06-15 前补交" in html
 
 
 # --- material names inside error messages ------------------------------------------------------------------

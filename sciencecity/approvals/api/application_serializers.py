@@ -136,7 +136,7 @@ class ApplicationMaterialSerializer(serializers.ModelSerializer):
     name = serializers.CharField(source="spec.name")
     source_display = serializers.CharField(source="get_source_display")
     verdict_display = serializers.CharField(source="get_verdict_display")
-    note = serializers.CharField(source="verdict_note")
+    note = serializers.CharField(source="shown_note")
     file_name = serializers.CharField(source="original_name")
     has_file = serializers.SerializerMethodField()
 

@@ -32,7 +32,15 @@ from sciencecity.workdays.calendar import add_working_days
 from .. import selectors, transitions
 from ..errors import fetch_in_scope, field_error, not_found
 from ..files import check_upload, store_upload
-from ..models import Application, ApplicationItem, CorrectionNotice, ReviewTask, SubmittedMaterial, TaskPause
+from ..models import (
+    HELD_NOTE,
+    Application,
+    ApplicationItem,
+    CorrectionNotice,
+    ReviewTask,
+    SubmittedMaterial,
+    TaskPause,
+)
 from . import notifications
 from .numbers import application_number
 
@@ -505,7 +513,7 @@ def link_held_materials(user, application, notice) -> list[SubmittedMaterial]:
             is_current=True,
             # What the platform itself holds needs no check at the window.
             verdict=M.Verdict.ACCEPTED,
-            verdict_note=_("平台已有信息,免于提交"),
+            verdict_note=HELD_NOTE,
         )
         material.save()
         linked.append(material)

@@ -26,7 +26,7 @@ from sciencecity.workdays.calendar import WorkingCalendar, add_working_days
 
 from .. import transitions
 from ..errors import field_error, not_found
-from ..models import Application, CorrectionNotice, SubmittedMaterial
+from ..models import TOLERATED_NOTE, Application, CorrectionNotice, SubmittedMaterial
 from . import notifications, review
 from .applications import (
     application_snapshot,
@@ -177,7 +177,7 @@ def accept_with_gaps(clerk, application, gaps: dict) -> Application:
         else:
             material = SubmittedMaterial.objects.select_for_update().get(pk=material.pk)
         material.verdict = V.TOLERATED
-        material.verdict_note = _("容缺受理,须于 %(date)s 前补交") % {"date": due.isoformat()}
+        material.verdict_note = TOLERATED_NOTE % {"date": due.isoformat()}
         material.gap_due_date = due
         material.save()
         tolerated[code] = due
