@@ -83,3 +83,41 @@ def test_another_enterprise_gets_404_and_staff_are_refused(world, client):
     assert client.get(project_url(world.project)).status_code == 404
     client.force_login(world.clerk)
     assert client.get(project_url(world.project)).status_code == 403
+
+
+# --- 我的证照: every certificate of the enterprise -------------------------------------------------------------
+
+
+def test_my_certificates_lists_every_project_s_certificates_with_their_links(world, client, settings):
+    concluded = accepted(world, "start-construction", START_MINIMAL)
+    approve_all(world, concluded)
+    certificates = list(concluded.certificates.all())
+    assert certificates
+    url = reverse("approvals:portal_certificates")
+    client.force_login(world.applicant)
+    assert f'href="{url}"' in client.get(reverse("approvals:portal_home")).content.decode()
+    response = client.get(url)
+    assert response.status_code == 200
+    html = response.content.decode()
+    for certificate in certificates:
+        assert certificate.number in html
+        assert reverse("approvals:certificate_pdf", args=[certificate.pk]) in html
+        assert reverse("approvals:verify", args=[certificate.verification_code]) in html
+    assert world.project.name in html and f'href="{project_url(world.project)}"' in html
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    html = client.get(url).content.decode()
+    assert "My certificates" in html and certificates[0].number in html
+
+
+def test_my_certificates_shows_only_the_enterprise_s_own(world, client):
+    concluded = accepted(world, "start-construction", START_MINIMAL)
+    approve_all(world, concluded)
+    other = EnterpriseFactory()
+    client.force_login(applicant_of(other, username="other-applicant"))
+    response = client.get(reverse("approvals:portal_certificates"))
+    assert response.status_code == 200
+    assert list(response.context["certificates"]) == []
+    for certificate in concluded.certificates.all():
+        assert certificate.number not in response.content.decode()
+    client.force_login(world.clerk)
+    assert client.get(reverse("approvals:portal_certificates")).status_code == 403

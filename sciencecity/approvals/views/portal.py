@@ -15,6 +15,7 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -52,6 +53,7 @@ T = ReviewTask.Status
 SUBMIT = "approvals.submit_application"
 WITHDRAWABLE = (A.DRAFT, A.SUBMITTED, A.CORRECTION, A.IN_REVIEW)
 FIX_ERRORS = gettext_lazy("请修改下面标出的错误。")
+CERTIFICATES_PER_PAGE = 30
 # The sections of the edit page that are saved each by its own button, with what their saving says there.
 SAVED = {
     "answers": gettext_lazy("情形回答已保存,事项和材料清单已按回答更新。"),
@@ -166,6 +168,20 @@ def portal_project(request, pk):
             .order_by("-issued_at", "-pk"),
         },
     )
+
+
+@require_safe
+@applicant_required
+def portal_certificates(request):
+    """我的证照: every certificate issued to the enterprise, newest first, a page at a time, each with its
+    project, download and verification links."""
+    rows = (
+        Certificate.objects.for_user(request.user)
+        .select_related("department", "task__item", "application", "project")
+        .order_by("-issued_at", "-pk")
+    )
+    page = Paginator(rows, CERTIFICATES_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "portal/certificates.html", {"page": page, "certificates": page.object_list})
 
 
 # --- the wizard: start -------------------------------------------------------------------------------------
@@ -676,6 +692,7 @@ def portal_withdraw(request, pk):
 urlpatterns = [
     path("", portal_home, name="portal_home"),
     path("projects/new/", portal_project_new, name="portal_project_new"),
+    path("certificates/", portal_certificates, name="portal_certificates"),
     path("projects/<int:pk>/", portal_project, name="portal_project"),
     path("apply/", portal_apply, name="portal_apply"),
     path("applications/<int:pk>/", portal_application, name="portal_application"),
