@@ -4,6 +4,7 @@ from django.db.models import Count, Q
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from sciencecity.i18n import join_list
 
@@ -145,7 +146,7 @@ def workbench(user) -> list[dict]:
     unread = Notification.objects.for_user(user).unread().count()
     areas.append(
         {
-            "title": _("通知"),
+            "title": pgettext("plural", "通知"),
             "url": reverse("approvals:notifications"),
             "description": _("与您有关的办件动态和提醒。"),
             "counts": [_count(_("未读"), unread)],

@@ -377,7 +377,7 @@ def find_certificate(code: str, number: str = "") -> Certificate | None:
     if not code or len(code) > MAX_CODE_LENGTH:
         return None
     certificate = (
-        Certificate.objects.select_related("department", "enterprise", "project")
+        Certificate.objects.select_related("department", "enterprise", "project", "task__item")
         .filter(verification_code=code)
         .first()
     )

@@ -149,6 +149,9 @@ class TestToleratedGaps:
         }
         with pytest.raises(ValidationError):
             intake.accept_with_gaps(world.clerk, application, {})
+        with pytest.raises(ValidationError) as excinfo:
+            intake.accept_with_gaps(world.clerk, application, {GAP: None})
+        assert error_codes(excinfo) == {GAP: ["required"]}
 
     def test_a_gap_keeps_the_application_in_review_until_supplied_and_accepted(self, world):
         application = self.gapped(world)

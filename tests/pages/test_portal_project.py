@@ -7,6 +7,7 @@ The world is the demo catalog (see tests/approvals/conftest.py) with time frozen
 
 import pytest
 from django.urls import reverse
+from django.utils.timezone import localtime
 
 from sciencecity.approvals.services import applications
 from tests.approvals.conftest import (
@@ -121,3 +122,15 @@ def test_my_certificates_shows_only_the_enterprise_s_own(world, client):
         assert certificate.number not in response.content.decode()
     client.force_login(world.clerk)
     assert client.get(reverse("approvals:portal_certificates")).status_code == 403
+
+
+def test_the_verification_page_names_the_certificate_in_the_readers_language(world, client, settings):
+    concluded = accepted(world, "start-construction", START_MINIMAL)
+    approve_all(world, concluded)
+    certificate = concluded.certificates.select_related("task__item").first()
+    page = reverse("approvals:verify", args=[certificate.verification_code])
+    html = client.get(page).content.decode()
+    assert certificate.name in html and localtime(certificate.issued_at).strftime("%Y-%m-%d") in html
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    html = client.get(page).content.decode()
+    assert certificate.task.item.certificate_name_en in html and certificate.name not in html

@@ -101,11 +101,17 @@ class TestUnknownCalendarYear:
         response = client.post(
             url("window_intake", pk=application.pk), {**all_accepted(application), "outcome": "accept"}
         )
-        assert response.status_code == 302 and response.url == url("window_intake", pk=application.pk)
-        page = client.get(response.url)
-        content = page.content.decode()
-        assert page.status_code == 200
+        # The page comes back (409) with the message and the clerk's verdicts as entered, not lost.
+        assert response.status_code == 409
+        content = response.content.decode()
         assert UNKNOWN_YEAR in content and NOTHING_SAVED in content and "管理员" in content
+        form = response.context["form"]
+        assert form.is_bound and all(
+            form[f"verdict_{code}"].value() == V.ACCEPTED
+            for code in application.materials.values_list("spec__code", flat=True)
+            if f"verdict_{code}" in form.fields
+        )
+        assert 'value="accepted" selected' in content
         assert ADMIN_HOLIDAYS not in content  # a clerk cannot enter holidays: no link
         application.refresh_from_db()
         assert application.status == A.SUBMITTED and not application.tasks.exists()
@@ -121,11 +127,10 @@ class TestUnknownCalendarYear:
             f"due_{GAP}": "2026-12-28",
             "outcome": "accept_with_gaps",
         }
-        response = as_user(client, world.clerk).post(
-            url("window_intake", pk=application.pk), data, follow=True
-        )
-        assert response.status_code == 200
+        response = as_user(client, world.clerk).post(url("window_intake", pk=application.pk), data)
+        assert response.status_code == 409
         assert any(UNKNOWN_YEAR in text and NOTHING_SAVED in text for text in message_texts(response))
+        assert 'value="2026-12-28"' in response.content.decode()  # the due date entered is kept
         application.refresh_from_db()
         assert application.status == A.SUBMITTED
 
@@ -136,7 +141,6 @@ class TestUnknownCalendarYear:
         response = as_user(client, root).post(
             url("window_intake", pk=application.pk),
             {**all_accepted(application), "outcome": "accept"},
-            follow=True,
         )
         content = response.content.decode()
         assert UNKNOWN_YEAR in content and f'<a href="{ADMIN_HOLIDAYS}">' in content
@@ -305,6 +309,10 @@ class TestGetOnActions:
             response = client.get(url(name, pk=1))
             assert (response.status_code, response.url) == (302, url("window_gaps")), name
 
+    def test_marking_all_notifications_read_leads_back_to_them(self, world, client):
+        response = as_user(client, world.applicant).get(url("notifications_mark_all_read"))
+        assert (response.status_code, response.url) == (302, url("notifications"))
+
 
 # --- 5. messages in the request's language -------------------------------------------------------------------
 
@@ -471,6 +479,20 @@ class TestWindowDetails:
         content = client.get(url("window_intake", pk=application.pk)).content.decode()
         history = content[content.index('id="corrections-heading"') :]
         assert spec.name_en and f"{spec.name_en} · " in history
+
+    def test_english_wording_of_the_intake_page(self, world, client):
+        """The refusal is an action ("Refuse", not the state "Refused"); the menu and the worklist name their
+        lists in the plural; a tolerated gap without a due date says the date is missing."""
+        application = submitted(world, BUNDLE, START_MINIMAL, skip={GAP})
+        client = as_user(client, world.clerk)
+        client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "en"
+        content = client.get(url("window_intake", pk=application.pk)).content.decode()
+        assert 'value="refuse" class="secondary">Refuse</button>' in content
+        assert ">Notifications" in content
+        data = {**all_accepted(application), f"verdict_{GAP}": V.TOLERATED, "outcome": "accept_with_gaps"}
+        response = client.post(url("window_intake", pk=application.pk), data)
+        assert response.status_code == 400
+        assert "Enter the due date of the tolerated gap." in response.content.decode()
 
 
 # --- 10. reassigning leaves out the current assignee ------------------------------------------------------------

@@ -175,7 +175,7 @@ class TestIntakePage:
         as_user(client, world.clerk)
         response = client.post(intake_url(application), data)  # no due date
         assert response.status_code == 400
-        assert "补交期限须为今天以后的日期" in response.content.decode()
+        assert "请填写容缺材料的补交期限" in response.content.decode()
 
         response = client.post(intake_url(application), {**data, f"due_{GAP}": "2026-06-15"})
         assert response.status_code == 302

@@ -164,6 +164,8 @@ def accept_with_gaps(clerk, application, gaps: dict) -> Application:
             ]
         elif material is not None and material.verdict == V.ACCEPTED:
             errors[code] = [ValidationError(_("该材料已审核通过,无需容缺。"), code="already_accepted")]
+        elif due is None:
+            errors[code] = [ValidationError(_("请填写容缺材料的补交期限。"), code="required")]
         elif not isinstance(due, datetime.date) or isinstance(due, datetime.datetime) or due <= day:
             errors[code] = [ValidationError(_("补交期限须为今天以后的日期。"), code="invalid_due_date")]
     errors.update(_unaccepted(notice, current, except_codes=set(gaps)))

@@ -536,7 +536,8 @@ class AuditReader:
         labels = dict(SubmittedMaterial.Verdict.choices)
         values = [Value(str(labels.get(verdict, verdict or "—")))]
         if note:
-            values.append(Value(str(note), True))
+            # The notes the platform writes are message ids (models.HELD_NOTE): shown translated, as on the pages.
+            values.append(Value(gettext(str(note)), True))
         return values
 
     # -- one event -------------------------------------------------------------------------------------------

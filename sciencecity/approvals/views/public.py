@@ -20,13 +20,14 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
 from sciencecity.accounts.scoping import sees_everything
 from sciencecity.catalog.models import Bundle, BundleItem, CatalogVersion, MaterialSpec, SituationQuestion
 from sciencecity.workdays import clock
 
 from .. import selectors
+from ..errors import post_only
 from ..models import Notification, ReviewTask
 from ..services import notifications as notification_services
 
@@ -289,7 +290,7 @@ def notifications(request):
 
 
 @login_required
-@require_POST
+@post_only("approvals:notifications")
 def notifications_mark_all_read(request):
     unread = list(Notification.objects.for_user(request.user).unread().only("pk"))
     count = notification_services.mark_read(request.user, unread)

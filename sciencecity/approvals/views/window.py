@@ -240,8 +240,9 @@ def window_intake(request, pk):
         messages.error(request, _("请修改下面标出的错误。"))
         return _render_intake(request, _get_application(request, pk), form, status=400)
     except ACTION_REFUSALS as error:
+        # Nothing was saved: the page comes back with the clerk's verdicts and notes as entered.
         messages.error(request, refusal_message(error, request.user))
-        return redirect("approvals:window_intake", pk=application.pk)
+        return _render_intake(request, _get_application(request, pk), form, status=409)
     messages.success(request, SUCCESS[outcome])
     return redirect("approvals:window_queue")
 
