@@ -57,9 +57,14 @@ def _window_work(user):
     from sciencecity.approvals.models import Application, SubmittedMaterial
 
     A = Application.Status
-    counts = Application.objects.for_user(user).aggregate(
-        submitted=Count("pk", filter=Q(status=A.SUBMITTED)),
-        concluded=Count("pk", filter=Q(status=A.CONCLUDED)),
+    # Only the two states counted are read (application_status_idx): the window's scope is every application.
+    counts = (
+        Application.objects.for_user(user)
+        .filter(status__in=(A.SUBMITTED, A.CONCLUDED))
+        .aggregate(
+            submitted=Count("pk", filter=Q(status=A.SUBMITTED)),
+            concluded=Count("pk", filter=Q(status=A.CONCLUDED)),
+        )
     )
     gaps = (
         SubmittedMaterial.objects.filter(
