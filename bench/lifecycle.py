@@ -17,12 +17,10 @@ is one row of the task transition table applied.
 """
 
 import datetime
-import io
 import multiprocessing
 import os
 import tempfile
 import time
-import zipfile
 import zoneinfo
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +37,7 @@ from sciencecity.approvals.models import Application, ReviewTask, SubmittedMater
 from sciencecity.approvals.services import applications, delivery, intake, review
 from sciencecity.audit.models import AuditEvent
 from sciencecity.catalog.models import Bundle, CatalogVersion, FormField
+from sciencecity.demo.samples import FILLERS, SAMPLES
 from sciencecity.enterprises.models import Enterprise
 from sciencecity.enterprises.validators import make_credit_code
 from sciencecity.projects.models import Project
@@ -61,36 +60,7 @@ ANSWERS = {
     "eia_category": "report",
     "need_agency": "yes",
 }
-FILLERS = {
-    FormField.Kind.TEXT: "科学城建设有限公司",
-    FormField.Kind.TEXTAREA: "请协助办理。",
-    FormField.Kind.NUMBER: 30,
-    FormField.Kind.DECIMAL: "1200.5",
-    FormField.Kind.DATE: "2026-07-01",
-    FormField.Kind.BOOLEAN: True,
-}
 
-
-def _zip(members: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-    return buffer.getvalue()
-
-
-# One small file of each format the catalog asks for, passing the upload checks by content.
-SAMPLES = {
-    "pdf": b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj << >> endobj\n%%EOF\n",
-    "png": b"\x89PNG\r\n\x1a\n" + b"\x00" * 32,
-    "jpg": b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 32,
-    "gif": b"GIF89a" + b"\x00" * 32,
-    "dwg": b"AC1032" + b"\x00" * 32,
-    "zip": _zip({"drawings/a.txt": b"a"}),
-    "docx": _zip({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w:document/>"}),
-    "xlsx": _zip({"[Content_Types].xml": b"<Types/>", "xl/workbook.xml": b"<workbook/>"}),
-    "ofd": _zip({"OFD.xml": b"<ofd:OFD/>", "Doc_0/Document.xml": b"<ofd:Document/>"}),
-}
 MEDIA = Path(tempfile.gettempdir()) / "sciencecity-bench-media"
 ROLES = {
     "applicant": "bench-applicant-lc",

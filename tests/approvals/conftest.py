@@ -8,8 +8,6 @@ package knows 2026, so no deadline depends on the day the suite runs.
 """
 
 import datetime
-import io
-import zipfile
 import zoneinfo
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +22,7 @@ from sciencecity.approvals.models import ReviewTask, SubmittedMaterial
 from sciencecity.approvals.services import applications, intake, review
 from sciencecity.catalog.models import Bundle, FormField
 from sciencecity.catalog.services import import_catalog
+from sciencecity.demo.samples import FILLERS, SAMPLES
 from tests.factories import DepartmentFactory, EnterpriseFactory, ProjectFactory, UserFactory, applicant_of
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
@@ -101,27 +100,6 @@ def approval_roles(db):
 # --- files ------------------------------------------------------------------------------------------------
 
 
-def _zip(members: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-    return buffer.getvalue()
-
-
-SAMPLES = {
-    "pdf": b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj << >> endobj\n%%EOF\n",
-    "png": b"\x89PNG\r\n\x1a\n" + b"\x00" * 32,
-    "jpg": b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 32,
-    "gif": b"GIF89a" + b"\x00" * 32,
-    "dwg": b"AC1032" + b"\x00" * 32,
-    "zip": _zip({"drawings/a.txt": b"a"}),
-    "docx": _zip({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w:document/>"}),
-    "xlsx": _zip({"[Content_Types].xml": b"<Types/>", "xl/workbook.xml": b"<workbook/>"}),
-    "ofd": _zip({"OFD.xml": b"<ofd:OFD/>", "Doc_0/Document.xml": b"<ofd:Document/>"}),
-}
-
-
 def upload(
     name: str = "材料.pdf", kind: str | None = None, content: bytes | None = None
 ) -> SimpleUploadedFile:
@@ -194,15 +172,6 @@ def world(approval_roles, frozen_day, isolated_media, fast_passwords) -> World:
 
 
 # --- walking an application through the services -----------------------------------------------------------
-
-FILLERS = {
-    FormField.Kind.TEXT: "科学城建设有限公司",
-    FormField.Kind.TEXTAREA: "请协助办理。",
-    FormField.Kind.NUMBER: 30,
-    FormField.Kind.DECIMAL: "1200.5",
-    FormField.Kind.DATE: "2026-07-01",
-    FormField.Kind.BOOLEAN: True,
-}
 
 
 def fill_form(user, application):
