@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test test-sqlite test-postgres bench lint format install clean schema
+.PHONY: demo test test-sqlite test-dates test-postgres bench lint format install clean schema
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,13 +31,18 @@ demo: $(VENV)/.installed
 	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl+C stops)"
 	$(BIN)/python manage.py runserver --noreload $(HOST):$(PORT)
 
-# The whole suite on SQLite, then again on a real PostgreSQL (a throwaway cluster, or DATABASE_URL).
+# The whole suite on SQLite, the date-sensitive tests again at hard dates (scripts/test_dates.py), then the
+# whole suite on a real PostgreSQL (a throwaway cluster, or DATABASE_URL).
 test: $(VENV)/.installed-test
 	$(MAKE) --no-print-directory test-sqlite
+	$(MAKE) --no-print-directory test-dates
 	$(MAKE) --no-print-directory test-postgres
 
 test-sqlite: $(VENV)/.installed-test
 	env -u DATABASE_URL $(BIN)/python scripts/run_pytest.py $(PYTEST_ARGS)
+
+test-dates: $(VENV)/.installed-test
+	env -u DATABASE_URL $(BIN)/python scripts/test_dates.py $(PYTEST_ARGS)
 
 test-postgres: $(VENV)/.installed-test
 	$(BIN)/python scripts/with_postgres.py $(BIN)/python scripts/run_pytest.py $(PYTEST_ARGS)

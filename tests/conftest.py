@@ -1,5 +1,36 @@
+"""Fixtures for the whole suite.
+
+No test depends on the real date. Every test runs with the clock at the suite's moment,
+`SCIENCECITY_TEST_NOW` (ISO 8601, default 2026-11-24T11:30:00+08:00, a Tuesday of a year the calendar
+package knows), unless it moves the clock itself (tests of dated rules freeze their own day with
+time-machine). The clock ticks from that moment, so rows written one after another keep their order.
+
+`make test` runs the tests marked `any_day` again at a few hard moments (see scripts/test_dates.py): the last
+days of a year whose successor is not published, a day inside such a year, and a day of a year that
+administrators confirmed, named by `SCIENCECITY_TEST_CONFIRMED_YEARS` (e.g. "2027"). For those, an
+`any_day` test that uses the database finds that year's schedule entered and confirmed (`suite_calendar`).
+"""
+
+import datetime
+import os
+
 import pytest
+import time_machine
 from django.db import connection
+
+SUITE_NOW = datetime.datetime.fromisoformat(
+    os.environ.get("SCIENCECITY_TEST_NOW", "2026-11-24T11:30:00+08:00")
+)
+CONFIRMED_YEARS = [
+    int(year) for year in os.environ.get("SCIENCECITY_TEST_CONFIRMED_YEARS", "").split(",") if year
+]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _suite_clock():
+    """The suite's moment for everything, session fixtures (the demo world, the browser's server) included."""
+    with time_machine.travel(SUITE_NOW, tick=True):
+        yield
 
 
 @pytest.fixture(autouse=True)
@@ -12,3 +43,27 @@ def _english_off(settings):
 def on_postgres():
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL; `make test` runs the suite on PostgreSQL too")
+
+
+def confirm_years(years) -> None:
+    """Enter and confirm the schedule of `years` as administrators would once the State Council publishes
+    it: the statutory holidays of the national rules as rest days, plus one make-up working day (the first
+    Saturday of February), then confirmed through the services."""
+    from sciencecity.workdays import services
+    from sciencecity.workdays.calendar import provisional_rest_days
+
+    for year in years:
+        for day in sorted(provisional_rest_days(year)):
+            services.set_override(None, day, False, "法定节假日")
+        february = datetime.date(year, 2, 1)
+        saturday = february + datetime.timedelta(days=(5 - february.weekday()) % 7)
+        services.set_override(None, saturday, True, "调休补班")
+        services.confirm_year(None, year, "测试:已公布的安排")
+
+
+@pytest.fixture
+def suite_calendar():
+    """The calendar of the run: the years of SCIENCECITY_TEST_CONFIRMED_YEARS confirmed (none by default).
+    Request it after the fixtures that give the test its database."""
+    confirm_years(CONFIRMED_YEARS)
+    return CONFIRMED_YEARS

@@ -22,6 +22,7 @@ from sciencecity.workdays.calendar import (
     UnknownCalendarYear,
     WorkingCalendar,
     add_working_days,
+    deadline_after,
     is_working_day,
     is_year_known,
     upcoming_unknown_year,
@@ -168,23 +169,45 @@ def test_the_package_years_are_known_without_any_row():
     assert not is_year_known(2003)
 
 
-def test_unknown_year_raises_naming_the_year():
-    with pytest.raises(UnknownCalendarYear, match="2027年") as caught:
-        is_working_day(D(2027, 3, 1))
-    assert caught.value.year == 2027
-    with pytest.raises(UnknownCalendarYear) as caught:
-        add_working_days(D(2026, 12, 30), 5)  # 12-31 counts, then 2027 is reached
-    assert caught.value.year == 2027
-    with pytest.raises(UnknownCalendarYear):
-        working_days_between(D(2026, 12, 1), D(2027, 1, 5))
+def test_an_unpublished_year_is_counted_provisionally_by_the_national_rules():
+    """2027 is in neither the package nor a confirmation: weekends and the statutory holidays of the
+    national rules rest (lunar dates from `holidays`), with the weekday in lieu of a holiday on a weekend,
+    and no make-up working day is guessed."""
+    assert not is_year_known(2027)
+    assert not is_working_day(D(2027, 1, 1))  # 元旦, a Friday
+    assert not is_working_day(D(2027, 1, 2))  # Saturday
+    assert is_working_day(D(2027, 1, 4))
+    # 春节: the eve (02-05) to the third day (02-08), the 2 days on the weekend in lieu on 02-09 and 02-10.
+    assert [is_working_day(D(2027, 2, day)) for day in range(4, 12)] == [
+        True, False, False, False, False, False, False, True,
+    ]  # fmt: skip
+    assert not is_working_day(D(2027, 10, 1))  # 国庆
+    # 12-31 counts, 2027-01-01 rests, then 01-04..01-07.
+    assert add_working_days(D(2026, 12, 30), 5) == D(2027, 1, 7)
+    assert working_days_between(D(2026, 12, 1), D(2027, 1, 5)) == 22 + 2  # 12-02..12-31, 01-04, 01-05
 
 
-def test_an_override_in_an_unconfirmed_year_is_not_enough(admin_user):
-    services.set_override(admin_user, D(2027, 1, 1), False, "元旦")
-    with pytest.raises(UnknownCalendarYear):
-        is_working_day(D(2027, 1, 1))
-    with pytest.raises(UnknownCalendarYear):
-        add_working_days(D(2026, 12, 31), 1)
+def test_a_deadline_counted_over_a_provisional_day_is_provisional():
+    assert deadline_after(D(2026, 12, 30), 5) == (D(2027, 1, 7), True)
+    assert deadline_after(D(2026, 12, 1), 5) == (D(2026, 12, 8), False)
+    assert deadline_after(D(2026, 12, 24), 5) == (D(2026, 12, 31), False)  # up to the last known day
+    calendar = WorkingCalendar()
+    assert calendar.is_provisional(D(2026, 12, 31), D(2027, 1, 4))
+    assert not calendar.is_provisional(D(2026, 6, 1), D(2026, 12, 31))
+
+
+def test_a_year_no_library_can_compute_is_refused_naming_the_year():
+    with pytest.raises(UnknownCalendarYear, match="2101") as caught:
+        is_working_day(D(2101, 3, 1))
+    assert caught.value.year == 2101
+
+
+def test_an_override_in_an_unconfirmed_year_applies_but_stays_provisional(admin_user):
+    services.set_override(admin_user, D(2027, 2, 20), True, "春节调休补班")  # a Saturday
+    services.set_override(admin_user, D(2027, 3, 1), False, "区级调休")
+    assert is_working_day(D(2027, 2, 20))
+    assert not is_working_day(D(2027, 3, 1))
+    assert deadline_after(D(2027, 2, 18), 2) == (D(2027, 2, 20), True)
 
 
 def test_an_override_wins_over_the_official_calendar(admin_user):
@@ -212,8 +235,8 @@ def test_a_confirmed_year_uses_its_overrides_and_weekdays(calendar_2027):
     # 2026-12-31 Thu, 2027-01-04 Mon, 01-05 Tue.
     assert add_working_days(D(2026, 12, 30), 3) == D(2027, 1, 5)
     assert working_days_between(D(2026, 12, 30), D(2027, 1, 5)) == 3
-    with pytest.raises(UnknownCalendarYear, match="2028"):
-        add_working_days(D(2027, 12, 30), 5)
+    assert deadline_after(D(2027, 12, 1), 5) == (D(2027, 12, 8), False)
+    assert deadline_after(D(2027, 12, 30), 5).provisional  # 2028 is not confirmed
 
 
 def test_confirming_a_year_without_holidays_is_refused(admin_user):
@@ -359,13 +382,49 @@ def test_command_rejects_bad_input_clearly(args):
         run(*args)
 
 
-def test_command_refuses_to_guess_an_unknown_year():
-    with pytest.raises(CommandError, match="2027年"):
-        run("add", "2026-12-30", "5")
-    with pytest.raises(CommandError, match="2027年"):
-        run("between", "2026-12-30", "2027-01-10")
-    with pytest.raises(CommandError, match="2027年"):
+def test_command_says_when_a_result_is_provisional():
+    out, err = StringIO(), StringIO()
+    call_command("workdays", "add", "2026-12-04", "20", stdout=out, stderr=err)
+    assert out.getvalue() == "2027-01-04\n"  # the value alone, for scripts
+    assert "暂定" in err.getvalue()
+    assert run("between", "2026-12-30", "2027-01-10") == "6\n"  # 12-31, 01-04..01-08
+    with pytest.raises(CommandError, match="2027年.*暂定"):
         run("check", "2027")
+
+
+def test_command_sets_overrides_and_confirms_a_year_through_the_services(admin_user):
+    assert "工作日" in run(
+        "set", "2027-02-20", "work", "--note", "春节调休补班", "--user", admin_user.username
+    )
+    run("set", "2027-10-08", "rest", "--note", "国庆", "--user", admin_user.username)
+    assert "已确认" in run("confirm", "2027", "--note", "通知", "--user", admin_user.username)
+    assert CalendarYear.objects.get().confirmed_by == admin_user
+    assert AuditEvent.objects.filter(action="workdays.set_override", actor=admin_user).count() == 2
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("set", "2027-02-30", "rest"), "无效"),
+        (("set", "2027-02-20", "holiday"), "invalid choice"),
+        (("set", "2027-02-20", "work", "--user", "nobody"), "不存在"),
+        (("confirm", "2027"), "还没有录入任何放假日期"),
+        (("confirm", "2026"), "已内置"),
+        (("confirm", "next"), "无效"),
+    ],
+)
+def test_command_refuses_bad_calendar_input_clearly(args, message):
+    with pytest.raises(CommandError, match=message):
+        run(*args)
+    assert not HolidayOverride.objects.exists()
+
+
+def test_confirming_a_year_twice_is_refused(admin_user, calendar_2027):
+    with pytest.raises(ValidationError, match="已经确认过了"):
+        services.confirm_year(admin_user, 2027, "again")
+    with pytest.raises(CommandError, match="已经确认过了"):
+        run("confirm", "2027")
+    assert CalendarYear.objects.get().note == "国务院办公厅关于2027年部分节假日安排的通知"
 
 
 # --- the administrators' warning -----------------------------------------------------------------------------

@@ -121,6 +121,7 @@ ROLES: dict[str, Role] = {
                 "workdays.view_calendaryear",
                 "workdays.add_calendaryear",
                 "workdays.change_calendaryear",
+                "workdays.view_deadlinerecount",
                 *_VIEW_APPROVALS,
                 "approvals.cancel_application",
                 "approvals.change_certificate",  # revoke a certificate

@@ -20,6 +20,7 @@ from django.conf import settings
 from django_tasks import TaskResultStatus, task
 
 from sciencecity.workdays import clock
+from sciencecity.workdays.recount import recount_if_years_became_known
 
 from .services.deadlines import scan_deadlines
 
@@ -31,6 +32,9 @@ def scan_deadlines_task(every_minutes: int | None = None, reschedule: bool = Tru
     """Scan today's deadlines (see `services.deadlines`) and schedule the next scan; returns the summary."""
     if reschedule:
         schedule_next_scan(every_minutes=every_minutes)
+    # An upgraded calendar package may have made official a year that open deadlines were counted in
+    # provisionally: then a recount pass is requested (once; see workdays.recount).
+    recount_if_years_became_known()
     return scan_deadlines().as_dict()
 
 

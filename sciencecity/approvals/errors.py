@@ -6,8 +6,9 @@
   not exist (404), so nobody learns that an application of another enterprise exists.
 - `django.core.exceptions.ValidationError`: bad input, with a message per field, material or question (400);
   the upload checks use the codes `file_too_large` (413) and `unsupported_file_type` (415).
-- `workdays.calendar.UnknownCalendarYear`: a deadline would fall in a year whose official working-day schedule
-  nobody has entered yet (409); the service rolled back, so nothing changed.
+- `workdays.calendar.UnknownCalendarYear`: a deadline would fall in a year whose working-day schedule nobody
+  has entered and that cannot be counted provisionally either (outside 1950–2100; a year not yet published
+  is counted provisionally, see workdays.calendar) (409); the service rolled back, so nothing changed.
 
 The pages catch the refusals of an action in one way (`ACTION_REFUSALS`, worded by `refusal_message`), and
 answer a GET on a POST-only action address with its page (`post_only`).
@@ -70,8 +71,8 @@ def refusal_message(error, user=None) -> str:
     if not isinstance(error, UnknownCalendarYear):
         return str(error)
     text = _(
-        "%(year)s年的工作日历(法定节假日安排)尚未录入,无法计算办理期限,本次操作未执行,没有保存任何内容。"
-        "请管理员录入%(year)s年的节假日安排并确认年度日历后再试。"
+        "%(year)s年的工作日历(法定节假日安排)既未录入,也无法按法定节假日推算,无法计算办理期限,"
+        "本次操作未执行,没有保存任何内容。请管理员录入%(year)s年的节假日安排并确认年度日历后再试。"
     ) % {"year": error.year}
     if not _may_enter_holidays(user):
         return text

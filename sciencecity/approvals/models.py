@@ -98,6 +98,9 @@ class Application(models.Model):
 
     intake_deadline = models.DateField(_("受理期限"), null=True, blank=True)
     promised_deadline = models.DateField(_("承诺办结期限"), null=True, blank=True)
+    # A deadline counted over a year whose official schedule is not published yet (workdays.calendar).
+    intake_deadline_provisional = models.BooleanField(_("受理期限为暂定"), default=False)
+    promised_deadline_provisional = models.BooleanField(_("承诺办结期限为暂定"), default=False)
     # Stored when the application concludes (rule 4), so the leaders' overview aggregates stored values:
     # working days from the (last) submission to the conclusion, paused days not counted
     # (`services.elapsed`). Empty until concluded, or while the calendar does not know the year.
@@ -132,6 +135,12 @@ class Application(models.Model):
             # The leaders' list of all applications, newest first (make bench: 1M applications).
             models.Index(fields=["-created_at", "-id"], name="application_created_idx"),
             models.Index(fields=["bundle", "status"], name="application_bundle_idx"),
+            # The recount of provisional deadlines after a year is confirmed reads only these few rows.
+            models.Index(
+                fields=["id"],
+                name="application_provisional_idx",
+                condition=Q(intake_deadline_provisional=True) | Q(promised_deadline_provisional=True),
+            ),
             # The overview's working days elapsed: one index-only scan of the window's concluded rows.
             models.Index(
                 fields=["concluded_at"],
@@ -361,6 +370,8 @@ class ReviewTask(models.Model):
     started_on = models.DateField(_("起算日"), null=True, blank=True)
     promised_deadline = models.DateField(_("承诺期限"), null=True, blank=True)
     legal_deadline = models.DateField(_("法定期限"), null=True, blank=True)
+    promised_deadline_provisional = models.BooleanField(_("承诺期限为暂定"), default=False)
+    legal_deadline_provisional = models.BooleanField(_("法定期限为暂定"), default=False)
     extension_days = models.PositiveSmallIntegerField(_("延长工作日"), default=0)
     warning_level = models.PositiveSmallIntegerField(
         _("预警级别"), choices=Warning.choices, default=Warning.NONE
@@ -404,6 +415,12 @@ class ReviewTask(models.Model):
                 include=["status", "warning_level"],
             ),
             models.Index(fields=["assignee", "status", "promised_deadline"], name="task_assignee_idx"),
+            # The recount of provisional deadlines after a year is confirmed reads only these few rows.
+            models.Index(
+                fields=["id"],
+                name="task_provisional_idx",
+                condition=Q(promised_deadline_provisional=True) | Q(legal_deadline_provisional=True),
+            ),
             # Deadline scans and the leaders' overdue list read only open tasks.
             models.Index(
                 fields=["promised_deadline"],
@@ -629,6 +646,7 @@ class RatingFollowUp(models.Model):
     )
     status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.OPEN)
     due_date = models.DateField(_("整改期限"))
+    due_date_provisional = models.BooleanField(_("整改期限为暂定"), default=False)
     resolution = models.TextField(_("整改情况"), blank=True)
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -645,7 +663,12 @@ class RatingFollowUp(models.Model):
     class Meta:
         verbose_name = _("差评整改")
         verbose_name_plural = pgettext_lazy("plural", "差评整改")
-        indexes = [models.Index(fields=["department", "status", "due_date"], name="followup_department_idx")]
+        indexes = [
+            models.Index(fields=["department", "status", "due_date"], name="followup_department_idx"),
+            models.Index(
+                fields=["id"], name="followup_provisional_idx", condition=Q(due_date_provisional=True)
+            ),
+        ]
 
     def __str__(self):
         return f"{self.rating} {self.get_status_display()}"

@@ -2,8 +2,8 @@
 
 What it makes
 -------------
-About 120 applications of the two demo bundles (开工一件事, 联合验收一件事) on the demo projects, most of them in
-2026 from January to the demo's present, `NOW` (Tuesday 24 November 2026, 11:30), in every state:
+About 120 applications of the two demo bundles (开工一件事, 联合验收一件事) on the demo projects, over the
+last eleven months up to the demo's present, `NOW` (11:30 on the day the demo is built), in every state:
 
 - delivered (出件), most of them rated (好差评), two poorly, which opened a follow-up for the lead department
   (one closed by the head of housing, one still open); concluded and waiting for the window to deliver;
@@ -26,8 +26,9 @@ for its answer to a supplement request, a start-construction in correction, a wi
 (`reviewer` of housing, `reviewer-planning`, ...) have tasks to claim or decide; `head` (housing) has an
 escalated task to extend or chase and an open follow-up of a poor rating; `leader` has the escalations.
 
-The working-day calendar knows 2026 and no later year (the platform refuses to guess one), so stories that
-start from October select no EIA approval, whose 40-day legal limit would end in 2027 (`LONG_LIMITS_UNTIL`).
+The demo lives in the present: it is built along a timeline that ends on the day it is run (`set_present`),
+so deadlines that reach a year whose official holidays are not published yet are counted provisionally and
+shown as 暂定, as they would be in a real zone in December.
 
 How
 ---
@@ -92,11 +93,31 @@ from sciencecity.workdays import clock
 from sciencecity.workdays.calendar import is_working_day
 
 ZONE = zoneinfo.ZoneInfo(settings.TIME_ZONE)
-DEMO_TODAY = datetime.date(2026, 11, 24)  # a Tuesday: the present of the demo world
-NOW = datetime.datetime(2026, 11, 24, 11, 30, tzinfo=ZONE)
-FIRST_DAY = datetime.date(
-    2026, 1, 5
-)  # the first working day of 2026 (the catalog is in force from 1 January)
+# The stories below were written against Tuesday 24 November 2026 (`STORY_PRESENT`), and the demo's first
+# working day is 5 January 2026. The demo is built in the present instead: `set_present(day)` (called by
+# `create_applications` with the platform clock's today) moves every date of the stories by the same number
+# of days, so that the same seed gives the same world relative to the day it is built, and its yellow, red
+# and escalated tasks, intake deadlines and "as of" dates are true on that day.
+STORY_PRESENT = datetime.date(2026, 11, 24)
+STORY_TIME = datetime.time(11, 30)
+DEMO_TODAY = STORY_PRESENT  # the present of the demo world (set_present)
+NOW = datetime.datetime.combine(DEMO_TODAY, STORY_TIME, tzinfo=ZONE)
+FIRST_DAY = datetime.date(2026, 1, 5)
+
+
+def story_day(month: int, day: int) -> datetime.date:
+    """A day of the stories, written as a day of 2026, moved to the demo's present."""
+    return DEMO_TODAY - (STORY_PRESENT - datetime.date(2026, month, day))
+
+
+def set_present(today: datetime.date) -> None:
+    """Make `today` the demo's present (11:30 that day): every date of the stories moves with it."""
+    global DEMO_TODAY, NOW, FIRST_DAY
+    DEMO_TODAY = today
+    NOW = datetime.datetime.combine(today, STORY_TIME, tzinfo=ZONE)
+    FIRST_DAY = story_day(1, 5)
+
+
 SCAN_TIME = datetime.time(8, 0)  # the morning deadline scan (approvals.deadline_tasks.SCAN_TIME)
 
 START, JOINT = "start-construction", "joint-acceptance"
@@ -883,11 +904,6 @@ TIMED_HOLDS = (
 )
 # fmt: on
 ANSWERS = {START: start_answers, JOINT: joint_answers}
-# The calendar package knows 2026 and no later year, and the platform never guesses one (a deadline in an
-# unknown year is an error until administrators enter it). A task started from October on would have its
-# legal deadline (the EIA's is 40 working days) in 2027, so stories started from then select no EIA; every
-# other limit, extensions and pauses included, stays within 2026 for tasks started by NOW.
-LONG_LIMITS_UNTIL = datetime.date(2026, 10, 1)
 DONE_PHASES = {
     START: (Project.Phase.STARTED, Project.Phase.UNDER_CONSTRUCTION),
     JOINT: (Project.Phase.COMPLETED, Project.Phase.IN_OPERATION),
@@ -939,10 +955,6 @@ def plan_stories(rng: random.Random, cast: Cast, days: WorkingDays, bundles: dic
     def add(fate, bundle, project, start, *, force=None, **profile) -> Story:
         story_rng = random.Random(rng.getrandbits(64))
         force = dict(force or {})
-        if bundle == START and start >= LONG_LIMITS_UNTIL:
-            # Registered online, no approval: the EIA's legal limit (40 working days) would run into a year
-            # the working-day calendar does not know yet (see LONG_LIMITS_UNTIL).
-            force.setdefault("eia_category", story_rng.choice(("registration", "exempt")))
         answers = ANSWERS[bundle](story_rng, project, force)
         items = [item.code for item in selectors.selected_items(bundles[bundle], answers)]
         story = Story(
@@ -977,12 +989,12 @@ def plan_stories(rng: random.Random, cast: Cast, days: WorkingDays, bundles: dic
     building = projects.demo(Project.Phase.UNDER_CONSTRUCTION, (Project.Phase.STARTED,))
     approving = projects.demo(Project.Phase.APPROVAL, (Project.Phase.LAND_SUPPLIED,))
     signed = projects.demo(Project.Phase.SIGNED, (Project.Phase.LAND_SUPPLIED,))
-    add(DELIVERED, START, building, datetime.date(2026, 1, 12), pledge=True, rating=(5, GOOD_COMMENTS[0]))
+    add(DELIVERED, START, building, story_day(1, 12), pledge=True, rating=(5, GOOD_COMMENTS[0]))
     add(
         WITHDRAWN,
         START,
         approving,
-        datetime.date(2026, 4, 7),
+        story_day(4, 7),
         left_at=IN_REVIEW,
         hold="engineering-planning-permit",
         force={"land_with_scheme": "yes"},
@@ -992,7 +1004,7 @@ def plan_stories(rng: random.Random, cast: Cast, days: WorkingDays, bundles: dic
     add(DRAFT, START, signed, days.shift(d0, -3))
 
     # Delivered: across the year, most of them rated; three projects got both bundles (certificates reused).
-    for start in spread(3, datetime.date(2026, 1, 6), datetime.date(2026, 2, 27)):
+    for start in spread(3, story_day(1, 6), story_day(2, 27)):
         project = projects.take((Project.Phase.COMPLETED,))
         add(DELIVERED, START, project, start)
         add(DELIVERED, JOINT, project, start + datetime.timedelta(days=rng.randint(190, 230)))
@@ -1000,7 +1012,7 @@ def plan_stories(rng: random.Random, cast: Cast, days: WorkingDays, bundles: dic
         DELIVERED,
         START,
         projects.take(DONE_PHASES[START]),
-        datetime.date(2026, 6, 8),
+        story_day(6, 8),
         late=True,
         extend=True,
         rating=POOR_RATINGS[0],
@@ -1080,7 +1092,7 @@ def plan_stories(rng: random.Random, cast: Cast, days: WorkingDays, bundles: dic
         )
     # Drafts: some abandoned months ago, most recent.
     for bundle, start in zip(
-        (START, JOINT, START), spread(3, datetime.date(2026, 3, 2), datetime.date(2026, 7, 31)), strict=True
+        (START, JOINT, START), spread(3, story_day(3, 2), story_day(7, 31)), strict=True
     ):
         add(DRAFT, bundle, projects.take(OPEN_PHASES[bundle]), start)
     for bundle in (START, START, JOINT, START, JOINT):
@@ -1088,17 +1100,17 @@ def plan_stories(rng: random.Random, cast: Cast, days: WorkingDays, bundles: dic
     # Refused at intake, withdrawn, cancelled.
     for bundle, start in zip(
         (START, JOINT, START, JOINT),
-        spread(4, datetime.date(2026, 2, 2), datetime.date(2026, 10, 30)),
+        spread(4, story_day(2, 2), story_day(10, 30)),
         strict=True,
     ):
         add(REFUSED, bundle, projects.take(OPEN_PHASES[bundle]), start)
-    add(WITHDRAWN, START, projects.take(OPEN_PHASES[START]), datetime.date(2026, 6, 15), left_at=DRAFT)
-    add(WITHDRAWN, JOINT, projects.take(OPEN_PHASES[JOINT]), datetime.date(2026, 8, 10), left_at=SUBMITTED)
+    add(WITHDRAWN, START, projects.take(OPEN_PHASES[START]), story_day(6, 15), left_at=DRAFT)
+    add(WITHDRAWN, JOINT, projects.take(OPEN_PHASES[JOINT]), story_day(8, 10), left_at=SUBMITTED)
     add(
         WITHDRAWN,
         START,
         projects.take(OPEN_PHASES[START]),
-        datetime.date(2026, 9, 14),
+        story_day(9, 14),
         left_at=CORRECTION,
         correction=True,
     )
@@ -1106,7 +1118,7 @@ def plan_stories(rng: random.Random, cast: Cast, days: WorkingDays, bundles: dic
         CANCELLED,
         START,
         projects.take(OPEN_PHASES[START]),
-        datetime.date(2026, 6, 1),
+        story_day(6, 1),
         left_at=IN_REVIEW,
         hold="construction-drawing-review",
     )
@@ -1114,7 +1126,7 @@ def plan_stories(rng: random.Random, cast: Cast, days: WorkingDays, bundles: dic
         CANCELLED,
         JOINT,
         projects.take(OPEN_PHASES[JOINT]),
-        datetime.date(2026, 7, 6),
+        story_day(7, 6),
         left_at=CORRECTION,
         correction=True,
     )
@@ -1164,12 +1176,15 @@ class ApplicationsSummary:
 
 def create_applications(seed: int, steps, person_name) -> ApplicationsSummary:
     """Play the year of applications up to NOW (see the module docstring); returns the counts by state."""
+    set_present(clock.today())
     version = CatalogVersion.objects.effective_on(DEMO_TODAY)
     bundles = {bundle.code: bundle for bundle in version.bundles.all()} if version else {}
     if START not in bundles or JOINT not in bundles:
         return ApplicationsSummary(note=_("未生成办件:演示目录中没有开工一件事和联合验收一件事。"))
     rng = random.Random(f"{seed}:applications")
-    days = WorkingDays(datetime.date(DEMO_TODAY.year, 1, 1), datetime.date(DEMO_TODAY.year, 12, 31))
+    # From before the first story to well after the present: deadlines of the last stories reach next year,
+    # counted provisionally while its official schedule is not published (workdays.calendar).
+    days = WorkingDays(FIRST_DAY - datetime.timedelta(days=60), DEMO_TODAY + datetime.timedelta(days=500))
     cast = Cast(random.Random(f"{seed}:applicants"), person_name)
     stories = plan_stories(rng, cast, days, bundles)
 

@@ -24,8 +24,8 @@ What it makes, and why these numbers
   whose type is 01 审批 for government investment and 02 核准 / 03 备案 for enterprises.
 - The `applicant` account belongs to a high-tech integrated-circuit enterprise that owns three projects
   (one key project under construction, one in approval, one just signed).
-- **About 120 applications** of both bundles in every state, played through the approval services over 2026
-  up to the demo's present, 24 November 2026 (`applications.NOW`): see `sciencecity.demo.applications`.
+- **About 120 applications** of both bundles in every state, played through the approval services over eleven months
+  up to the demo's present, 11:30 on the day it is built (`applications.NOW`): see `sciencecity.demo.applications`.
 
 Determinism: everything is drawn from one `random.Random(seed)` in a fixed order (the applications from
 generators seeded from it), with no uuid, real clock or database-order dependence in the generated data: the

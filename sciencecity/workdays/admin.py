@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import services
 from .calendar import package_covers
-from .models import CalendarYear, HolidayOverride
+from .models import CalendarYear, DeadlineRecount, HolidayOverride
 
 
 @admin.register(HolidayOverride)
@@ -58,10 +58,13 @@ class CalendarYearForm(forms.ModelForm):
         model = CalendarYear
         fields = ("year", "note")
 
+    def validate_unique(self):
+        """The year's uniqueness is checked by `validate_year_confirmable`, with a clearer message."""
+
     def clean(self):
         cleaned_data = super().clean()
-        year = cleaned_data.get("year", self.instance.year if self.instance.pk else None)
-        if year is not None:
+        year = cleaned_data.get("year")
+        if year is not None and not self.instance.pk:
             try:
                 services.validate_year_confirmable(year)
             except forms.ValidationError as error:
@@ -76,10 +79,14 @@ class CalendarYearAdmin(admin.ModelAdmin):
     readonly_fields = ("confirmed_by", "confirmed_at")
 
     def get_readonly_fields(self, request, obj=None):
-        return ("year", *self.readonly_fields) if obj is not None else self.readonly_fields
+        # A confirmation is not edited: withdraw it (delete) and confirm again.
+        return ("year", "note", *self.readonly_fields) if obj is not None else self.readonly_fields
 
     def get_fields(self, request, obj=None):
         return ("year", "note", "confirmed_by", "confirmed_at") if obj is not None else ("year", "note")
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request, obj)
 
     @admin.display(description=_("已录入放假日"))
     def rest_days(self, obj):
@@ -99,3 +106,31 @@ class CalendarYearAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for calendar_year in queryset:
             services.unconfirm_year(request.user, calendar_year)
+
+
+@admin.register(DeadlineRecount)
+class DeadlineRecountAdmin(admin.ModelAdmin):
+    """The passes over open provisional deadlines after a year became official, with their progress."""
+
+    list_display = (
+        "created_at",
+        "trigger",
+        "years",
+        "status",
+        "examined",
+        "moved",
+        "firmed",
+        "still_provisional",
+        "finished_at",
+    )
+    list_filter = ("status", "trigger")
+    readonly_fields = [field.name for field in DeadlineRecount._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,14 +1,24 @@
 """Working-day arithmetic on the Chinese official calendar.
 
-A day's status comes from three sources, in this order:
+A day's status comes from these sources, in this order:
 
 1. a `HolidayOverride` row for that date (administrators' correction or addition);
 2. the `chinese_calendar` package, for the years its release covers (holidays and 调休 make-up working days);
-3. for a year administrators have confirmed (`CalendarYear`), Monday to Friday are working days.
+3. for a year administrators have confirmed (`CalendarYear`), Monday to Friday are working days;
+4. for any other year, a *provisional* calendar: Saturdays and Sundays rest, and so do the statutory
+   holidays of the national rules (《全国年节及纪念日放假办法》: 元旦, 春节, 清明, 劳动节, 端午, 中秋, 国庆, with
+   the weekday in lieu (补假) when one falls on a weekend), whose lunar dates come from the `holidays`
+   package; no make-up working day is guessed.
 
-A year covered by neither the package nor a confirmation is unknown: every function here raises
-`UnknownCalendarYear` as soon as it needs a day of such a year, even if an override exists for that day,
-because a year entered only in part must not produce deadlines. The platform never guesses.
+The State Council publishes next year's schedule in November and a new `chinese_calendar` release follows
+later, so without step 4 the window would stop in December whenever an acceptance's deadlines reach January.
+A deadline counted over a provisional day is itself provisional (暂定): the services store that flag beside
+the date, pages and the API show it, and when administrators confirm the year (or an upgraded package starts
+to cover it) `sciencecity.workdays.recompute` counts every open provisional deadline again. The platform never
+passes a guess off as fact: what is provisional says so.
+
+Only a year the `holidays` package cannot compute either (outside 1950–2100) is unknown: every function here
+raises `UnknownCalendarYear` as soon as it needs a day of such a year.
 
 Deadline arithmetic counts forward from a start day that itself never counts. Days inside a pause
 (correction, expert review) do not count either.
@@ -18,8 +28,10 @@ import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
+from typing import NamedTuple
 
 import chinese_calendar
+import holidays
 from django.conf import settings
 from django.utils.translation import gettext
 
@@ -34,11 +46,7 @@ class UnknownCalendarYear(Exception):
     def __init__(self, year: int):
         self.year = year
         super().__init__(
-            gettext(
-                "%(year)s年的法定节假日安排尚未录入,无法计算工作日。"
-                "请管理员在“节假日调整”中录入该年安排并确认年度日历。"
-            )
-            % {"year": year}
+            gettext("%(year)s年超出了系统日历能够计算的范围(1950–2100年),无法计算工作日。") % {"year": year}
         )
 
 
@@ -79,7 +87,24 @@ def package_covers(year: int) -> bool:
     return True
 
 
+@cache
+def provisional_rest_days(year: int) -> frozenset[datetime.date]:
+    """The weekdays of `year` that the national rules make rest days (statutory holidays and the weekdays in
+    lieu of those that fall on a weekend), from the `holidays` package; raises UnknownCalendarYear for a year
+    it cannot compute."""
+    try:
+        china = holidays.China(years=year, categories=(holidays.PUBLIC,))
+        days = frozenset(day for day in china if day.year == year)
+    except (NotImplementedError, ValueError, KeyError):
+        days = frozenset()
+    if not days:
+        raise UnknownCalendarYear(year)
+    return days
+
+
 def is_year_known(year: int) -> bool:
+    """Whether `year`'s official schedule is known (the package's or confirmed by administrators); the
+    deadlines of any other year are provisional."""
     return package_covers(year) or CalendarYear.objects.filter(year=year).exists()
 
 
@@ -96,7 +121,7 @@ class WorkingCalendar:
 
     def __init__(self, first: datetime.date | None = None, last: datetime.date | None = None):
         self._overrides: dict[datetime.date, bool] = {}
-        self._confirmed_years: set[int] = set()
+        self._known_years: dict[int, bool] = {}
         self.loaded_from: datetime.date | None = None
         self.loaded_until: datetime.date | None = None
         if first is not None:
@@ -129,26 +154,31 @@ class WorkingCalendar:
         the deadlines of one action that count fewer days read nothing more."""
         self.ensure(start + ONE_DAY, start + _window(n))
 
-    def _year_known(self, year: int) -> bool:
+    def is_year_known(self, year: int) -> bool:
+        """Whether `year` is official (package or confirmed); False means its days are provisional."""
         # The table is asked only about years the package does not cover, once per year and calendar.
-        if package_covers(year) or year in self._confirmed_years:
+        if package_covers(year):
             return True
-        if CalendarYear.objects.filter(year=year).exists():
-            self._confirmed_years.add(year)
-            return True
-        return False
+        if year not in self._known_years:
+            self._known_years[year] = CalendarYear.objects.filter(year=year).exists()
+        return self._known_years[year]
+
+    def is_provisional(self, start: datetime.date, end: datetime.date) -> bool:
+        """Whether counting the days after `start` up to `end` included meets a provisional day, that is
+        whether a deadline counted from `start` that falls on `end` is provisional."""
+        return any(not self.is_year_known(year) for year in range((start + ONE_DAY).year, end.year + 1))
 
     def is_working_day(self, day: datetime.date) -> bool:
-        if not self._year_known(day.year):
-            raise UnknownCalendarYear(day.year)
         assert self.loaded_from is not None and self.loaded_from <= day <= self.loaded_until, (
             "read the overrides of a day before asking about it"
         )
+        known = self.is_year_known(day.year)
+        rest_days = provisional_rest_days(day.year) if not known else frozenset()  # raises past 2100
         if day in self._overrides:
             return self._overrides[day]
         if package_covers(day.year):
             return chinese_calendar.is_workday(day)
-        return day.weekday() < 5
+        return day.weekday() < 5 and day not in rest_days
 
 
 # The name the leaders' overview imports.
@@ -207,6 +237,22 @@ def add_working_days(
             continue
         counted += 1
     return day
+
+
+class Deadline(NamedTuple):
+    """A deadline's day, and whether it was counted over a provisional day (暂定)."""
+
+    day: datetime.date
+    provisional: bool
+
+
+def deadline_after(
+    start: datetime.date, n: int, pauses: Iterable = (), *, calendar: WorkingCalendar | None = None
+) -> Deadline:
+    """`add_working_days`, with whether the day it gives is provisional: what a service stores."""
+    calendar = calendar if calendar is not None else WorkingCalendar()
+    day = add_working_days(start, n, pauses, calendar=calendar)
+    return Deadline(day, calendar.is_provisional(start, day))
 
 
 def working_days_between(a: datetime.date, b: datetime.date, pauses: Iterable = ()) -> int:

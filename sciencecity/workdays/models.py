@@ -49,3 +49,47 @@ class CalendarYear(models.Model):
 
     def __str__(self):
         return str(self.year)
+
+
+class DeadlineRecount(models.Model):
+    """One pass over the open provisional deadlines after a year became official: its progress and outcome.
+
+    Made when administrators confirm a year (or when the daily scan finds that an upgraded calendar package
+    now covers a year that open deadlines were counted in provisionally); run by a background task. The counts
+    are written as the pass goes, so that administrators see how far it is.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("排队中")
+        RUNNING = "running", _("进行中")
+        DONE = "done", _("已完成")
+        FAILED = "failed", _("失败")
+
+    class Trigger(models.TextChoices):
+        CONFIRMED = "confirmed", _("管理员确认了年度日历")
+        PACKAGE = "package", _("内置日历已收录该年")
+        MANUAL = "manual", _("手动重算")
+
+    trigger = models.CharField(_("原因"), max_length=20, choices=Trigger.choices)
+    years = models.CharField(_("年份"), max_length=100, blank=True, help_text=_("成为正式日历的年份"))
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("发起人"), null=True, blank=True, on_delete=models.PROTECT
+    )
+    status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.QUEUED)
+    examined = models.PositiveIntegerField(_("已检查"), default=0)
+    moved = models.PositiveIntegerField(_("期限变动"), default=0)
+    firmed = models.PositiveIntegerField(_("转为确定、日期不变"), default=0)
+    still_provisional = models.PositiveIntegerField(_("仍为暂定"), default=0)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    error = models.TextField(_("错误"), blank=True)
+
+    class Meta:
+        verbose_name = _("暂定期限重算")
+        verbose_name_plural = pgettext_lazy("plural", "暂定期限重算")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status"], name="recount_status_idx")]
+
+    def __str__(self):
+        return f"{self.years} {self.get_trigger_display()} · {self.get_status_display()}".strip()

@@ -4,15 +4,15 @@ import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sciencecity.audit import record
 from sciencecity.audit.services import snapshot
 
+from . import recount
 from .calendar import package_covers
 from .context_processors import forget_calendar_warning
-from .models import CalendarYear, HolidayOverride
+from .models import CalendarYear, DeadlineRecount, HolidayOverride
 
 
 def _calendar_changed() -> None:
@@ -48,6 +48,11 @@ def delete_override(user, override: HolidayOverride) -> None:
 
 def validate_year_confirmable(year: int) -> None:
     """Raise ValidationError unless `year` may be confirmed; forms call it to show the reason beside the field."""
+    if CalendarYear.objects.filter(year=year).exists():
+        raise ValidationError(
+            _("%(year)s年的年度日历已经确认过了;如需更正,请先撤销确认再重新确认。") % {"year": year},
+            code="confirmed_already",
+        )
     if package_covers(year):
         raise ValidationError(
             _("%(year)s年的法定节假日安排已内置于系统日历,无需确认。") % {"year": year}, code="package_year"
@@ -67,26 +72,26 @@ def validate_year_confirmable(year: int) -> None:
 def confirm_year(user, year: int, note: str = "") -> CalendarYear:
     """Declare that administrators have entered `year`'s official schedule in full as overrides.
 
-    From then on deadlines in that year are computed: overrides first, else Monday to Friday work. A year
+    From then on deadlines in that year are official: overrides first, else Monday to Friday work. A year
     without any rest-day override is refused, since confirming it would make every weekday a working day,
-    the Spring Festival included. Confirming a confirmed year again records the new note and confirmer.
+    the Spring Festival included; so is a year confirmed already (withdraw the confirmation first). After
+    commit, a background pass recounts every open deadline that was counted provisionally (`recount`).
     """
+    # The lock on the year's row, when it exists: a second confirmation is refused. Two first confirmations
+    # racing each other both find no row; the primary key makes the second insert fail rather than pass.
+    CalendarYear.objects.select_for_update().filter(year=year).exists()
     validate_year_confirmable(year)
-    calendar_year = CalendarYear.objects.select_for_update().filter(year=year).first()
-    before = snapshot(calendar_year) if calendar_year is not None else None
-    if calendar_year is None:
-        calendar_year = CalendarYear(year=year)
-    calendar_year.note = note
-    calendar_year.confirmed_by = user if getattr(user, "is_authenticated", False) else None
+    calendar_year = CalendarYear(year=year, note=note, confirmed_by=_user_or_none(user))
     calendar_year.full_clean(validate_unique=False)
-    calendar_year.save()
-    if before is not None:
-        # A second confirmation dates from now; auto_now_add sets the field only on the first save.
-        calendar_year.confirmed_at = timezone.now()
-        calendar_year.save(update_fields=["confirmed_at"])
-    record(user, "workdays.confirm_year", calendar_year, before=before, after=snapshot(calendar_year))
+    calendar_year.save(force_insert=True)
+    record(user, "workdays.confirm_year", calendar_year, before=None, after=snapshot(calendar_year))
     _calendar_changed()
+    recount.request_recount(user, DeadlineRecount.Trigger.CONFIRMED, [year])
     return calendar_year
+
+
+def _user_or_none(user):
+    return user if getattr(user, "is_authenticated", False) else None
 
 
 @transaction.atomic

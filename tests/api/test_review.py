@@ -14,6 +14,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from sciencecity.approvals.models import Certificate, ReviewTask, TaskEvent, TaskPause
+from sciencecity.workdays import calendar
 from tests.approvals.conftest import START_MINIMAL, accepted, approve, claim, task_of
 from tests.factories import EnterpriseFactory, ProjectFactory, applicant_of, staff
 
@@ -338,7 +339,23 @@ def test_a_supervisor_reads_every_task_and_changes_none(world, api, application)
     assert task.promised_deadline == datetime.date(2026, 6, 3)
 
 
-def test_an_extension_into_a_year_the_calendar_does_not_know_is_a_400_on_days(world, api, application):
+@pytest.fixture
+def uncomputable_2027(monkeypatch):
+    """2027 as a year that neither administrators nor the `holidays` package can give (as 2101 is): the
+    refusal path, which a year not yet published no longer takes (it is counted provisionally)."""
+    real = calendar.provisional_rest_days
+
+    def rest_days(year):
+        if year == 2027:
+            raise calendar.UnknownCalendarYear(year)
+        return real(year)
+
+    monkeypatch.setattr(calendar, "provisional_rest_days", rest_days)
+
+
+def test_an_extension_into_a_year_the_calendar_does_not_know_is_a_400_on_days(
+    world, api, application, uncomputable_2027
+):
     task = task_of(application, EPP)
     head = api(world.head("planning"))
     responses = [head.post(url(task, "extend"), {"days": 60, "reason": "需要专家评审"}) for _ in range(3)]

@@ -19,9 +19,10 @@ from sciencecity.approvals.models import Application, Certificate, Rating, Revie
 from sciencecity.approvals.services import applications
 from sciencecity.catalog.models import FormField, MaterialSpec, ServiceItem
 from tests.approvals.conftest import FILLERS, SAMPLES, START_MINIMAL, load_demo_world
+from tests.conftest import CONFIRMED_YEARS, confirm_years
 from tests.factories import EnterpriseFactory, UserFactory, applicant_of
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.any_day]
 
 PASSWORD = "correct horse battery staple"
 BUNDLE = "start-construction"
@@ -31,9 +32,10 @@ HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
 @pytest.fixture
-def world(settings, tmp_path):
+def world(settings, tmp_path, transactional_db):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    confirm_years(CONFIRMED_YEARS)
     world = load_demo_world()
     bundle = world.bundle(BUNDLE)
     # The departments of the items these answers select: a reviewer and a head in each.

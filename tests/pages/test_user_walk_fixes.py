@@ -31,6 +31,7 @@ from django.utils import translation
 from sciencecity.approvals.models import Application, Notification, ReviewTask, SubmittedMaterial
 from sciencecity.approvals.services import applications, intake, review
 from sciencecity.catalog.models import FormField
+from sciencecity.workdays import calendar
 from tests.approvals.conftest import (
     START_DAY,
     START_MINIMAL,
@@ -92,6 +93,40 @@ def all_accepted(application) -> dict:
 # --- 1. a deadline in a year the calendar does not know --------------------------------------------------
 
 
+@pytest.fixture
+def uncomputable_2027(monkeypatch):
+    """2027 as a year that neither administrators nor the `holidays` package can give (as 2101 is): the
+    refusal path, which a year not yet published no longer takes (it is counted provisionally)."""
+    real = calendar.provisional_rest_days
+
+    def rest_days(year):
+        if year == 2027:
+            raise calendar.UnknownCalendarYear(year)
+        return real(year)
+
+    monkeypatch.setattr(calendar, "provisional_rest_days", rest_days)
+
+
+def test_accepting_in_december_works_and_the_deadlines_reaching_january_say_provisional(
+    world, client, time_machine
+):
+    """The window no longer stops in December (issue 10): a deadline reaching 2027, whose holidays are not
+    published, is counted provisionally, and the pages say 暂定 beside it."""
+    at(time_machine, D(2026, 12, 14))  # EPP's legal deadline (20 working days) falls in January 2027
+    application = submitted(world, BUNDLE, START_MINIMAL)
+    response = as_user(client, world.clerk).post(
+        url("window_intake", pk=application.pk), {**all_accepted(application), "outcome": "accept"}
+    )
+    assert response.status_code == 302
+    application.refresh_from_db()
+    assert application.status == A.IN_REVIEW
+    task = task_of(application, EPP)
+    assert task.legal_deadline.year == 2027 and task.legal_deadline_provisional
+    page = as_user(client, world.reviewer("planning")).get(url("department_task", pk=task.pk))
+    assert f'{task.legal_deadline.isoformat()} <span class="tag provisional"' in page.content.decode()
+
+
+@pytest.mark.usefixtures("uncomputable_2027")
 class TestUnknownCalendarYear:
     def test_accepting_at_the_window_is_refused_and_nothing_is_saved(self, world, client, time_machine):
         at(time_machine, D(2026, 12, 14))  # EPP's legal deadline (20 working days) falls in January 2027

@@ -72,7 +72,9 @@ class ApplicationSerializer(serializers.ModelSerializer):
             "concluded_at",
             "delivered_at",
             "intake_deadline",
+            "intake_deadline_provisional",
             "promised_deadline",
+            "promised_deadline_provisional",
         ]
         read_only_fields = fields
 
@@ -107,6 +109,7 @@ class ApplicationTaskSerializer(serializers.ModelSerializer):
             "status_display",
             "assignee",
             "promised_deadline",
+            "promised_deadline_provisional",
             "light",
         ]
         read_only_fields = fields

@@ -283,6 +283,7 @@ class FollowUpSerializer(serializers.ModelSerializer):
             "status_display",
             "department",
             "due_date",
+            "due_date_provisional",
             "rating",
             "resolution",
             "closed_by",

@@ -27,7 +27,8 @@ from sciencecity.audit.services import snapshot
 from sciencecity.catalog.models import Bundle, CatalogVersion, FormField, MaterialSpec
 from sciencecity.projects.models import Project
 from sciencecity.workdays import clock
-from sciencecity.workdays.calendar import add_working_days
+from sciencecity.workdays.calendar import deadline_after
+from sciencecity.workdays.display import deadline_text
 
 from .. import selectors, transitions
 from ..errors import fetch_in_scope, field_error, not_found
@@ -55,7 +56,9 @@ APPLICATION_FIELDS = [
     "accepted_at",
     "concluded_at",
     "intake_deadline",
+    "intake_deadline_provisional",
     "promised_deadline",
+    "promised_deadline_provisional",
     "submission_count",
     "closed_reason",
 ]
@@ -601,7 +604,9 @@ def submit_application(user, application, *, idempotency_key: str) -> Applicatio
     application.submitted_at = now
     application.submission_count += 1
     application.submission_key = key
-    application.intake_deadline = add_working_days(day, application.bundle.intake_limit_days)
+    application.intake_deadline, application.intake_deadline_provisional = deadline_after(
+        day, application.bundle.intake_limit_days
+    )
     application.save()
     if action == "resubmit":
         CorrectionNotice.objects.filter(application=application, answered_at__isnull=True).update(
@@ -624,7 +629,9 @@ def submit_application(user, application, *, idempotency_key: str) -> Applicatio
                 "enterprise": application.enterprise.name,
                 "bundle": application.bundle.display_name,
                 "kind": _("补正后重新提交") if action == "resubmit" else _("首次提交"),
-                "deadline": application.intake_deadline.isoformat(),
+                "deadline": deadline_text(
+                    application.intake_deadline, application.intake_deadline_provisional
+                ),
             },
         ),
         application=application,

@@ -61,6 +61,7 @@ from django.utils.translation import gettext as _
 from sciencecity.audit import record
 from sciencecity.workdays import clock
 from sciencecity.workdays.calendar import add_working_days, is_working_day
+from sciencecity.workdays.display import deadline_text
 
 from ..models import Application, Notification, ReviewTask, SubmittedMaterial
 from . import notifications
@@ -347,7 +348,7 @@ def _warn_task(task, limits, summary, people):
             "number": task.application.number,
             "item": task.item.display_name,
             "department": task.department.display_name,
-            "deadline": task.promised_deadline.isoformat(),
+            "deadline": deadline_text(task.promised_deadline, task.promised_deadline_provisional),
         }
 
     deadline = task.promised_deadline.isoformat()
@@ -445,7 +446,10 @@ def _scan_intake(limits, summary, people, batch_size):
     if not clerks:
         return
     for application in overdue.order_by("pk").iterator(chunk_size=batch_size):
-        facts = {"number": application.number, "deadline": application.intake_deadline.isoformat()}
+        facts = {
+            "number": application.number,
+            "deadline": deadline_text(application.intake_deadline, application.intake_deadline_provisional),
+        }
         sent = notifications.notify(
             clerks,
             KIND_INTAKE_OVERDUE,
@@ -459,7 +463,10 @@ def _scan_intake(limits, summary, people, batch_size):
         summary.intake_overdue += 1 if sent else 0
         summary.notifications += len(sent)
     for application in due_soon.order_by("pk").iterator(chunk_size=batch_size):
-        facts = {"number": application.number, "deadline": application.intake_deadline.isoformat()}
+        facts = {
+            "number": application.number,
+            "deadline": deadline_text(application.intake_deadline, application.intake_deadline_provisional),
+        }
         sent = notifications.notify(
             clerks,
             KIND_INTAKE_DUE_SOON,

@@ -22,7 +22,8 @@ from django.utils.translation import gettext as _
 from sciencecity.audit import record
 from sciencecity.i18n import join_list
 from sciencecity.workdays import clock
-from sciencecity.workdays.calendar import WorkingCalendar, add_working_days
+from sciencecity.workdays.calendar import WorkingCalendar, deadline_after
+from sciencecity.workdays.display import deadline_text
 
 from .. import transitions
 from ..errors import field_error, not_found
@@ -193,7 +194,7 @@ def _accept(clerk, application, action, items, *, gaps):
     transitions.apply(application, action, clerk)
     application.accepted_at = now
     calendar = WorkingCalendar()  # the acceptance's: the first tasks' deadlines share what it reads
-    application.promised_deadline = add_working_days(
+    application.promised_deadline, application.promised_deadline_provisional = deadline_after(
         day, application.bundle.promised_limit_days, calendar=calendar
     )
     application.save()
@@ -209,7 +210,9 @@ def _accept(clerk, application, action, items, *, gaps):
     def compose():
         body = _("您的“%(bundle)s”申请已受理,承诺于 %(deadline)s 前办结。") % {
             "bundle": application.bundle.display_name,
-            "deadline": application.promised_deadline.isoformat(),
+            "deadline": deadline_text(
+                application.promised_deadline, application.promised_deadline_provisional
+            ),
         }
         if gaps:
             body += _("容缺材料须按期补交:%(gaps)s。") % {

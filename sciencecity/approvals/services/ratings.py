@@ -8,7 +8,8 @@ from django.utils.translation import gettext as _
 
 from sciencecity.audit import record
 from sciencecity.workdays import clock
-from sciencecity.workdays.calendar import add_working_days
+from sciencecity.workdays.calendar import deadline_after
+from sciencecity.workdays.display import deadline_text
 
 from ..models import Application, Rating, RatingFollowUp
 from ..transitions import IllegalTransition
@@ -89,10 +90,9 @@ def rate_application(user, application: Application, score, comment: str = "") -
 
 def _open_follow_up(user, application: Application, rating: Rating) -> RatingFollowUp:
     department = application.bundle.lead_department
+    due = deadline_after(clock.today(), FOLLOW_UP_WORKING_DAYS)
     follow_up = RatingFollowUp.objects.create(
-        rating=rating,
-        department=department,
-        due_date=add_working_days(clock.today(), FOLLOW_UP_WORKING_DAYS),
+        rating=rating, department=department, due_date=due.day, due_date_provisional=due.provisional
     )
     record(
         user,
@@ -114,7 +114,7 @@ def _open_follow_up(user, application: Application, rating: Rating) -> RatingFol
                 "number": application.number,
                 "score": rating.score,
                 "comment": rating.comment or _("(无评价内容)"),
-                "due": follow_up.due_date.isoformat(),
+                "due": deadline_text(follow_up.due_date, follow_up.due_date_provisional),
             },
         ),
         application=application,

@@ -32,7 +32,8 @@ from sciencecity.audit.services import event as audit_event
 from sciencecity.audit.services import record_many, snapshot
 from sciencecity.catalog.models import ItemMaterial
 from sciencecity.workdays import clock
-from sciencecity.workdays.calendar import Pause, WorkingCalendar, add_working_days
+from sciencecity.workdays.calendar import Pause, WorkingCalendar, deadline_after
+from sciencecity.workdays.display import deadline_text
 
 from .. import selectors, transitions
 from ..errors import fetch_in_scope, field_error, not_found
@@ -66,7 +67,9 @@ TASK_FIELDS = [
     "assignee",
     "started_on",
     "promised_deadline",
+    "promised_deadline_provisional",
     "legal_deadline",
+    "legal_deadline_provisional",
     "extension_days",
     "decided_at",
     "decided_by",
@@ -166,9 +169,13 @@ def compute_deadlines(task, *, pauses=None, calendar: WorkingCalendar | None = N
         limits.append(item.legal_limit_days + task.extension_days)
     calendar = calendar if calendar is not None else WorkingCalendar()
     calendar.prepare(task.started_on, max(limits))
-    task.promised_deadline = add_working_days(task.started_on, limits[0], pauses, calendar=calendar)
-    task.legal_deadline = (
-        add_working_days(task.started_on, limits[1], pauses, calendar=calendar) if len(limits) > 1 else None
+    task.promised_deadline, task.promised_deadline_provisional = deadline_after(
+        task.started_on, limits[0], pauses, calendar=calendar
+    )
+    task.legal_deadline, task.legal_deadline_provisional = (
+        deadline_after(task.started_on, limits[1], pauses, calendar=calendar)
+        if len(limits) > 1
+        else (None, False)
     )
     return True
 
@@ -239,7 +246,15 @@ def create_tasks(
     return tasks
 
 
-RELEASE_FIELDS = ["status", "started_on", "promised_deadline", "legal_deadline", "updated_at"]
+RELEASE_FIELDS = [
+    "status",
+    "started_on",
+    "promised_deadline",
+    "promised_deadline_provisional",
+    "legal_deadline",
+    "legal_deadline_provisional",
+    "updated_at",
+]
 
 
 def release_task(task, day: datetime.date, *, pauses=None, calendar=None, staff=None) -> None:
@@ -287,7 +302,10 @@ def release_tasks(tasks, day: datetime.date, *, pauses=None, calendar=None, staf
             lambda task=task: (
                 _("新的审批任务待认领:%(item)s") % {"item": task.item.display_name},
                 _("办件 %(number)s,承诺期限 %(deadline)s。")
-                % {"number": task.application.number, "deadline": task.promised_deadline.isoformat()},
+                % {
+                    "number": task.application.number,
+                    "deadline": deadline_text(task.promised_deadline, task.promised_deadline_provisional),
+                },
             ),
             application=task.application,
             task=task,
@@ -653,7 +671,10 @@ def answer_supplement(applicant, task, text: str, files=None) -> TaskEvent:
         lambda: (
             _("办件 %(number)s 已补充材料") % {"number": application.number},
             _("事项“%(item)s”的补充材料已提交,新的承诺期限为 %(deadline)s。")
-            % {"item": task.item.display_name, "deadline": task.promised_deadline.isoformat()},
+            % {
+                "item": task.item.display_name,
+                "deadline": deadline_text(task.promised_deadline, task.promised_deadline_provisional),
+            },
         ),
         application=application,
         task=task,
@@ -701,7 +722,10 @@ def reassign_task(head, task, new_assignee) -> ReviewTask:
         lambda: (
             _("审批任务已改派给您:%(item)s") % {"item": task.item.display_name},
             _("办件 %(number)s,承诺期限 %(deadline)s。")
-            % {"number": application.number, "deadline": task.promised_deadline.isoformat()},
+            % {
+                "number": application.number,
+                "deadline": deadline_text(task.promised_deadline, task.promised_deadline_provisional),
+            },
         ),
         application=application,
         task=task,
@@ -751,7 +775,7 @@ def extend_deadline(head, task, days: int, reason: str) -> ReviewTask:
         if recomputed:
             body = _("延长 %(days)s 个工作日,新的承诺期限为 %(deadline)s。理由:%(reason)s") % {
                 "days": days,
-                "deadline": task.promised_deadline.isoformat(),
+                "deadline": deadline_text(task.promised_deadline, task.promised_deadline_provisional),
                 "reason": reason,
             }
         else:

@@ -1,27 +1,36 @@
-"""Working-day arithmetic from the shell, for scripts and for checking the calendar before a new year.
+"""Working-day arithmetic and the calendar's upkeep from the shell.
 
     manage.py workdays add 2026-09-30 5          -> 2026-10-13
     manage.py workdays between 2026-09-30 2026-10-13   -> 5
-    manage.py workdays check 2027                 -> exit status 0 when the year is known
+    manage.py workdays check 2027                 -> exit status 0 when the year is official
+    manage.py workdays set 2027-02-20 work --note "春节调休补班"   (or `rest`)
+    manage.py workdays confirm 2027 --note "国办发明电〔2026〕X号"
+    manage.py workdays recount                   -> recount open provisional deadlines now
 
-`add` and `between` print only the result, so that scripts can read it. `--pause FIRST:LAST` (repeatable)
-leaves those days, both included, out of the count.
+`add` and `between` print only the result on standard output, so that scripts can read it; a provisional
+result (counted over a year whose official schedule is not published) is said so on standard error.
+`--pause FIRST:LAST` (repeatable) leaves those days, both included, out of the count. `set` and `confirm`
+act as the administrator named by `--user` (default: none, recorded as the platform) through the same
+services as the admin pages, so they are validated and audited the same way.
 """
 
 import datetime
 
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from sciencecity.workdays import recount, services
 from sciencecity.workdays.calendar import (
     Pause,
     UnknownCalendarYear,
-    add_working_days,
+    deadline_after,
     package_covers,
     working_days_between,
 )
-from sciencecity.workdays.models import CalendarYear
+from sciencecity.workdays.models import CalendarYear, DeadlineRecount
 
 
 def _date(value: str) -> datetime.date:
@@ -31,6 +40,19 @@ def _date(value: str) -> datetime.date:
         raise CommandError(
             _("日期“%(value)s”无效,应为 YYYY-MM-DD 格式的有效日期,如 2026-09-30。") % {"value": value}
         ) from None
+
+
+def _year(value: str) -> int:
+    try:
+        year = int(value)
+        datetime.date(year, 1, 1)
+    except ValueError:
+        raise CommandError(_("年份“%(value)s”无效,应为四位数字,如 2027。") % {"value": value}) from None
+    return year
+
+
+def _messages(error: ValidationError) -> str:
+    return " ".join(error.messages)
 
 
 def _pause(value: str) -> Pause:
@@ -49,7 +71,9 @@ class Command(BaseCommand):
     help = "Working-day arithmetic on the Chinese official calendar (add, between, check)."
 
     def add_arguments(self, parser):
-        subcommands = parser.add_subparsers(dest="subcommand", required=True, metavar="{add,between,check}")
+        subcommands = parser.add_subparsers(
+            dest="subcommand", required=True, metavar="{add,between,check,set,confirm,recount}"
+        )
 
         add = subcommands.add_parser("add", help="print the date N working days after START")
         add.add_argument("start", help="YYYY-MM-DD; this day itself never counts")
@@ -65,8 +89,29 @@ class Command(BaseCommand):
             "--pause", action="append", default=[], metavar="FIRST:LAST", help="days not counted"
         )
 
-        check = subcommands.add_parser("check", help="exit 0 when the YEAR's working-day schedule is known")
+        check = subcommands.add_parser(
+            "check", help="exit 0 when the YEAR's working-day schedule is official"
+        )
         check.add_argument("year", help="e.g. 2027")
+
+        override = subcommands.add_parser("set", help="make DATE a working day or a rest day (an override)")
+        override.add_argument("date", help="YYYY-MM-DD")
+        override.add_argument(
+            "kind", choices=["work", "rest"], help="work: a make-up working day; rest: a holiday"
+        )
+        override.add_argument("--note", default="", help="e.g. 春节")
+        override.add_argument("--user", help="the administrator's user name, for the audit trail")
+
+        confirm = subcommands.add_parser(
+            "confirm", help="confirm YEAR once its holidays and make-up days are entered; recounts deadlines"
+        )
+        confirm.add_argument("year", help="e.g. 2027")
+        confirm.add_argument("--note", default="", help="the State Council notice it follows")
+        confirm.add_argument("--user", help="the administrator's user name, for the audit trail")
+
+        subcommands.add_parser(
+            "recount", help="recount the open provisional deadlines now and print the counts"
+        )
 
     def handle(self, *args, subcommand, **options):
         try:
@@ -83,32 +128,72 @@ class Command(BaseCommand):
             raise CommandError(_("工作日数“%(value)s”无效,应为 0 或正整数。") % {"value": n})
         pauses = [_pause(value) for value in pause]
         try:
-            deadline = add_working_days(_date(start), count, pauses)
+            deadline = deadline_after(_date(start), count, pauses)
         except ValueError as error:  # an open pause cannot come from the command line; kept for clarity
             raise CommandError(str(error)) from None
-        self.stdout.write(deadline.isoformat())
+        self.stdout.write(deadline.day.isoformat())
+        if deadline.provisional:
+            self.stderr.write(
+                _("暂定:计算经过了法定节假日安排尚未确认的年份,按法定节假日暂算,确认后可能变动。")
+            )
 
     def handle_between(self, a, b, pause, **options):
         pauses = [_pause(value) for value in pause]
         self.stdout.write(str(working_days_between(_date(a), _date(b), pauses)))
 
     def handle_check(self, year, **options):
-        try:
-            year = int(year)
-            datetime.date(year, 1, 1)
-        except ValueError:
-            raise CommandError(_("年份“%(value)s”无效,应为四位数字,如 2027。") % {"value": year}) from None
+        year = _year(year)
         if package_covers(year):
             self.stdout.write(_("%(year)s年:已知(来自内置日历 chinese_calendar 软件包)。") % {"year": year})
             return
         confirmed = CalendarYear.objects.select_related("confirmed_by").filter(year=year).first()
         if confirmed is None:
-            raise UnknownCalendarYear(year)
+            raise CommandError(
+                _("%(year)s年的法定节假日安排尚未确认:该年的期限按法定节假日暂算(暂定)。") % {"year": year}
+            )
         self.stdout.write(
             _("%(year)s年:已知(来自管理员录入的节假日调整,由%(who)s于%(when)s确认)。")
             % {
                 "year": year,
                 "who": confirmed.confirmed_by or _("系统"),
                 "when": timezone.localdate(confirmed.confirmed_at).isoformat(),
+            }
+        )
+
+    def _user(self, username):
+        if not username:
+            return None
+        user = get_user_model().objects.filter(username=username, is_active=True).first()
+        if user is None:
+            raise CommandError(_("用户“%(name)s”不存在或已停用。") % {"name": username})
+        return user
+
+    def handle_set(self, date, kind, note, user, **options):
+        day = _date(date)
+        try:
+            override = services.set_override(self._user(user), day, kind == "work", note)
+        except ValidationError as error:
+            raise CommandError(_messages(error)) from None
+        self.stdout.write(str(override))
+
+    def handle_confirm(self, year, note, user, **options):
+        year = _year(year)
+        try:
+            services.confirm_year(self._user(user), year, note)
+        except ValidationError as error:
+            raise CommandError(_messages(error)) from None
+        self.stdout.write(_("%(year)s年的年度日历已确认;暂定期限将在后台重新计算。") % {"year": year})
+
+    def handle_recount(self, **options):
+        pass_ = recount.run_recount(
+            DeadlineRecount.objects.create(trigger=DeadlineRecount.Trigger.MANUAL, years="")
+        )
+        self.stdout.write(
+            _("已检查 %(examined)s 项,期限变动 %(moved)s 项,转为确定 %(firmed)s 项,仍为暂定 %(still)s 项。")
+            % {
+                "examined": pass_.examined,
+                "moved": pass_.moved,
+                "firmed": pass_.firmed,
+                "still": pass_.still_provisional,
             }
         )
