@@ -10,10 +10,19 @@ from sciencecity.audit import api as audit_api
 from sciencecity.catalog import api as catalog_api
 from sciencecity.enterprises import api as enterprises_api
 from sciencecity.projects import api as projects_api
+from sciencecity.workdays import api as workdays_api
 
 from . import views
 
-ROUTE_MODULES = [accounts_api, catalog_api, enterprises_api, projects_api, approvals_api, audit_api]
+ROUTE_MODULES = [
+    accounts_api,
+    catalog_api,
+    enterprises_api,
+    projects_api,
+    approvals_api,
+    audit_api,
+    workdays_api,
+]
 
 router = DefaultRouter()
 router.include_root_view = False

@@ -11,6 +11,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from sciencecity.accounts.scoping import ScopedQuerySet
+
 
 class HolidayOverride(models.Model):
     date = models.DateField(_("日期"), unique=True)
@@ -51,6 +53,14 @@ class CalendarYear(models.Model):
         return str(self.year)
 
 
+class DeadlineRecountQuerySet(ScopedQuerySet):
+    def for_user(self, user):
+        """Administrators who keep the calendar read the passes; nobody else does."""
+        if user is not None and user.is_authenticated and user.has_perm("workdays.view_deadlinerecount"):
+            return self.all()
+        return self.none()
+
+
 class DeadlineRecount(models.Model):
     """One pass over the open provisional deadlines after a year became official: its progress and outcome.
 
@@ -84,6 +94,8 @@ class DeadlineRecount(models.Model):
     started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
     finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
     error = models.TextField(_("错误"), blank=True)
+
+    objects = DeadlineRecountQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("暂定期限重算")

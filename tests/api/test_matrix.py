@@ -31,6 +31,7 @@ from sciencecity.approvals.services import delivery, intake, notifications, rati
 from sciencecity.audit.models import AuditEvent
 from sciencecity.catalog.services import import_catalog
 from sciencecity.enterprises.validators import make_credit_code
+from sciencecity.workdays.models import DeadlineRecount
 from tests.approvals.conftest import (
     DATA,
     SHANGHAI,
@@ -353,6 +354,15 @@ def file_body(spec_code, **extra):
 
 
 EXPECTED: dict[str, Expect] = {
+    # --- the working-day calendar: read by all, kept by administrators ----------------------------------
+    "GET calendar/years/": Expect(S(200)),
+    "POST calendar/years/confirm/": Expect(S(403, administrator=400), body=json_body({"year": 2032})),
+    "POST calendar/overrides/": Expect(
+        S(403, administrator=201),
+        body=json_body({"date": "2031-10-08", "is_working_day": False, "note": "矩阵"}),
+    ),
+    "GET calendar/recounts/": Expect(S(200)),
+    "GET calendar/recounts/{pk}/": Expect(S(404, administrator=200), target="recount"),
     # --- the caller, the schema, tokens -------------------------------------------------------------------
     "GET me/": Expect(S(200)),
     "GET schema/": Expect(S(200, anonymous=200)),
@@ -652,6 +662,10 @@ def _object(world: MatrixWorld, key: str, role: str, side_name: str):
         return rows.get(code=BUNDLE) if key == "catalog_bundle" else rows.order_by("pk").first()
     if key == "department":
         return side.department
+    if key == "recount":  # one pass of the zone's: administrators read it, nobody else
+        return DeadlineRecount.objects.order_by("pk").first() or DeadlineRecount.objects.create(
+            trigger=DeadlineRecount.Trigger.MANUAL
+        )
     return side[key]
 
 

@@ -298,6 +298,7 @@ def test_a_lifecycle_on_the_suites_day_stores_true_flags(
     task = application.tasks.exclude(started_on=None).select_related("item").first()
     client.force_login(world.reviewer_of(task))
     page = client.get(reverse("approvals:department_task", args=[task.pk])).content.decode()
-    assert ("tag provisional" in page) == task.promised_deadline_provisional
+    marked = f'{task.promised_deadline.isoformat()} <span class="tag provisional"' in page
+    assert marked == task.promised_deadline_provisional
     review.claim_task(world.reviewer_of(task), task)
     assert task_of(application, task.item.code).status == T.IN_REVIEW
