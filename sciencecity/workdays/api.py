@@ -152,7 +152,9 @@ class OverrideViewSet(viewsets.GenericViewSet):
         data = OverrideSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = data.validated_data
-        override = services.set_override(request.user, fields["date"], fields["is_working_day"], fields["note"])
+        override = services.set_override(
+            request.user, fields["date"], fields["is_working_day"], fields["note"]
+        )
         return Response(OverrideSerializer(override).data, status=status.HTTP_201_CREATED)
 
 
