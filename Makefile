@@ -25,11 +25,20 @@ $(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed
 
 install: $(VENV)/.installed
 
-demo: $(VENV)/.installed
-	$(BIN)/python manage.py migrate --no-input
-	$(BIN)/python manage.py demo
+# The demo is served as a newcomer should see it: DEBUG off (the platform's own 404/500 pages, static files by
+# whitenoise), certificates' QR codes pointing at the address it serves on, a secret kept in .demo-secret.
+DEMO_ENV = DEBUG=0 SECURE_COOKIES=0 SITE_URL=http://$(HOST):$(PORT) ALLOWED_HOSTS=$(HOST),127.0.0.1,localhost \
+	SECRET_KEY="$$(cat .demo-secret)"
+
+.demo-secret: | $(BIN)/python
+	$(BIN)/python -c "import secrets; print(secrets.token_urlsafe(50))" > $@
+
+demo: $(VENV)/.installed .demo-secret
+	$(DEMO_ENV) $(BIN)/python manage.py migrate --no-input
+	$(DEMO_ENV) $(BIN)/python manage.py demo
+	$(DEMO_ENV) $(BIN)/python manage.py collectstatic --no-input --verbosity 0
 	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl+C stops)"
-	$(BIN)/python manage.py runserver --noreload $(HOST):$(PORT)
+	$(DEMO_ENV) $(BIN)/python manage.py runserver --noreload $(HOST):$(PORT)
 
 # The whole suite on SQLite, the date-sensitive tests again at hard dates (scripts/test_dates.py), then the
 # whole suite on a real PostgreSQL (a throwaway cluster, or DATABASE_URL).
@@ -64,4 +73,4 @@ format: $(VENV)/.installed-test
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) staticfiles test-artifacts .pytest_cache
+	rm -rf $(VENV) staticfiles test-artifacts .pytest_cache .demo-secret

@@ -1,6 +1,6 @@
 """/api/v1/: every app's resources (its `api.routes`), the OpenAPI schema and its browsable docs."""
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
@@ -38,4 +38,5 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
     path("", include(router.urls)),
+    re_path(r"^", views.UnknownAddressView.as_view()),  # last: what nothing above matched
 ]

@@ -5,9 +5,11 @@ so a record outside the caller's scope answers 404 exactly as on the pages, and 
 service functions of the record's app, which check permissions and transitions again.
 """
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.validators import UniqueValidator
 from rest_framework.views import APIView
@@ -110,3 +112,15 @@ class ApiTokenViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModel
     def revoke(self, request, pk=None):
         token = services.revoke_token(request.user, self.get_object())
         return Response(ApiTokenSerializer(token).data)
+
+
+class UnknownAddressView(APIView):
+    """Any address under /api/v1/ that names no resource: a problem-details 404 whatever the method (in
+    debug mode too), never Django's HTML page. It defines no handler, so it is no endpoint of the schema."""
+
+    permission_classes = [AllowAny]
+    schema = None
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        raise exceptions.NotFound(_("接口地址不存在。"))

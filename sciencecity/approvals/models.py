@@ -6,6 +6,7 @@ their states move only along the tables of `sciencecity.approvals.transitions` (
 computed once from the working-day calendar and stored (rule 4), so "overdue" is an indexed filter.
 """
 
+import hashlib
 import secrets
 
 from django.conf import settings
@@ -263,6 +264,16 @@ class SubmittedMaterial(models.Model):
         return f"{self.application.number} · {self.spec.code}"
 
     @property
+    def preview_kind(self) -> str:
+        """How a page shows the file in place: "pdf" (a frame), "image", or "" (a link only)."""
+        if not self.file:
+            return ""
+        content_type = self.content_type or ""
+        if content_type == "application/pdf" or (self.original_name or "").lower().endswith(".pdf"):
+            return "pdf"
+        return "image" if content_type.startswith("image/") else ""
+
+    @property
     def shown_note(self) -> str:
         """The verdict note in the reader's language. The notes the platform writes itself are stored as
         their Chinese message ids (`HELD_NOTE`, `TOLERATED_NOTE`) and translated here; a clerk's own words
@@ -498,6 +509,22 @@ def _verification_code() -> str:
     return secrets.token_urlsafe(16)
 
 
+# The short check code printed beside a certificate's number, for a person to read out or type: 8 symbols of
+# an alphabet with nothing that reads as another (no 0/O, 1/I/L), 40 bits derived from the verification code.
+CHECK_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CHECK_LENGTH = 8
+
+
+def check_code_of(verification_code: str) -> str:
+    """The certificate's check code, "ABCD-EFGH" (about 2^39 values: with the number, not to be guessed)."""
+    value = int.from_bytes(hashlib.sha256(verification_code.encode()).digest()[:8], "big")
+    symbols = []
+    for _position in range(CHECK_LENGTH):
+        value, index = divmod(value, len(CHECK_ALPHABET))
+        symbols.append(CHECK_ALPHABET[index])
+    return "".join(symbols[:4]) + "-" + "".join(symbols[4:])
+
+
 class CertificateQuerySet(ScopedQuerySet):
     def for_user(self, user):
         if not user.is_authenticated:
@@ -509,7 +536,12 @@ class CertificateQuerySet(ScopedQuerySet):
         if user.enterprise_id and "applicant" in roles:
             scope |= Q(enterprise_id=user.enterprise_id)
         if user.department_id and roles & {"department_reviewer", "department_head"}:
-            scope |= Q(department_id=user.department_id)
+            # Its own, and those of the projects it reviews: a task needs the certificates the platform holds
+            # for the project (a prerequisite's, issued in the same application or reused from an earlier one).
+            reviewed = ReviewTask.objects.filter(department_id=user.department_id).values(
+                "application__project_id"
+            )
+            scope |= Q(department_id=user.department_id) | Q(project_id__in=reviewed)
         return self.filter(scope)
 
     def valid(self):
@@ -567,6 +599,10 @@ class Certificate(models.Model):
 
     def __str__(self):
         return f"{self.name} {self.number}"
+
+    @property
+    def check_code(self) -> str:
+        return check_code_of(self.verification_code)
 
 
 class Delivery(models.Model):

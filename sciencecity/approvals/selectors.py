@@ -6,6 +6,7 @@ number of queries whatever the size of the bundle, so a page can show them witho
 """
 
 import datetime
+import hmac
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -23,7 +24,7 @@ from sciencecity.catalog.models import (
     SituationQuestion,
 )
 
-from .models import Certificate
+from .models import CHECK_ALPHABET, CHECK_LENGTH, Certificate
 
 YES_NO = ("yes", "no")
 _BOOLEAN_ANSWERS = {True: "yes", False: "no"}
@@ -371,10 +372,21 @@ MAX_CODE_LENGTH = Certificate._meta.get_field("verification_code").max_length
 
 
 def find_certificate(code: str, number: str = "") -> Certificate | None:
-    """The certificate with this verification code (and number, when given), for the public verification
-    page and API; None for anything else, so that a wrong code and a wrong number look the same."""
+    """The certificate with this verification code (and number, when given), or with this number and the
+    short check code printed beside it, for the public verification page and API; None for anything else,
+    so that a wrong code and a wrong number look the same."""
     code = (code or "").strip()
     if not code or len(code) > MAX_CODE_LENGTH:
+        return None
+    short = code.upper().replace("-", "").replace(" ", "")
+    if number and len(short) == CHECK_LENGTH and set(short) <= set(CHECK_ALPHABET):
+        certificate = (
+            Certificate.objects.select_related("department", "enterprise", "project", "task__item")
+            .filter(number=number.strip().upper())
+            .first()
+        )
+        if certificate is not None and hmac.compare_digest(certificate.check_code.replace("-", ""), short):
+            return certificate
         return None
     certificate = (
         Certificate.objects.select_related("department", "enterprise", "project", "task__item")

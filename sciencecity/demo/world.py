@@ -73,7 +73,6 @@ from . import applications as demo_applications
 DATA_DIR = Path(__file__).resolve().parent / "data"
 DEFAULT_SEED = 2026
 DEMO_PASSWORD = "demo12345"
-URL = "http://127.0.0.1:8000/"
 
 # Scale: one eighth of the zone's real enterprise figures (3,325 tech-based, 702 high-tech).
 TECH_BASED = 416

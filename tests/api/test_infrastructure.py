@@ -127,6 +127,15 @@ def test_another_enterprises_object_is_404_and_an_unknown_path_too(api):
     assert problem_of(client.get("/api/v1/no-such-thing/"))["status"] == 404
 
 
+def test_an_unknown_address_is_a_problem_404_in_debug_mode_too(api, settings):
+    settings.DEBUG = True
+    client = api(UserFactory())
+    for path in ("/api/v1/no-such-thing/", "/api/v1/applications/abc/", "/api/v1/applications/1/nothing/"):
+        response = client.get(path)
+        assert response.status_code == 404 and response["Content-Type"] == "application/problem+json", path
+    assert api().post("/api/v1/no-such-thing/").status_code in (401, 404)
+
+
 def test_an_illegal_transition_is_409(api):
     enterprise = EnterpriseFactory()
     project = ProjectFactory(enterprise=enterprise, phase=Project.Phase.STARTED)

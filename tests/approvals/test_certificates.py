@@ -25,6 +25,7 @@ from sciencecity.approvals.models import (
     RatingFollowUp,
     ReviewTask,
 )
+from sciencecity.approvals.pdf import render_certificate_html
 from sciencecity.approvals.services.certificates import (
     find_reusable_certificate,
     issue_for_task,
@@ -383,6 +384,27 @@ class TestVerificationPage:
         number_only = client.get("/verify/", {"number": certificate.number})
         assert number_only.status_code == 200  # the form again, asking for the code
         assert certificate.name not in number_only.content.decode()
+
+    def test_a_person_verifies_by_number_and_the_short_check_code(self, client):
+        """What a person reads off the paper: the number and 8 symbols with nothing that reads as another."""
+        certificate = make_world()
+        check = certificate.check_code
+        assert len(check) == 9 and check[4] == "-" and not set(check) & set("01ILO")
+        target = f"/verify/{certificate.verification_code}/"
+        typed = client.get(
+            "/verify/", {"number": certificate.number.lower(), "code": check.lower().replace("-", " ")}
+        )
+        assert typed.status_code == 302 and typed["Location"] == target
+        assert check in render_certificate_html(certificate)
+        wrong = check[:-1] + ("A" if check[-1] != "A" else "B")
+        assert client.get("/verify/", {"number": certificate.number, "code": wrong}).status_code == 404
+        other = make_world()
+        assert client.get("/verify/", {"number": other.number, "code": check}).status_code == 404
+        alone = client.get("/verify/", {"code": check})
+        assert alone.status_code == 200 and "请同时填写证照编号" in alone.content.decode()
+        api = client.get(f"/api/v1/certificates/verify/{check}/", {"number": certificate.number})
+        assert api.status_code == 200 and api.json()["number"] == certificate.number
+        assert client.get(f"/api/v1/certificates/verify/{check}/").status_code == 404
 
     def test_needs_no_login_and_writes_nothing(self, client, django_assert_max_num_queries):
         certificate = make_world()

@@ -14,8 +14,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from sciencecity.approvals.models import ReviewTask, TaskEvent, TaskPause
-from tests.approvals.conftest import START_DAY, START_MINIMAL, accepted, at, load_demo_world, task_of
+from sciencecity.approvals.models import Certificate, ReviewTask, TaskEvent, TaskPause
+from tests.approvals.conftest import START_DAY, START_MINIMAL, accepted, approve, at, load_demo_world, task_of
 
 pytestmark = pytest.mark.django_db
 
@@ -161,11 +161,34 @@ class TestTaskPage:
         assert all(task.item in entry.items for entry in response.context["form_entries"])
         assert response.context["materials"]
         submitted = [row for row in response.context["materials"] if row["submitted"]]
-        assert submitted and any(row["is_pdf"] for row in submitted)
+        assert submitted and any(row["submitted"].preview_kind == "pdf" for row in submitted)
         others = {other.item.code for other in response.context["other_tasks"]}
         assert others == {"construction-drawing-review", "construction-permit"}
         assert f'action="{url("department_task_claim", task)}"' in content
         assert "reassign_form" not in response.context
+
+    def test_a_certificate_issued_earlier_in_the_application_shows_as_present_the_moment_it_is_issued(
+        self, world, client
+    ):
+        """The construction permit needs the engineering planning permit and the drawing review certificate,
+        both issued by prerequisite tasks of the same application: never reported missing."""
+        application = accepted(world, "start-construction", START_MINIMAL)
+        permit = task_of(application, "construction-permit")
+        client = as_user(client, world.reviewer("housing"))
+        waiting = client.get(url("department_task", permit)).content.decode()
+        assert "由本次办理的“建设工程规划许可证核发”" in waiting  # not issued yet: who will issue it
+        approve(world, application, EPP)
+        certificate = Certificate.objects.get(application=application, certificate_code=EPP)
+        page = client.get(url("department_task", permit)).content.decode()
+        row = next(
+            row
+            for row in client.get(url("department_task", permit)).context["materials"]
+            if row["spec"].code == EPP
+        )
+        assert row["certificate"] == certificate and row["submitted"] is None
+        assert certificate.number in page and "由本次办理出具" in page
+        assert reverse("approvals:certificate_pdf", args=[certificate.pk]) in page
+        assert client.get(reverse("approvals:certificate_pdf", args=[certificate.pk])).status_code == 200
 
     def test_claim_opinion_inspection_approve(self, world, client):
         application = accepted(world, "start-construction", START_MINIMAL)

@@ -174,7 +174,18 @@ class CertificateViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveMo
         revoke_certificate(request.user, certificate, data.validated_data["reason"])
         return Response(self.get_serializer(self.get_queryset().get(pk=certificate.pk)).data)
 
-    @extend_schema(parameters=[VERIFICATION_CODE], responses=VerifiedCertificateSerializer)
+    @extend_schema(
+        parameters=[
+            VERIFICATION_CODE,
+            OpenApiParameter(
+                "number",
+                str,
+                description="the certificate number: with it, `code` may be the 8-symbol check code printed "
+                "beside the number (ABCD-EFGH) instead of the long verification code",
+            ),
+        ],
+        responses=VerifiedCertificateSerializer,
+    )
     @action(
         detail=False,
         methods=["get"],
@@ -184,9 +195,9 @@ class CertificateViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveMo
         pagination_class=None,
     )
     def verify(self, request, code=None):
-        """Public verification (no login): whether the certificate with this code is valid, and its public
-        facts; an unknown code is a 404."""
-        certificate = selectors.find_certificate(code)
+        """Public verification (no login): whether the certificate with this code (or this number and check
+        code) is valid, and its public facts; an unknown code is a 404."""
+        certificate = selectors.find_certificate(code, request.query_params.get("number", "")[:40])
         if certificate is None:
             raise Http404(_("没有找到该核验码对应的证照。"))
         certificate.is_valid = certificate.status == Certificate.Status.VALID

@@ -23,7 +23,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from ..errors import fetch_in_scope
-from ..models import Certificate
+from ..models import CHECK_LENGTH, Certificate
 from ..pdf import certificate_pdf_response
 from ..selectors import MAX_CODE_LENGTH, find_certificate
 
@@ -37,17 +37,24 @@ def _public(response):
 
 
 class VerificationForm(forms.Form):
-    code = forms.CharField(
-        label=_("核验码"),
-        max_length=MAX_CODE_LENGTH,
-        help_text=_("印在证照二维码下方"),
-    )
     number = forms.CharField(
         label=_("证照编号"),
         required=False,
         max_length=40,
-        help_text=_("选填;填写后须与核验码属于同一证照"),
+        help_text=_("印在证照上;填写 8 位短核验码时必填"),
     )
+    code = forms.CharField(
+        label=_("核验码"),
+        max_length=MAX_CODE_LENGTH,
+        help_text=_("证照编号旁的 8 位短核验码(如 ABCD-EFGH),或二维码下方的长核验码"),
+    )
+
+    def clean(self):
+        cleaned_data = super().clean()
+        short = (cleaned_data.get("code") or "").replace("-", "").replace(" ", "")
+        if short and len(short) == CHECK_LENGTH and not cleaned_data.get("number"):
+            self.add_error("number", _("使用 8 位短核验码核验时,请同时填写证照编号。"))
+        return cleaned_data
 
 
 def _not_found(request, form=None):

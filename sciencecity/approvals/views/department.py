@@ -18,7 +18,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
-from sciencecity.catalog.models import Bundle, ItemMaterial
+from sciencecity.catalog.models import Bundle, ItemMaterial, MaterialSpec
 
 from .. import selectors
 from ..errors import ACTION_REFUSALS, fetch_in_scope, post_only, refusal_message
@@ -192,18 +192,35 @@ def _materials(task):
             is_current=True, spec_id__in=[use.material_id for use in uses]
         ).select_related("certificate")
     }
+    # A certificate the item needs and nobody uploads: issued earlier for the project (this application's
+    # prerequisites included, the moment they are issued), or still to be issued by a task of this application.
+    wanted = {
+        use.material.certificate_code
+        for use in uses
+        if use.material.source == MaterialSpec.Source.CERTIFICATE
+        and use.material.certificate_code
+        and use.material_id not in current
+    }
+    application = task.application
+    held = selectors.reusable_certificates(application.enterprise_id, application.project_id, wanted)
+    producers = {}
+    if wanted.difference(held):
+        producers = {
+            other.item.certificate_code: other
+            for other in application.tasks.filter(item__certificate_code__in=wanted.difference(held))
+            .exclude(pk=task.pk)
+            .select_related("item", "department")
+        }
     rows = []
     for use in uses:
-        submitted = current.get(use.material_id)
-        content_type = (submitted.content_type if submitted else "") or ""
+        code = use.material.certificate_code
         rows.append(
             {
                 "use": use,
                 "spec": use.material,
-                "submitted": submitted,
-                "is_pdf": content_type == "application/pdf"
-                or (submitted is not None and submitted.original_name.lower().endswith(".pdf")),
-                "is_image": content_type.startswith("image/"),
+                "submitted": current.get(use.material_id),
+                "certificate": held.get(code) if code else None,
+                "producer": producers.get(code) if code else None,
             }
         )
     return rows

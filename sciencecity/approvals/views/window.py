@@ -18,6 +18,7 @@ from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_http_methods, require_safe
 
 from sciencecity.catalog.models import MaterialSpec
@@ -252,9 +253,11 @@ def window_intake(request, pk):
 
 @require_safe
 @login_required
+@xframe_options_sameorigin
 def material_file(request, pk):
     """A submitted material's file, for anyone who can see its application (404 otherwise). PDFs and images
-    open in the browser (inline); other kinds download."""
+    open in the browser (inline); other kinds download. The platform's own pages may show it in a frame (the
+    reviewer's and the clerk's previews); other sites may not."""
     materials = SubmittedMaterial.objects.filter(application__in=_applications(request.user))
     material = fetch_in_scope(materials, pk)
     return material_response(material)

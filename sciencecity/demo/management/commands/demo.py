@@ -10,6 +10,7 @@ refuses on such a database and says to start from a fresh one; on an empty datab
 import sys
 import time
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 from rich.console import Console
@@ -137,4 +138,4 @@ class Command(BaseCommand):
         for account in accounts:
             table.add_row(account.username, account.password, account.role_label, account.place or "—")
         console.print(table)
-        console.print(_("访问地址:%(url)s") % {"url": world.URL})
+        console.print(_("访问地址:%(url)s") % {"url": settings.SITE_URL.rstrip("/") + "/"})
