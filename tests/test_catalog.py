@@ -1037,3 +1037,57 @@ def test_admin_edit_of_a_draft_item_with_inlines_is_saved_and_audited(admin_brow
         ("catalog.add_row", "itemstep"),
     ]
     assert events.get(action="catalog.delete_row").before["name"] == "决定"
+
+
+# --- bounds and rules of the merged form ----------------------------------------------------------------------
+
+FORM_WITH_RULES = """
+      - {code: start, label: 开工, kind: date, items: [permit]}
+      - {code: finish, label: 竣工, kind: date, items: [permit]}
+      - {code: price, label: 价款, kind: decimal, min: 0, max: 1000, items: [permit]}
+    form_rules:
+      - {field: finish, op: gte, other: start, message: 竣工不能早于开工, message_en: Finish after start}
+"""
+
+
+def test_form_bounds_and_rules_import_and_export_round_trip():
+    text = catalog(bundles=BUNDLES.rstrip("\n") + indent_form(FORM_WITH_RULES))
+    version = import_catalog(text)
+    bundle = version.bundles.get()
+    price = bundle.form_fields.get(code="price")
+    assert (price.min_value, price.max_value) == (0, 1000)
+    rule = bundle.form_rules.get()
+    assert (rule.field, rule.operator, rule.other, rule.message_en) == (
+        "finish",
+        "gte",
+        "start",
+        "Finish after start",
+    )
+    exported = export_catalog(version)
+    assert "form_rules:" in exported and "min: 0" in exported and "max: 1000" in exported
+    assert export_catalog(import_catalog(exported)) == exported
+
+
+@pytest.mark.parametrize(
+    "old, new, fragment",
+    [
+        ("other: start", "other: nowhere", "表单中没有字段 “nowhere”"),
+        ("other: start", "other: price", "只能比较两个日期字段或两个数字字段"),
+        ("other: start", "other: finish", "两个不同的字段"),
+        ("op: gte", "op: about", "about"),
+        ("min: 0, max: 1000", "min: 5, max: 1", "min 不能大于 max"),
+        (
+            "{code: start, label: 开工, kind: date,",
+            "{code: start, label: 开工, kind: date, min: 1,",
+            "只有数字类字段",
+        ),
+    ],
+)
+def test_bad_form_bounds_and_rules_are_named(old, new, fragment):
+    text = catalog(bundles=BUNDLES.rstrip("\n") + indent_form(FORM_WITH_RULES.replace(old, new)))
+    assert any(fragment in error for error in errors_of(text)), errors_of(text)
+
+
+def indent_form(extra: str) -> str:
+    """`extra` (more form fields, then form_rules) appended to the bundle of BUNDLES, whose form is last."""
+    return "\n" + "\n".join("    " + line for line in dedent(extra).strip("\n").splitlines()) + "\n"

@@ -49,6 +49,7 @@ def test_every_model_of_our_apps_is_listed_or_a_child_row():
         "catalog.SituationRule",
         "catalog.ItemDependency",
         "catalog.FormField",
+        "catalog.FormRule",
         "workdays.HolidayOverride",  # the calendar is edited in the admin only
         "workdays.CalendarYear",
         "approvals.ApplicationItem",  # read through their application or task

@@ -5,7 +5,9 @@ into statuses: validation 400 (with one entry per field), not signed in 401, for
 caller's scope 404, illegal transition 409, file too large 413, wrong file type 415, throttled 429.
 """
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
@@ -83,6 +85,14 @@ def _validation_problem(detail, request):
 
 def exception_handler(exc, context):
     request = context["request"]
+    if isinstance(exc, RequestDataTooBig):
+        return problem(
+            status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+            _("请求体过大(最多 %(size)s MB)。")
+            % {"size": round(settings.DATA_UPLOAD_MAX_MEMORY_SIZE / 1024 / 1024, 1)},
+            instance=request.path,
+            code="request_too_large",
+        )
     if isinstance(exc, DjangoValidationError):
         return _validation_problem(serializers.as_serializer_error(exc), request)
     if isinstance(exc, exceptions.ValidationError):

@@ -16,6 +16,7 @@ from .models import (
     BundleItem,
     CatalogVersion,
     FormField,
+    FormRule,
     ItemDependency,
     ItemMaterial,
     ItemStep,
@@ -301,7 +302,24 @@ class ItemDependencyInline(BundleInline):
 
 class FormFieldInline(BundleInline):
     model = FormField
-    fields = ("position", "code", "label", "label_en", "kind", "required", "choices", "prefill", "items")
+    fields = (
+        "position",
+        "code",
+        "label",
+        "label_en",
+        "kind",
+        "required",
+        "choices",
+        "prefill",
+        "min_value",
+        "max_value",
+        "items",
+    )
+
+
+class FormRuleInline(BundleInline):
+    model = FormRule
+    fields = ("position", "field", "operator", "other", "message", "message_en")
 
 
 @admin.register(Bundle)
@@ -316,4 +334,5 @@ class BundleAdmin(AuditedAdminMixin, DraftOnlyMixin, admin.ModelAdmin):
         SituationRuleInline,
         ItemDependencyInline,
         FormFieldInline,
+        FormRuleInline,
     ]

@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from sciencecity.api.views import ScopedViewSet
 from sciencecity.approvals import selectors
 
-from .models import Bundle, CatalogVersion, FormField, MaterialSpec, ServiceItem, SituationQuestion
+from .models import Bundle, CatalogVersion, FormField, FormRule, MaterialSpec, ServiceItem, SituationQuestion
 
 
 class VersionSerializer(serializers.ModelSerializer):
@@ -73,7 +73,19 @@ class FormFieldSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = FormField
-        fields = ["code", "label", "label_en", "kind", "required", "choices", "prefill", "position", "items"]
+        fields = [
+            "code",
+            "label",
+            "label_en",
+            "kind",
+            "required",
+            "choices",
+            "prefill",
+            "min_value",
+            "max_value",
+            "position",
+            "items",
+        ]
 
 
 class BundleItemSerializer(serializers.Serializer):
@@ -100,13 +112,20 @@ class BundleSerializer(serializers.ModelSerializer):
         ]
 
 
+class FormRuleSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = FormRule
+        fields = ["field", "operator", "other", "message", "message_en"]
+
+
 class BundleDetailSerializer(BundleSerializer):
     items = BundleItemSerializer(source="bundle_items", many=True, read_only=True)
     questions = QuestionSerializer(many=True, read_only=True)
     form_fields = FormFieldSerializer(many=True, read_only=True)
+    form_rules = FormRuleSerializer(many=True, read_only=True)
 
     class Meta(BundleSerializer.Meta):
-        fields = [*BundleSerializer.Meta.fields, "items", "questions", "form_fields"]
+        fields = [*BundleSerializer.Meta.fields, "items", "questions", "form_fields", "form_rules"]
 
 
 class GuideRequestSerializer(serializers.Serializer):
@@ -197,7 +216,9 @@ class BundleViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMi
     def scope(self, queryset):
         queryset = queryset.select_related("lead_department")
         if self.action != "list":
-            queryset = queryset.prefetch_related("bundle_items__item", "questions", "form_fields__items")
+            queryset = queryset.prefetch_related(
+                "bundle_items__item", "questions", "form_fields__items", "form_rules"
+            )
         return queryset
 
     @extend_schema(request=GuideRequestSerializer, responses=GuideSerializer)

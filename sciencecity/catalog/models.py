@@ -528,6 +528,9 @@ class FormField(VersionedRow):
     prefill = models.CharField(
         _("预填来源"), max_length=80, blank=True, help_text=_("如 enterprise.name、project.total_investment")
     )
+    # Bounds of a number or decimal field (both included); every number also has the platform's own bounds.
+    min_value = models.BigIntegerField(_("最小值"), null=True, blank=True)
+    max_value = models.BigIntegerField(_("最大值"), null=True, blank=True)
     position = models.PositiveSmallIntegerField(_("顺序"), default=0, validators=[MAX_POSITION])
     items = models.ManyToManyField(
         ServiceItem, verbose_name=_("使用该字段的事项"), related_name="form_fields"
@@ -545,6 +548,52 @@ class FormField(VersionedRow):
     @property
     def display_label(self) -> str:
         return in_language(self.label, self.label_en)
+
+    def catalog_version(self):
+        return self.bundle.version
+
+
+class FormRule(VersionedRow):
+    """A rule between two fields of a bundle's merged form: `field` `operator` `other` must hold whenever both
+    have a value (e.g. the planned completion date not before the planned start). Checked when the form is
+    saved and at submission; the message is shown on `field`."""
+
+    class Operator(models.TextChoices):
+        GT = "gt", _("大于")
+        GTE = "gte", _("不小于")
+        LT = "lt", _("小于")
+        LTE = "lte", _("不大于")
+
+    bundle = models.ForeignKey(
+        Bundle, verbose_name=_("一件事"), on_delete=models.CASCADE, related_name="form_rules"
+    )
+    field = models.SlugField(_("字段"), max_length=60)
+    operator = models.CharField(_("关系"), max_length=10, choices=Operator.choices)
+    other = models.SlugField(_("比较字段"), max_length=60)
+    message = models.CharField(_("提示"), max_length=200)
+    message_en = models.CharField(_("英文提示"), max_length=300, blank=True)
+    position = models.PositiveSmallIntegerField(_("顺序"), default=0, validators=[MAX_POSITION])
+
+    class Meta:
+        verbose_name = _("表单校验规则")
+        verbose_name_plural = pgettext_lazy("plural", "表单校验规则")
+        ordering = ["bundle", "position", "id"]
+
+    def __str__(self):
+        return f"{self.field} {self.get_operator_display()} {self.other}"
+
+    @property
+    def display_message(self) -> str:
+        return in_language(self.message, self.message_en)
+
+    def holds(self, value, other) -> bool:
+        """Whether the rule holds for two values of the same kind (ISO dates compare as text)."""
+        return {
+            self.Operator.GT: value > other,
+            self.Operator.GTE: value >= other,
+            self.Operator.LT: value < other,
+            self.Operator.LTE: value <= other,
+        }[self.operator]
 
     def catalog_version(self):
         return self.bundle.version

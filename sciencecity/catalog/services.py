@@ -23,6 +23,7 @@ from .models import (
     BundleItem,
     CatalogVersion,
     FormField,
+    FormRule,
     ItemDependency,
     ItemMaterial,
     ItemStep,
@@ -268,9 +269,23 @@ def _create_bundle(version, data, departments, item_by_code):
             required=field["required"],
             choices=[_stored_option(option) for option in field["choices"]],
             prefill=field["prefill"],
+            min_value=field["min"],
+            max_value=field["max"],
             position=position,
         )
         for position, field in enumerate(data["form"])
+    )
+    FormRule.objects.bulk_create(
+        FormRule(
+            bundle=bundle,
+            field=rule["field"],
+            operator=rule["op"],
+            other=rule["other"],
+            message=rule["message"],
+            message_en=rule["message_en"],
+            position=position,
+        )
+        for position, rule in enumerate(data["form_rules"])
     )
     FormField.items.through.objects.bulk_create(
         FormField.items.through(formfield=field, serviceitem=item_by_code[code])

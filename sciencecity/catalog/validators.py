@@ -24,6 +24,7 @@ from .models import (
     Bundle,
     CatalogVersion,
     FormField,
+    FormRule,
     ItemStep,
     MaterialSpec,
     ServiceItem,
@@ -36,6 +37,7 @@ FORMAT = 1
 CODE_RE = re.compile(r"^[-a-zA-Z0-9_]+$")
 EXTENSION_RE = re.compile(r"^[a-z0-9]{1,10}$")
 SMALL_INT_MAX = 32767  # PositiveSmallIntegerField, for the numbers the models state no bound of their own
+FORM_NUMBER_LIMIT = 10**15  # no number of a merged form goes beyond this (approvals.services.applications)
 
 
 class CatalogImportError(ValidationError):
@@ -272,6 +274,7 @@ BUNDLE = {
     "rules": Raw(list, default=[]),
     "dependencies": Raw(dict, default={}),
     "form": Raw(list, default=[]),
+    "form_rules": Raw(list, default=[]),
 }
 BUNDLE_ITEM = {
     "item": Code(required=True),
@@ -303,8 +306,18 @@ FIELD = {
     "required": Boolean(default=True),
     "choices": Raw(list, default=[]),
     "prefill": Text(default="", max_length=_max_length(FormField, "prefill")),
+    "min": Integer(minimum=-FORM_NUMBER_LIMIT, maximum=FORM_NUMBER_LIMIT, default=None),
+    "max": Integer(minimum=-FORM_NUMBER_LIMIT, maximum=FORM_NUMBER_LIMIT, default=None),
     "items": Raw(list, required=True),
 }
+FORM_RULE = {
+    "field": Code(required=True, max_length=_max_length(FormRule, "field")),
+    "op": Choice(FormRule.Operator.values, required=True),
+    "other": Code(required=True, max_length=_max_length(FormRule, "other")),
+    "message": Text(required=True, max_length=_max_length(FormRule, "message")),
+    "message_en": Text(default="", max_length=_max_length(FormRule, "message_en")),
+}
+NUMERIC_KINDS = (FormField.Kind.NUMBER, FormField.Kind.DECIMAL)
 
 
 # -- the validator ----------------------------------------------------------------------------------------
@@ -653,6 +666,9 @@ class CatalogValidator:
                 entry.get("dependencies"), code, _line(entry, "dependencies"), order
             )
             bundle["form"] = self.form(entry.get("form"), code, _line(entry, "form"), order)
+            bundle["form_rules"] = self.form_rules(
+                entry.get("form_rules"), code, _line(entry, "form_rules"), bundle["form"]
+            )
             result.append(bundle)
         self.duplicates(places, _("一件事"))
         return result
@@ -858,6 +874,12 @@ class CatalogValidator:
                 self.error(where, _line(entry, "choices"), _("只有选择类字段(choice)才能设置选项(choices)"))
             if field["prefill"]:
                 self.prefill(field["prefill"], where, _line(entry, "prefill"))
+            if (field["min"] is not None or field["max"] is not None) and field["kind"] not in NUMERIC_KINDS:
+                self.error(
+                    where, _line(entry, "min") or _line(entry, "max"), _("只有数字类字段才能设置 min/max")
+                )
+            elif field["min"] is not None and field["max"] is not None and field["min"] > field["max"]:
+                self.error(where, _line(entry, "min"), _("min 不能大于 max"))
             items = []
             if field["items"] is not None and not field["items"]:
                 self.error(where, _line(entry, "items"), _("“items” 不能为空:请列出使用该字段的事项"))
@@ -873,6 +895,41 @@ class CatalogValidator:
             field["items"] = sorted(items, key=order.__getitem__)
             result.append(field)
         self.duplicates(places, _("表单字段"))
+        return result
+
+    def form_rules(self, raw, bundle_code, line, form):
+        """Rules between two fields of the bundle's form, both of a kind that compares (dates, or numbers)."""
+        kinds = {field["code"]: field["kind"] for field in form}
+        result = []
+        for index, entry, entry_line in self.entries(raw, line):
+            where = _("一件事 %(bundle)s 的表单规则第 %(n)s 条") % {"bundle": bundle_code, "n": index + 1}
+            rule = self.record(entry, FORM_RULE, where, entry_line)
+            if rule is None:
+                continue
+            usable = True
+            for key in ("field", "other"):
+                if rule[key] is not None and rule[key] not in kinds:
+                    self.error(
+                        where, _line(entry, key), _("表单中没有字段 “%(field)s”") % {"field": rule[key]}
+                    )
+                    usable = False
+            if not usable or rule["field"] is None or rule["other"] is None:
+                continue
+            if rule["field"] == rule["other"]:
+                self.error(where, _line(entry, "other"), _("规则须比较两个不同的字段"))
+            elif not _comparable(kinds[rule["field"]], kinds[rule["other"]]):
+                self.error(
+                    where,
+                    entry_line,
+                    _("只能比较两个日期字段或两个数字字段:“%(field)s” 是 %(a)s,“%(other)s” 是 %(b)s")
+                    % {
+                        "field": rule["field"],
+                        "other": rule["other"],
+                        "a": kinds[rule["field"]],
+                        "b": kinds[rule["other"]],
+                    },
+                )
+            result.append(rule)
         return result
 
     def prefill(self, prefill, where, line):
@@ -935,6 +992,12 @@ def _with_lines(entry, **changes):
 
 def _source_label(source):
     return _("企业信息(Enterprise)") if source == "enterprise" else _("项目信息(Project)")
+
+
+def _comparable(kind, other_kind) -> bool:
+    if kind == FormField.Kind.DATE:
+        return other_kind == FormField.Kind.DATE
+    return kind in NUMERIC_KINDS and other_kind in NUMERIC_KINDS
 
 
 def _allowed_values(question):

@@ -80,6 +80,18 @@ Format 1, in short (every key not marked "required" may be left out; the default
             choices: []                    # kind choice: [{value: ..., label: ..., label_en: ...}]
             prefill: project.name          # enterprise.<field> or project.<field>
             items: [construction-permit]   # required; the items that use the field
+          - code: contract_price
+            label: 合同价款(万元)
+            kind: decimal
+            required: true
+            min: 0                         # number/decimal: bounds, both included (optional)
+            max: 10000000
+            items: [construction-permit]
+          - {code: planned_start, label: 计划开工日期, kind: date, required: true, items: [construction-permit]}
+          - {code: planned_completion, label: 计划竣工日期, kind: date, required: true, items: [construction-permit]}
+        form_rules:                        # between two fields (two dates, or two numbers), when both are filled
+          - {field: planned_completion, op: gte, other: planned_start, message: 计划竣工日期不能早于计划开工日期}
+                                           # op: gt | gte | lt | lte; message_en: the English message
 
 `yes`/`no` are plain text here (as in YAML 1.2); only `true`/`false` are booleans.
 """
@@ -94,6 +106,7 @@ from django.utils.translation import gettext as _
 from .models import (
     BundleItem,
     FormField,
+    FormRule,
     ItemDependency,
     ItemMaterial,
     ItemStep,
@@ -325,6 +338,7 @@ def version_to_data(version) -> dict:
                 "dependencies",
                 queryset=ItemDependency.objects.select_related("item", "depends_on").order_by("id"),
             ),
+            Prefetch("form_rules", queryset=FormRule.objects.order_by("position", "id")),
             Prefetch(
                 "form_fields", queryset=FormField.objects.prefetch_related("items").order_by("position", "id")
             ),
@@ -386,9 +400,21 @@ def _bundle_data(bundle) -> dict:
                 "required": field.required,
                 "choices": _options_data(field.choices),
                 "prefill": field.prefill,
+                "min": field.min_value,
+                "max": field.max_value,
                 "items": by_bundle_order(item.code for item in field.items.all()),
             }
             for field in bundle.form_fields.all()
+        ],
+        "form_rules": [
+            {
+                "field": rule.field,
+                "op": rule.operator,
+                "other": rule.other,
+                "message": rule.message,
+                "message_en": rule.message_en,
+            }
+            for rule in bundle.form_rules.all()
         ],
     }
 
@@ -565,9 +591,24 @@ def _bundle_out(bundle):
         field_out["required"] = field["required"]
         _optional(field_out, "choices", [_option_out(option) for option in field["choices"]])
         _optional(field_out, "prefill", field["prefill"])
+        if field["min"] is not None:
+            field_out["min"] = field["min"]
+        if field["max"] is not None:
+            field_out["max"] = field["max"]
         field_out["items"] = _Flow(field["items"])
         fields.append(field_out)
     _optional(out, "form", fields)
+    rules = []
+    for rule in bundle["form_rules"]:
+        rule_out = {
+            "field": rule["field"],
+            "op": rule["op"],
+            "other": rule["other"],
+            "message": rule["message"],
+        }
+        _optional(rule_out, "message_en", rule["message_en"])
+        rules.append(rule_out)
+    _optional(out, "form_rules", rules)
     return out
 
 

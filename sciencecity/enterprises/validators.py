@@ -33,6 +33,19 @@ def validate_credit_code(value: str) -> None:
             % {"expected": uscc.calc_check_digit(code[:17])},
             code="credit_code_checksum",
         ) from None
+    # The check character alone lets through codes no authority issues (eighteen zeros has a valid one).
+    if code[0] not in REGISTRATION_AUTHORITIES or code[2:8] == "000000":
+        raise ValidationError(
+            _(
+                "统一社会信用代码无效:第1位登记管理部门代码应为 1–9、A、N 或 Y,"
+                "第3至8位应为登记管理机关的行政区划码。"
+            ),
+            code="credit_code_authority",
+        )
+
+
+# GB 32100-2015: the registration authorities' codes (1 机构编制 … 9 市场监管, A 军队编制, N 农业, Y 其他).
+REGISTRATION_AUTHORITIES = frozenset("123456789ANY")
 
 
 def make_credit_code(region: str, organization_serial: int, registration: str = "91") -> str:

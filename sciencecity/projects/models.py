@@ -1,19 +1,34 @@
 """Science and industry projects (科产项目), from signing to operation."""
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from sciencecity.accounts.scoping import ScopedQuerySet, is_civil_servant
+from sciencecity.workdays import clock
 
 # The national investment-project code (全国投资项目在线审批监管平台): year-region-industry-type-serial,
 # e.g. 2026-500106-47-01-123456.
-validate_project_code = RegexValidator(
+_project_code_format = RegexValidator(
     r"^\d{4}-\d{6}-\d{2}-\d{2}-\d{6}$",
     _("项目代码格式应为 年份-行政区划-行业-类型-流水号,如 2026-500106-47-01-123456。"),
     code="project_code_format",
 )
+FIRST_CODE_YEAR = 2014  # the national online approval platform gives codes since 2014 (国办发〔2014〕59号)
+
+
+def validate_project_code(value: str) -> None:
+    """The national format, with a year the platform could have given it in (not 0000, not 9999)."""
+    _project_code_format(value)
+    year = int(value[:4])
+    if not FIRST_CODE_YEAR <= year <= clock.today().year + 1:
+        raise ValidationError(
+            _("项目代码的年份 %(year)s 无效:应在 %(first)s 年至明年之间。")
+            % {"year": value[:4], "first": FIRST_CODE_YEAR},
+            code="project_code_year",
+        )
 
 
 class ProjectQuerySet(ScopedQuerySet):

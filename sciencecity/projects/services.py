@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from sciencecity.accounts.scoping import is_civil_servant
 from sciencecity.audit import record
 from sciencecity.audit.services import snapshot
+from sciencecity.i18n import join_list
 
 from .models import Project
 
@@ -123,6 +124,23 @@ def _refuse_key_designation_by_applicant(user, project: Project, was_key: bool =
         raise PermissionDenied(_("重点项目由管理部门认定,企业申请人不能设置。"))
 
 
+# The phases an enterprise may register its own project in: a project already started, completed or in
+# operation enters the registry from the zone's ledger, by civil servants who can vouch for its history.
+APPLICANT_PHASES = (Project.Phase.SIGNED, Project.Phase.LAND_SUPPLIED, Project.Phase.APPROVAL)
+
+
+def _refuse_late_phase_by_applicant(user, project: Project) -> None:
+    if user is None or is_civil_servant(user) or project.phase in APPLICANT_PHASES:
+        return
+    raise ValidationError(
+        {
+            "phase": _("企业只能登记处于“%(phases)s”阶段的项目;已开工的项目请联系管理部门录入。")
+            % {"phases": join_list(Project.Phase(phase).label for phase in APPLICANT_PHASES)}
+        },
+        code="phase_not_for_applicant",
+    )
+
+
 def _check_code_available(project: Project) -> None:
     holder = Project.objects.filter(code=project.code).exclude(pk=project.pk).only("name").first()
     if holder is not None:
@@ -150,6 +168,7 @@ def register_project(user, **fields) -> Project:
     _apply(project, fields)
     _require(user, "projects.add_project", project.enterprise_id, _("您没有登记项目的权限。"))
     _refuse_key_designation_by_applicant(user, project)
+    _refuse_late_phase_by_applicant(user, project)
     if project.code:
         _check_code_available(project)
     project.full_clean()

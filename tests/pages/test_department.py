@@ -227,7 +227,16 @@ class TestTaskPage:
             {"date": "2026-06-09", "findings": "现场", "passed": "no"},
         )
         assert response.status_code == 400
-        assert "不能晚于今天" in response.content.decode()
+        assert "不晚于今天" in response.content.decode()
+        # Nor one before the application existed (the probe's 0001-01-01).
+        for day in ("0001-01-01", "2026-05-29"):
+            response = client.post(
+                url("department_task_inspection", task), {"date": day, "findings": "现场", "passed": "no"}
+            )
+            assert (
+                response.status_code == 400 and "不早于提交申请之日 2026-06-01" in response.content.decode()
+            )
+        assert not task.events.filter(kind="inspection").exists()
 
     def test_a_rejection_needs_reasons(self, world, client):
         application = accepted(world, "start-construction", START_MINIMAL)

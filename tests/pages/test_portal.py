@@ -21,6 +21,7 @@ from tests.approvals.conftest import (
     accepted,
     approve_all,
     at,
+    draft,
     load_demo_world,
     submitted,
     task_of,
@@ -232,6 +233,24 @@ class TestWizard:
         response = client_of.post(page(application.pk, "portal_save_materials"), {f"file-{code}": bad})
         assert response.status_code == 400
         assert code in response.context["material_errors"]
+
+
+class TestFormRules:
+    def test_a_completion_before_the_start_is_shown_on_the_completion_field_and_nothing_is_saved(
+        self, world, client_of
+    ):
+        application = draft(world, "start-construction", START_MINIMAL)
+        merged = client_of.get(page(application.pk, "portal_edit")).context["merged_form"]
+        data = {**fill_merged(merged), "planned_start": "2026-09-01", "planned_completion": "2026-08-01"}
+        data["contract_price"] = "1e1000000"
+        response = client_of.post(page(application.pk, "portal_save_form"), data)
+        assert response.status_code == 400
+        form = response.context["merged_form"]
+        assert form.errors["planned_completion"] == ["计划竣工日期不能早于计划开工日期"]
+        assert "应在 0 到 10000000 之间" in form.errors["contract_price"][0]
+        assert "计划竣工日期不能早于计划开工日期" in response.content.decode()
+        application.refresh_from_db()
+        assert application.form_data.get("planned_completion") != "2026-08-01"
 
 
 class TestScope:

@@ -14,7 +14,7 @@ application never interleave and never deadlock.
 
 import datetime
 import secrets
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -25,7 +25,9 @@ from django.utils.translation import gettext as _
 from sciencecity.audit import record
 from sciencecity.audit.services import snapshot
 from sciencecity.catalog.models import Bundle, CatalogVersion, FormField, MaterialSpec
+from sciencecity.catalog.validators import FORM_NUMBER_LIMIT
 from sciencecity.projects.models import Project
+from sciencecity.text import reject_control_characters
 from sciencecity.workdays import clock
 from sciencecity.workdays.calendar import deadline_after
 from sciencecity.workdays.display import deadline_text
@@ -269,6 +271,42 @@ def save_answers(user, application, answers: dict) -> Application:
 # --- the merged form ---------------------------------------------------------------------------------
 
 
+# The platform's own bounds on every number of a merged form, whatever the catalog says (FORM_NUMBER_LIMIT,
+# from the catalog's validators): no amount, area or count of a construction project comes near them, and
+# "1e1000000" (9 bytes) must not become a million-digit value in the application's JSON.
+MAX_DECIMAL_PLACES = 6
+MAX_NUMBER_TEXT = 40
+
+
+def _check_bounds(form_field: FormField, number) -> None:
+    low = form_field.min_value if form_field.min_value is not None else -FORM_NUMBER_LIMIT
+    high = form_field.max_value if form_field.max_value is not None else FORM_NUMBER_LIMIT
+    if not low <= number <= high:
+        raise ValidationError(
+            _("应在 %(min)s 到 %(max)s 之间。"), code="out_of_range", params={"min": low, "max": high}
+        )
+
+
+def form_rule_errors(bundle, fields: dict, values: dict) -> dict:
+    """{field code: [errors]} for the bundle's rules between fields (`FormRule`) that `values` (cleaned, by
+    code; `fields` the FormFields by code) break; a rule with a side left empty is not checked."""
+    errors: dict = {}
+    for rule in bundle.form_rules.all():
+        value, other = values.get(rule.field), values.get(rule.other)
+        if value is None or other is None or rule.field not in fields or rule.other not in fields:
+            continue
+        if not rule.holds(_comparable(fields[rule.field], value), _comparable(fields[rule.other], other)):
+            errors.setdefault(rule.field, []).append(ValidationError(rule.display_message, code="form_rule"))
+    return errors
+
+
+def _comparable(form_field: FormField, value):
+    """Numbers as Decimals (a decimal is stored as text); dates stay ISO text, which sorts as they do."""
+    if form_field.kind in (FormField.Kind.NUMBER, FormField.Kind.DECIMAL):
+        return Decimal(str(value))
+    return value
+
+
 def _is_empty(value) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
@@ -284,7 +322,7 @@ def clean_form_value(form_field: FormField, value):
     if kind in (K.TEXT, K.TEXTAREA):
         if not isinstance(value, str | int | Decimal) or isinstance(value, bool):
             raise ValidationError(_("请输入文字。"), code="invalid")
-        text = str(value).strip()
+        text = reject_control_characters(str(value).strip(), multiline=kind == K.TEXTAREA)
         limit = 200 if kind == K.TEXT else 5000
         if len(text) > limit:
             raise ValidationError(
@@ -292,7 +330,7 @@ def clean_form_value(form_field: FormField, value):
             )
         return text
     if kind == K.NUMBER:
-        if isinstance(value, bool):
+        if isinstance(value, bool) or len(str(value)) > MAX_NUMBER_TEXT:
             raise ValidationError(_("请输入整数。"), code="invalid")
         try:
             number = int(str(value).strip())
@@ -300,18 +338,29 @@ def clean_form_value(form_field: FormField, value):
             raise ValidationError(_("请输入整数。"), code="invalid") from None
         if number < 0:
             raise ValidationError(_("不能为负数。"), code="negative")
+        _check_bounds(form_field, number)
         return number
     if kind == K.DECIMAL:
         if isinstance(value, bool | float):
             value = str(value) if isinstance(value, float) else "x"
+        text = str(value).strip().replace(",", "")
+        if len(text) > MAX_NUMBER_TEXT:  # "1e1000000" is short, but what it stands for is not: see below
+            raise ValidationError(_("请输入数字。"), code="invalid")
         try:
-            number = Decimal(str(value).strip().replace(",", ""))
+            number = Decimal(text)
         except InvalidOperation:
             raise ValidationError(_("请输入数字。"), code="invalid") from None
         if not number.is_finite():
             raise ValidationError(_("请输入数字。"), code="invalid")
         if number < 0:
             raise ValidationError(_("不能为负数。"), code="negative")
+        _check_bounds(form_field, number)
+        if number != number.quantize(Decimal(1).scaleb(-MAX_DECIMAL_PLACES), rounding=ROUND_DOWN):
+            raise ValidationError(
+                _("最多保留 %(places)s 位小数。"),
+                code="decimal_places",
+                params={"places": MAX_DECIMAL_PLACES},
+            )
         return format(number, "f")
     if kind == K.DATE:
         if isinstance(value, datetime.datetime):
@@ -365,8 +414,6 @@ def save_form(user, application, data: dict) -> Application:
             cleaned[code] = clean_form_value(form_field, value)
         except ValidationError as error:
             errors[code] = [error]
-    if errors:
-        raise ValidationError(errors)
     before = dict(application.form_data)
     after = dict(before)
     for code, value in cleaned.items():
@@ -374,6 +421,11 @@ def save_form(user, application, data: dict) -> Application:
             after.pop(code, None)
         else:
             after[code] = value
+    # The rules between fields, over what is saved and what is valid of this save: every error at once.
+    for code, messages in form_rule_errors(application.bundle, fields, after).items():
+        errors.setdefault(code, messages)
+    if errors:
+        raise ValidationError(errors)
     if after == before:
         return application
     application.form_data = after
@@ -382,14 +434,18 @@ def save_form(user, application, data: dict) -> Application:
     return application
 
 
-def form_errors(form) -> dict:
-    """{field code: [errors]} of the merged form as it would be submitted (saved values over prefills)."""
-    errors = {}
+def form_errors(form, bundle) -> dict:
+    """{field code: [errors]} of the merged form as it would be submitted (saved values over prefills): each
+    field by its kind and bounds, then the bundle's rules between fields."""
+    errors, values = {}, {}
     for entry in form:
         try:
-            clean_form_value(entry.field, entry.value)
+            values[entry.code] = clean_form_value(entry.field, entry.value)
         except ValidationError as error:
             errors[entry.code] = [error]
+    fields = {entry.code: entry.field for entry in form}
+    for code, messages in form_rule_errors(bundle, fields, values).items():
+        errors.setdefault(code, []).extend(messages)
     return errors
 
 
@@ -583,7 +639,7 @@ def submit_application(user, application, *, idempotency_key: str) -> Applicatio
         raise ValidationError(
             {f"answers.{code}": messages for code, messages in error.error_dict.items()}
         ) from None
-    errors = {f"form.{code}": messages for code, messages in form_errors(form).items()}
+    errors = {f"form.{code}": messages for code, messages in form_errors(form, application.bundle).items()}
     current = current_materials(application)
     errors.update(
         {f"materials.{code}": messages for code, messages in missing_materials(notice, current).items()}

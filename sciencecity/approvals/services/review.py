@@ -31,6 +31,7 @@ from sciencecity.audit import record
 from sciencecity.audit.services import event as audit_event
 from sciencecity.audit.services import record_many, snapshot
 from sciencecity.catalog.models import ItemMaterial
+from sciencecity.text import reject_control_characters
 from sciencecity.workdays import clock
 from sciencecity.workdays.calendar import Pause, WorkingCalendar, deadline_after
 from sciencecity.workdays.display import deadline_text
@@ -135,7 +136,10 @@ def _required_text(value, field, message):
     text = (value or "").strip() if isinstance(value, str) else ""
     if not text:
         raise field_error(field, message, "required")
-    return text
+    try:
+        return reject_control_characters(text)
+    except ValidationError as error:
+        raise ValidationError({field: error.messages}, code="control_characters") from None
 
 
 # --- deadlines ---------------------------------------------------------------------------------------
@@ -348,18 +352,32 @@ def add_opinion(reviewer, task, text: str) -> TaskEvent:
 
 @transaction.atomic
 def record_site_inspection(reviewer, task, date, findings: str, passed: bool) -> TaskEvent:
-    """The assignee records a site inspection (现场勘查): its date (not in the future), findings, result."""
-    _application, task = lock_task(reviewer, task)
+    """The assignee records a site inspection (现场勘查): its date (from the application's submission to
+    today: an inspection cannot precede the application it is for), findings, result."""
+    application, task = lock_task(reviewer, task)
     require_permission(reviewer, REVIEW_PERMISSION, _("您没有审查任务的权限。"))
     _refuse_unless_in_review(task, "record_site_inspection")
     _require_assignee(reviewer, task)
     errors = {}
-    if not isinstance(date, datetime.date) or isinstance(date, datetime.datetime) or date > _today():
-        errors["date"] = _("请填写勘查日期(不能晚于今天)。")
+    earliest = timezone.localdate(application.submitted_at) if application.submitted_at else task.started_on
+    if (
+        not isinstance(date, datetime.date)
+        or isinstance(date, datetime.datetime)
+        or date > _today()
+        or (earliest is not None and date < earliest)
+    ):
+        errors["date"] = _("请填写勘查日期(不早于提交申请之日 %(earliest)s,不晚于今天)。") % {
+            "earliest": earliest.isoformat() if earliest else "—"
+        }
     if not isinstance(passed, bool):
         errors["passed"] = _("请选择勘查结论。")
     if not isinstance(findings, str) or not findings.strip():
         errors["findings"] = _("请填写勘查情况。")
+    else:
+        try:
+            reject_control_characters(findings)
+        except ValidationError as error:
+            errors["findings"] = error.messages
     if errors:
         raise ValidationError(errors)
     data = {"date": date.isoformat(), "passed": passed}
