@@ -534,7 +534,9 @@ class CertificateQuerySet(ScopedQuerySet):
             return self.all()
         scope = Q(pk__in=[])
         if user.enterprise_id and "applicant" in roles:
-            scope |= Q(enterprise_id=user.enterprise_id)
+            # 窗口统一出件: the window hands the results of an application out together; until then the
+            # applicant follows each item's decision, not its documents.
+            scope |= Q(enterprise_id=user.enterprise_id, application__status=Application.Status.DELIVERED)
         if user.department_id and roles & {"department_reviewer", "department_head"}:
             # Its own, and those of the projects it reviews: a task needs the certificates the platform holds
             # for the project (a prerequisite's, issued in the same application or reused from an earlier one).

@@ -417,10 +417,15 @@ class TestDownload:
     def url(self, certificate):
         return reverse("approvals:certificate_pdf", kwargs={"pk": certificate.pk})
 
-    def test_holder_downloads_and_the_pdf_is_rendered_on_demand_once(self, client):
+    def test_holder_downloads_once_the_window_has_delivered_and_the_pdf_is_rendered_on_demand_once(
+        self, client
+    ):
         certificate = make_world()
         assert not certificate.pdf
         client.force_login(certificate.application.applicant)
+        # 窗口统一出件: concluded, not yet handed out by the window: the holder sees the decision, not the file.
+        assert client.get(self.url(certificate)).status_code == 404
+        Application.objects.filter(pk=certificate.application_id).update(status=Application.Status.DELIVERED)
         response = client.get(self.url(certificate))
         assert response.status_code == 200
         assert response["Content-Type"] == "application/pdf"

@@ -225,6 +225,15 @@ def test_start_construction_through_the_browser(page, screenshot, world, tmp_pat
     application.refresh_from_db()
     assert application.status == Application.Status.CONCLUDED, application.status
 
+    # --- 窗口统一出件: before the window delivers, the applicant sees the decisions, not the documents -------
+    log_in("new-applicant", progress_url)
+    page.get_by_text("由综合窗口统一出件").wait_for()
+    assert page.get_by_role("link", name="下载").count() == 0
+    first = application.certificates.first()
+    blocked = page.request.get(reverse("approvals:certificate_pdf", args=[first.pk]))
+    assert blocked.status == 404
+    log_out()
+
     # --- the window delivers --------------------------------------------------------------------------------
     log_in("clerk", reverse("approvals:window_delivery"))
     page.get_by_role("link", name=application.number).click()

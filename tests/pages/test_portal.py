@@ -11,7 +11,7 @@ import pytest
 from django.urls import reverse
 
 from sciencecity.approvals.models import Application, Rating, ReviewTask
-from sciencecity.approvals.services import applications, intake, review
+from sciencecity.approvals.services import applications, delivery, intake, review
 from sciencecity.catalog.models import FormField
 from sciencecity.projects.models import Project
 from tests.approvals.conftest import (
@@ -320,9 +320,23 @@ class TestAfterSubmission:
         approve_all(world, application)
         application.refresh_from_db()
         assert application.status == A.CONCLUDED
+        certificate = application.certificates.first()
+        # 窗口统一出件: concluded, the applicant sees that certificates are issued, not the documents.
+        waiting = client_of.get(page(application.pk)).content.decode()
+        assert "由综合窗口统一出件" in waiting
+        assert reverse("approvals:certificate_pdf", args=[certificate.pk]) not in waiting
+        assert client_of.get(reverse("approvals:certificate_pdf", args=[certificate.pk])).status_code == 404
+        delivery.deliver_application(
+            world.clerk,
+            application,
+            method="post",
+            recipient="李申报",
+            address="重庆市沙坪坝区科学大道1号",
+            tracking_number="SF1234567890",
+        )
         response = client_of.get(page(application.pk))
         content = response.content.decode()
-        certificate = application.certificates.first()
+        assert "SF1234567890" in content and "由综合窗口统一出件" not in content
         assert reverse("approvals:certificate_pdf", args=[certificate.pk]) in content
         assert reverse("approvals:verify", args=[certificate.verification_code]) in content
         assert response.context["withdrawable"] is False

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils.timezone import localtime
 
-from sciencecity.approvals.services import applications
+from sciencecity.approvals.services import applications, delivery
 from tests.approvals.conftest import (
     START_DAY,
     START_MINIMAL,
@@ -39,6 +39,7 @@ def project_url(project):
 def test_facts_applications_and_certificates_of_the_project(world, client):
     concluded = accepted(world, "start-construction", START_MINIMAL)
     approve_all(world, concluded)
+    delivery.deliver_application(world.clerk, concluded, method="electronic")  # 统一出件: then downloadable
     concluded.refresh_from_db()
     other_project = ProjectFactory(enterprise=world.enterprise, name="另一个项目")
     applications.start_application(world.applicant, other_project, world.bundle("start-construction"))
@@ -70,6 +71,7 @@ def test_linked_from_the_home_and_the_application_pages(world, client):
 def test_in_english_the_catalog_names_are_english(world, client, settings):
     concluded = accepted(world, "start-construction", START_MINIMAL)
     approve_all(world, concluded)
+    delivery.deliver_application(world.clerk, concluded, method="electronic")  # 统一出件: then downloadable
     client.force_login(world.applicant)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     html = client.get(project_url(world.project)).content.decode()
@@ -92,6 +94,7 @@ def test_another_enterprise_gets_404_and_staff_are_refused(world, client):
 def test_my_certificates_lists_every_project_s_certificates_with_their_links(world, client, settings):
     concluded = accepted(world, "start-construction", START_MINIMAL)
     approve_all(world, concluded)
+    delivery.deliver_application(world.clerk, concluded, method="electronic")  # 统一出件: then downloadable
     certificates = list(concluded.certificates.all())
     assert certificates
     url = reverse("approvals:portal_certificates")
@@ -113,6 +116,7 @@ def test_my_certificates_lists_every_project_s_certificates_with_their_links(wor
 def test_my_certificates_shows_only_the_enterprise_s_own(world, client):
     concluded = accepted(world, "start-construction", START_MINIMAL)
     approve_all(world, concluded)
+    delivery.deliver_application(world.clerk, concluded, method="electronic")  # 统一出件: then downloadable
     other = EnterpriseFactory()
     client.force_login(applicant_of(other, username="other-applicant"))
     response = client.get(reverse("approvals:portal_certificates"))
@@ -127,6 +131,7 @@ def test_my_certificates_shows_only_the_enterprise_s_own(world, client):
 def test_the_verification_page_names_the_certificate_in_the_readers_language(world, client, settings):
     concluded = accepted(world, "start-construction", START_MINIMAL)
     approve_all(world, concluded)
+    delivery.deliver_application(world.clerk, concluded, method="electronic")  # 统一出件: then downloadable
     certificate = concluded.certificates.select_related("task__item").first()
     page = reverse("approvals:verify", args=[certificate.verification_code])
     html = client.get(page).content.decode()

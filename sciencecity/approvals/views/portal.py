@@ -530,6 +530,11 @@ def _render_application(request, application, status=200, **bound):
         .filter(application=application)
         .select_related("task__item")
         .order_by("issued_at", "pk"),
+        # Issued but not yet handed out by the window (窗口统一出件): how many, not the documents.
+        "certificates_waiting": (
+            0 if application.status == A.DELIVERED else Certificate.objects.filter(application=application).count()
+        ),
+        "delivery": getattr(application, "delivery", None) if application.status == A.DELIVERED else None,
         "rating": rated,
         "rating_form": bound.get("rating_form")
         or (RatingForm() if application.status in ratings.RATEABLE_STATUSES and rated is None else None),
