@@ -532,7 +532,9 @@ def _render_application(request, application, status=200, **bound):
         .order_by("issued_at", "pk"),
         # Issued but not yet handed out by the window (窗口统一出件): how many, not the documents.
         "certificates_waiting": (
-            0 if application.status == A.DELIVERED else Certificate.objects.filter(application=application).count()
+            0
+            if application.status == A.DELIVERED
+            else Certificate.objects.filter(application=application).count()
         ),
         "delivery": getattr(application, "delivery", None) if application.status == A.DELIVERED else None,
         "rating": rated,
