@@ -18,6 +18,7 @@ from rest_framework.test import APIClient
 from sciencecity.api.services import create_token
 from sciencecity.approvals.models import Notification, SubmittedMaterial
 from sciencecity.approvals.services import applications, intake, notifications
+from sciencecity.catalog.models import MaterialSpec
 from tests.approvals.conftest import (
     START_MINIMAL,
     accept_all_materials,
@@ -164,6 +165,16 @@ def test_the_note_on_a_tolerated_gap_is_shown_in_english(world, client):
     client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
     html = client.get(reverse("approvals:leaders_application", args=[application.pk])).content.decode()
     assert "容缺受理,须于 2026-06-15 前补交" in html
+
+
+def test_the_acceptance_names_the_tolerated_gaps_by_their_names_not_their_codes(world):
+    application = submitted(world, "start-construction", START_MINIMAL, skip={GAP})
+    accept_all_materials(world, application)
+    intake.accept_with_gaps(world.clerk, application, {GAP: datetime.date(2026, 6, 15)})
+    note = Notification.objects.get(recipient=world.applicant, kind="application_accepted")
+    spec = MaterialSpec.objects.get(version=world.version, code=GAP)
+    assert f"{spec.name}(2026-06-15 前)" in note.body and GAP not in note.body
+    assert f"{spec.name_en} (by 2026-06-15)" in note.body_en and GAP not in note.body_en
 
 
 # --- material names inside error messages ------------------------------------------------------------------

@@ -184,10 +184,12 @@ def accept_with_gaps(clerk, application, gaps: dict) -> Application:
         material.gap_due_date = due
         material.save()
         tolerated[code] = due
-    return _accept(clerk, application, "accept_with_gaps", items, gaps=tolerated)
+    specs = {code: by_code[code].spec for code in tolerated}
+    return _accept(clerk, application, "accept_with_gaps", items, gaps=tolerated, specs=specs)
 
 
-def _accept(clerk, application, action, items, *, gaps):
+def _accept(clerk, application, action, items, *, gaps, specs=None):
+    """`gaps`: {material code: due date} tolerated, `specs` their MaterialSpecs (named in the notification)."""
     before = application_snapshot(application)
     now = clock.now()
     day = timezone.localdate(now)
@@ -216,7 +218,11 @@ def _accept(clerk, application, action, items, *, gaps):
         }
         if gaps:
             body += _("容缺材料须按期补交:%(gaps)s。") % {
-                "gaps": join_list(f"{code}({due.isoformat()})" for code, due in gaps.items())
+                "gaps": join_list(
+                    _("%(material)s(%(date)s 前)")
+                    % {"material": specs[code].display_name, "date": due.isoformat()}
+                    for code, due in gaps.items()
+                )
             }
         return _("办件 %(number)s 已受理") % {"number": application.number}, body
 
