@@ -148,6 +148,30 @@ def workbench(user) -> list[dict]:
                 "counts": [],
             }
         )
+    roles = user.role_codes()
+    if "project_specialist" in roles:
+        areas.append(
+            {
+                "title": _("项目服务"),
+                "url": "",
+                "description": _(
+                    "项目“1+N+5”护航、进度报告和问题闭环尚在建设中,开通后在这里列出您服务的项目;"
+                    "目前可从通知和办件页面打开项目页,查看项目信息和办件进度。"
+                ),
+                "counts": [],
+            }
+        )
+    if "party_officer" in roles:
+        areas.append(
+            {
+                "title": _("党建工作"),
+                "url": "",
+                "description": _(
+                    "党组织、党员、红岩先锋队和党建联建尚在建设中,开通后在这里列出您的组织和工作;目前可查看通知。"
+                ),
+                "counts": [],
+            }
+        )
     unread = Notification.objects.for_user(user).unread().count()
     areas.append(
         {

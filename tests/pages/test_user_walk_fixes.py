@@ -479,6 +479,17 @@ class TestLoginAndWorkbench:
         counts = {count["label"]: count["number"] for count in areas["企业服务"]["counts"]}
         assert counts["办理中"] == 1 and areas["企业服务"]["url"] == url("portal_home")
 
+    @pytest.mark.parametrize(
+        "role, title", [("project_specialist", "项目服务"), ("party_officer", "党建工作")]
+    )
+    def test_roles_whose_capabilities_come_later_are_told_what_they_can_do(self, client, role, title):
+        user = UserFactory(username=f"later-{role}", roles=[role])
+        response = as_user(client, user).get(reverse("home"))
+        areas = {a["title"]: a for a in response.context["areas"]}
+        assert set(areas) == {title, "通知"}
+        assert "尚在建设中" in areas[title]["description"] and areas[title]["url"] == ""
+        assert "尚在建设中" in response.content.decode()
+
 
 # --- 9. the window: gap list, due dates, correction history -------------------------------------------------------
 
