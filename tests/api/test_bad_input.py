@@ -183,3 +183,28 @@ def test_submission_checks_the_rules_too(world):
         )
     assert set(raised.value.error_dict) == {"form.planned_completion"}
     assert Application.objects.get(pk=application.pk).status == Application.Status.DRAFT
+
+
+@pytest.mark.parametrize(
+    "code, fragment",
+    [
+        (
+            "fire-design-documents",
+            "不是本次申请所需的材料",
+        ),  # only the fire design review asks it: not selected
+        ("business-licence", "平台已有或由本次办理出具"),  # read from the enterprise registry (免提交)
+        ("engineering-planning-permit", "平台已有或由本次办理出具"),  # issued by an item of this application
+    ],
+)
+def test_an_upload_the_notice_does_not_ask_for_is_refused(world, api, code, fragment):
+    from tests.approvals.conftest import upload
+
+    application = draft(world, "start-construction", START_MINIMAL)
+    response = api(world.applicant).post(
+        f"/api/v1/applications/{application.pk}/materials/",
+        {"spec_code": code, "file": upload("材料.pdf", "pdf")},
+        format="multipart",
+    )
+    body = problem_of(response, 400)
+    assert fragment in body["errors"][0]["detail"]
+    assert not application.materials.filter(spec__code=code).exists()

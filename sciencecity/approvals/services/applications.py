@@ -509,10 +509,30 @@ def upload_material(user, application, spec_code: str, uploaded_file) -> Submitt
     application = lock_application(user, application)
     require_applicant(user, application)
     refuse_unless_editable(application, "upload_material")
-    spec = bundle_spec(application, spec_code)
+    spec = _asked_spec(application, spec_code)
     material = save_uploaded_material(user, application, spec, uploaded_file)
     record(user, "approvals.upload_material", material, after=material_snapshot(material))
     return material
+
+
+def _asked_spec(application, spec_code):
+    """The spec of a material the application's notice asks the applicant for, as its answers stand now;
+    a material of another item, one the platform holds already (免提交) or one that an item of this very
+    application will issue is refused, so that nothing unasked ends up in the file."""
+    _items, notice, _form = requirements(application, complete=False)
+    entry = next((entry for entry in notice if entry.code == spec_code), None)
+    if entry is None:
+        bundle_spec(application, spec_code)  # a code unknown to the bundle: its own message
+        raise field_error(
+            "material", _("“%(code)s”不是本次申请所需的材料。") % {"code": spec_code}, "unknown_material"
+        )
+    if entry.held_by_platform or entry.produced_by is not None:
+        raise field_error(
+            "material",
+            _("“%(material)s”平台已有或由本次办理出具,无需上传。") % {"material": entry.spec.display_name},
+            "not_to_upload",
+        )
+    return entry.spec
 
 
 def _notice_entry(application, spec_code):
