@@ -145,6 +145,29 @@ class TestIntakePage:
         for outcome in ("accept", "accept_with_gaps", "request_correction", "refuse"):
             assert f'name="outcome" value="{outcome}"' in content
 
+    def test_mark_all_as_conforming_then_change_one_then_accept(self, world, client):
+        """Not nineteen dropdowns one by one: one button marks every material conforming (nothing saved),
+        the clerk changes the one that is not, and takes the outcome."""
+        application = submitted(world, "start-construction", START_MINIMAL)
+        client = as_user(client, world.clerk)
+        before = dict(application.materials.values_list("pk", "verdict"))
+        assert V.PENDING in before.values()
+        response = client.post(intake_url(application), {"mark_all": "1", "note_site-plan": "已核对"})
+        assert response.status_code == 200
+        form = response.context["form"]
+        verdict_names = [name for name in form.fields if name.startswith("verdict_")]
+        assert verdict_names and all(form[name].value() == V.ACCEPTED for name in verdict_names)
+        assert form["note_site-plan"].value() == "已核对"  # what the clerk typed stays
+        assert 'value="accepted" selected' in response.content.decode()
+        assert dict(application.materials.values_list("pk", "verdict")) == before  # nothing saved
+        data = {name: form[name].value() for name in verdict_names}
+        data["verdict_site-plan"], data["note_site-plan"] = V.REJECTED, "比例尺不符"
+        response = client.post(intake_url(application), {**data, "outcome": "request_correction"})
+        assert response.status_code == 302
+        application.refresh_from_db()
+        assert application.status == A.CORRECTION
+        assert current(application, "site-plan").verdict == V.REJECTED
+
     def test_accept(self, world, client):
         application = submitted(world, "start-construction", START_MINIMAL)
         response = as_user(client, world.clerk).post(

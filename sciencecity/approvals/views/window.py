@@ -225,6 +225,8 @@ def window_intake(request, pk):
         )
         return redirect("approvals:window_intake", pk=application.pk)
     rows = [row for row in _material_rows(application) if not row.get("held")]
+    if "mark_all" in request.POST:
+        return _render_intake(request, application, _all_conforming(request.POST, rows))
     form = IntakeForm(request.POST, rows=rows)
     outcome = request.POST.get("outcome", "")
     if not form.is_valid() or outcome not in OUTCOMES:
@@ -246,6 +248,17 @@ def window_intake(request, pk):
         return _render_intake(request, _get_application(request, pk), form, status=409)
     messages.success(request, SUCCESS[outcome])
     return redirect("approvals:window_queue")
+
+
+def _all_conforming(data, rows) -> IntakeForm:
+    """The clerk's form as entered, with every material that can be marked so set to "conforms": the clerk
+    then changes the few that do not and chooses the outcome. Nothing is saved by this."""
+    data = data.copy()
+    form = IntakeForm(rows=rows)
+    for name, field in form.fields.items():
+        if name.startswith("verdict_") and V.ACCEPTED in dict(field.choices):
+            data[name] = V.ACCEPTED
+    return IntakeForm(data, rows=rows)
 
 
 # --- a material's file ----------------------------------------------------------------------------------------
