@@ -67,3 +67,19 @@ def suite_calendar():
     Request it after the fixtures that give the test its database."""
     confirm_years(CONFIRMED_YEARS)
     return CONFIRMED_YEARS
+
+
+@pytest.fixture
+def uncomputable_2027(monkeypatch):
+    """2027 as a year that neither administrators nor the `holidays` package can give (as 2101 is): the
+    refusal path, which a year not yet published no longer takes (it is counted provisionally)."""
+    from sciencecity.workdays import calendar
+
+    real = calendar.provisional_rest_days
+
+    def rest_days(year):
+        if year == 2027:
+            raise calendar.UnknownCalendarYear(year)
+        return real(year)
+
+    monkeypatch.setattr(calendar, "provisional_rest_days", rest_days)

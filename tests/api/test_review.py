@@ -14,7 +14,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from sciencecity.approvals.models import Certificate, ReviewTask, TaskEvent, TaskPause
-from sciencecity.workdays import calendar
 from tests.approvals.conftest import START_MINIMAL, accepted, approve, claim, task_of
 from tests.factories import EnterpriseFactory, ProjectFactory, applicant_of, staff
 
@@ -337,20 +336,6 @@ def test_a_supervisor_reads_every_task_and_changes_none(world, api, application)
     problem_of(supervisor.post(url(task, "claim")), 403)
     assert ReviewTask.objects.get(pk=task.pk).status == T.PENDING
     assert task.promised_deadline == datetime.date(2026, 6, 3)
-
-
-@pytest.fixture
-def uncomputable_2027(monkeypatch):
-    """2027 as a year that neither administrators nor the `holidays` package can give (as 2101 is): the
-    refusal path, which a year not yet published no longer takes (it is counted provisionally)."""
-    real = calendar.provisional_rest_days
-
-    def rest_days(year):
-        if year == 2027:
-            raise calendar.UnknownCalendarYear(year)
-        return real(year)
-
-    monkeypatch.setattr(calendar, "provisional_rest_days", rest_days)
 
 
 def test_an_extension_into_a_year_the_calendar_does_not_know_is_a_400_on_days(

@@ -31,7 +31,6 @@ from django.utils import translation
 from sciencecity.approvals.models import Application, Notification, ReviewTask, SubmittedMaterial
 from sciencecity.approvals.services import applications, intake, review
 from sciencecity.catalog.models import FormField
-from sciencecity.workdays import calendar
 from tests.approvals.conftest import (
     START_DAY,
     START_MINIMAL,
@@ -91,20 +90,6 @@ def all_accepted(application) -> dict:
 
 
 # --- 1. a deadline in a year the calendar does not know --------------------------------------------------
-
-
-@pytest.fixture
-def uncomputable_2027(monkeypatch):
-    """2027 as a year that neither administrators nor the `holidays` package can give (as 2101 is): the
-    refusal path, which a year not yet published no longer takes (it is counted provisionally)."""
-    real = calendar.provisional_rest_days
-
-    def rest_days(year):
-        if year == 2027:
-            raise calendar.UnknownCalendarYear(year)
-        return real(year)
-
-    monkeypatch.setattr(calendar, "provisional_rest_days", rest_days)
 
 
 def test_accepting_in_december_works_and_the_deadlines_reaching_january_say_provisional(
