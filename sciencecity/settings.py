@@ -8,10 +8,12 @@ two in step.
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from sciencecity.env import env_bool, env_int, env_list, env_str
+from sciencecity.security import style_hash_of_error_page
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -49,6 +51,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -228,6 +231,32 @@ WORKDAYS_WARNING_DAYS = env_int("WORKDAYS_WARNING_DAYS", 60)
 # The background worker counts applications by bundle and status for the leaders' overview this often
 # (`manage.py refresh_overview --schedule`); the overview counts live when its snapshot is twice as old.
 OVERVIEW_REFRESH_MINUTES = max(1, env_int("OVERVIEW_REFRESH_MINUTES", 5))
+
+# Content-Security-Policy (django-csp): scripts, styles, fonts, images and frames from this site only, never
+# inline — every page's script and style is a static file. The one exception is the 500 page, which Django
+# renders without static files: its inline style is allowed by its hash (`sciencecity.security`).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, style_hash_of_error_page()],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "frame-src": [SELF],
+        "frame-ancestors": [NONE],  # like X-Frame-Options DENY; a material's preview allows its own site
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+    }
+}
+
+# Behind HTTPS: redirect plain HTTP and tell browsers to use HTTPS only (HSTS). Off by default so that the demo
+# serves plain HTTP on one machine; the README's production example switches them on.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

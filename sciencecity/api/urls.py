@@ -1,7 +1,9 @@
 """/api/v1/: every app's resources (its `api.routes`), the OpenAPI schema and its browsable docs."""
 
+from csp.constants import UNSAFE_INLINE
+from csp.decorators import csp_update
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
 from sciencecity.accounts import api as accounts_api
@@ -31,12 +33,17 @@ for module in ROUTE_MODULES:
     for prefix, viewset, basename in module.routes:
         router.register(prefix, viewset, basename=basename)
 
+# The browsable docs are third-party pages (Swagger UI, ReDoc) that style their elements inline; their scripts
+# are static files (the split Swagger view serves its start-up script at ?script), so only their styles, and
+# ReDoc's worker, are let through — on these two pages only.
+docs_policy = csp_update({"style-src": [UNSAFE_INLINE], "worker-src": ["blob:"]})
+
 app_name = "api"
 urlpatterns = [
     path("me/", views.MeView.as_view(), name="me"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    path("docs/", docs_policy(SpectacularSwaggerSplitView.as_view(url_name="api:schema")), name="docs"),
+    path("redoc/", docs_policy(SpectacularRedocView.as_view(url_name="api:schema")), name="redoc"),
     path("", include(router.urls)),
     re_path(r"^", views.UnknownAddressView.as_view()),  # last: what nothing above matched
 ]

@@ -14,7 +14,7 @@ def pretty_json(value) -> str:
     if value is None:
         return "—"
     text = json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True, cls=DjangoJSONEncoder)
-    return format_html('<pre style="white-space: pre-wrap; margin: 0">{}</pre>', text)
+    return format_html('<pre class="audit-json">{}</pre>', text)
 
 
 @admin.register(AuditEvent)

@@ -8,6 +8,8 @@ Pages need the permission `approvals.intake_application` (403 without it); every
 asked, never as a server error.
 """
 
+from csp.constants import SELF
+from csp.decorators import csp_replace
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
@@ -267,6 +269,7 @@ def _all_conforming(data, rows) -> IntakeForm:
 @require_safe
 @login_required
 @xframe_options_sameorigin
+@csp_replace({"frame-ancestors": [SELF]})
 def material_file(request, pk):
     """A submitted material's file, for anyone who can see its application (404 otherwise). PDFs and images
     open in the browser (inline); other kinds download. The platform's own pages may show it in a frame (the
