@@ -157,27 +157,42 @@ def applications_by_bundle(counts: ApplicationCounts | None = None) -> tuple[lis
 # --- tasks by department --------------------------------------------------------------------------------
 
 
+# The three figures of a department's row, each a filter over its open tasks: the overview counts them and the
+# leaders' task list (`views.leaders.leaders_tasks`) lists them with the same filter, so a figure and the list
+# it links to always agree.
+TASK_STATES = ("open", "overdue", "escalated")
+
+
+def task_state_filter(state: str, today: datetime.date) -> Q:
+    """Among open tasks: all of them, those whose running clock is past the promised deadline, or those
+    escalated to the leaders (overdue by a whole working day, `services.deadlines.scan_deadlines`)."""
+    if state == "overdue":
+        return Q(status__in=CLOCK_RUNNING, promised_deadline__lt=today)
+    if state == "escalated":
+        return Q(warning_level=ReviewTask.Warning.ESCALATED)
+    return Q()
+
+
+def open_tasks(tasks=None):
+    """The open ones of `tasks` (every task by default)."""
+    return (ReviewTask.objects.all() if tasks is None else tasks).filter(status__in=ReviewTask.OPEN_STATUSES)
+
+
 def tasks_by_department(today: datetime.date | None = None) -> list[dict]:
     """[{code, name, open, overdue, escalated}] for each department with open tasks: one GROUP BY over the
     open tasks only."""
     today = today or clock.today()
     rows = (
-        ReviewTask.objects.filter(status__in=ReviewTask.OPEN_STATUSES)
+        open_tasks()
         .order_by()
         .values("department__code", "department__name", "department__name_en")
-        .annotate(
-            open=Count("pk"),
-            overdue=Count("pk", filter=Q(status__in=CLOCK_RUNNING, promised_deadline__lt=today)),
-            escalated=Count("pk", filter=Q(warning_level=ReviewTask.Warning.ESCALATED)),
-        )
+        .annotate(**{state: Count("pk", filter=task_state_filter(state, today)) for state in TASK_STATES})
     )
     result = [
         {
             "code": row["department__code"],
             "name": _display(row["department__name"], row["department__name_en"]),
-            "open": row["open"],
-            "overdue": row["overdue"],
-            "escalated": row["escalated"],
+            **{state: row[state] for state in TASK_STATES},
         }
         for row in rows
     ]

@@ -12,6 +12,16 @@
     return chart;
   }
 
+  // A bar leads to the list of the records it counts (the same link as the number in the table beneath):
+  // `urlOf(seriesIndex, dataIndex)` names it.
+  function linkBars(chart, urlOf) {
+    if (!chart) { return; }
+    chart.on("click", function (params) {
+      var url = urlOf(params.seriesIndex, params.dataIndex);
+      if (url) { window.location.assign(url); }
+    });
+  }
+
   var GRID = { left: 140, right: 24 };  // the horizontal charts' margins around the plot, in pixels
 
   // A stacked segment's number goes inside the segment, in its own colour's contrast, and only where it fits:
@@ -63,24 +73,24 @@
     var data = JSON.parse(source.textContent);
     var L = data.labels;
 
-    draw("chart-status", bars(
+    linkBars(draw("chart-status", bars(
       data.by_status.map(function (row) { return row.label; }),
       [{ name: L.applications, data: data.by_status.map(function (row) { return row.count; }) }],
       false
-    ));
+    )), function (_series, i) { return data.by_status[i].url; });
 
     // Stacked by status: each number inside its own segment, none for a segment too narrow to hold it (the
     // table beneath gives every number and the totals).
-    draw("chart-bundle", bars(
+    linkBars(draw("chart-bundle", bars(
       data.by_bundle.bundles.map(function (row) { return row.name; }),
       data.by_bundle.statuses.map(function (status, i) {
         return { name: status, stack: "total", data: data.by_bundle.bundles.map(function (row) { return row.counts[i]; }) };
       }),
       true,
       document.getElementById("chart-bundle")
-    ));
+    )), function (series, i) { return data.by_bundle.bundles[i].urls[series]; });
 
-    draw("chart-departments", bars(
+    linkBars(draw("chart-departments", bars(
       data.departments.map(function (row) { return row.name; }),
       [
         { name: L.open, data: data.departments.map(function (row) { return row.open; }) },
@@ -88,7 +98,7 @@
         { name: L.escalated, data: data.departments.map(function (row) { return row.escalated; }) }
       ],
       true
-    ));
+    )), function (series, i) { return data.departments[i].urls[series]; });
 
     draw("chart-elapsed", bars(
       data.elapsed.map(function (row) { return row.name; }),

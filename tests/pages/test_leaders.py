@@ -40,6 +40,7 @@ D = datetime.date
 EPP = "engineering-planning-permit"
 OVERVIEW = reverse("approvals:leaders_overview")
 LIST = reverse("approvals:leaders_applications")
+TASKS = reverse("approvals:leaders_tasks")
 
 
 @pytest.fixture
@@ -75,7 +76,8 @@ def cell_row(html: str, attribute: str, value: str) -> list[str]:
     """The numbers of the table row marked data-<attribute>="<value>"."""
     match = re.search(rf'<tr data-{attribute}="{value}">(.*?)</tr>', html, re.S)
     assert match, f"no row {attribute}={value}"
-    return re.findall(r'<td class="num[^"]*">([^<]*)</td>', match.group(1))
+    cells = re.findall(r'<td class="num[^"]*">(.*?)</td>', match.group(1), re.S)
+    return [re.sub(r"<[^>]+>", "", cell) for cell in cells]  # a figure may be a link to its list
 
 
 def apply_on(world, time_machine, day, n):
@@ -110,7 +112,12 @@ class TestAccess:
         application = mixed[0]
         for user in (world.applicant, world.reviewer("planning"), world.clerk):
             client.force_login(user)
-            for url in (OVERVIEW, LIST, reverse("approvals:leaders_application", args=[application.pk])):
+            for url in (
+                OVERVIEW,
+                LIST,
+                TASKS,
+                reverse("approvals:leaders_application", args=[application.pk]),
+            ):
                 assert client.get(url).status_code == 403, (user, url)
 
     def test_anonymous_is_sent_to_login(self, client):
@@ -331,3 +338,92 @@ def test_echarts_is_vendored_and_served_from_static():
     head = b"".join(response.streaming_content)[:2000]
     assert b"echarts" in head.lower()
     assert finders.find("js/leaders.js")
+
+
+# --- drill-down: every figure links to the list of what it counts -------------------------------------------
+
+
+def links_of(html: str, attribute: str, value: str) -> list[tuple[str, str]]:
+    """(href, figure) of each linked number in the table row marked data-<attribute>="<value>"."""
+    match = re.search(rf'<tr data-{attribute}="{value}">(.*?)</tr>', html, re.S)
+    assert match, f"no row {attribute}={value}"
+    return [
+        (href.replace("&amp;", "&"), n)
+        for href, n in re.findall(r'<a href="([^"]+)">(\d+)</a>', match.group(1))
+    ]
+
+
+def rows_listed(client, href: str, row_class: str) -> int:
+    response = client.get(href)
+    assert response.status_code == 200, href
+    return response.content.decode().count(f'<tr class="{row_class}">')
+
+
+class TestDrillDown:
+    def test_each_departments_figure_links_to_a_list_as_long(
+        self, world, client, leader, mixed, time_machine
+    ):
+        at(time_machine, D(2026, 6, 5))  # planning: one task escalated, one due today; housing's waiting
+        scan_deadlines()
+        html = as_user(client, leader).get(OVERVIEW).content.decode()
+        departments = table(html, "table-departments")
+        checked = 0
+        for code in ("planning", "housing"):
+            for href, figure in links_of(departments, "department", code):
+                assert href.startswith(TASKS) and f"department={code}" in href
+                assert rows_listed(client, href, "task-row") == int(figure), href
+                checked += 1
+        assert checked >= 4  # planning's open, overdue and escalated; housing's open
+        foot = re.search(r"<tfoot>(.*?)</tfoot>", departments, re.S).group(1)
+        totals = re.findall(r'<a href="([^"]+)">(\d+)</a>', foot)
+        assert len(totals) == 3
+        for href, figure in totals:
+            assert rows_listed(client, href.replace("&amp;", "&"), "task-row") == int(figure)
+
+    def test_the_escalated_list_names_the_overdue_task(self, world, client, leader, mixed, time_machine):
+        at(time_machine, D(2026, 6, 5))
+        scan_deadlines()
+        overdue_task = task_of(mixed[0], EPP)
+        html = (
+            as_user(client, leader)
+            .get(TASKS, {"department": "planning", "state": "escalated"})
+            .content.decode()
+        )
+        assert html.count('<tr class="task-row">') == 1
+        assert mixed[0].number in html and "督办" in html
+        assert reverse("approvals:leaders_application", args=[overdue_task.application_id]) in html
+
+    def test_each_status_figure_links_to_the_applications_in_it(self, world, client, leader, mixed):
+        html = as_user(client, leader).get(OVERVIEW).content.decode()
+        status = table(html, "table-status")
+        for value in ("in_review", "submitted", "draft"):
+            [(href, figure)] = links_of(status, "status", value)
+            assert rows_listed(client, href, "application-row") == int(figure), value
+        bundle = links_of(table(html, "table-bundle"), "bundle", "start-construction")
+        for href, figure in bundle:
+            if "status=" in href:
+                assert rows_listed(client, href, "application-row") == int(figure), href
+
+    def test_the_chart_data_carries_the_same_links(self, world, client, leader, mixed):
+        response = as_user(client, leader).get(OVERVIEW)
+        data = response.context["data"]
+        planning = next(row for row in response.context["departments"] if row["code"] == "planning")
+        chart_row = next(row for row in data["departments"] if row["name"] == planning["name"])
+        assert chart_row["urls"] == [url for _state, _count, url in planning["links"]]
+        assert [row["url"] for row in data["by_status"]][0].startswith(LIST + "?status=")
+
+    def test_the_task_list_reads_a_fixed_number_of_queries(self, world, client, leader, mixed):
+        as_user(client, leader)
+        client.get(TASKS)  # warm the session and the catalog caches
+        with CaptureQueriesContext(connection) as few:
+            client.get(TASKS)
+        for n in range(5, 9):
+            accepted(world, "start-construction", START_MINIMAL, key=f"more-{n}")
+        with CaptureQueriesContext(connection) as more:
+            assert client.get(TASKS).content.decode().count('<tr class="task-row">') > 3
+        assert len(more) == len(few)
+
+    def test_an_unknown_state_or_department_is_ignored_not_an_error(self, world, client, leader, mixed):
+        response = as_user(client, leader).get(TASKS, {"state": "nonsense", "department": "<script>"})
+        assert response.status_code == 200
+        assert "<script>" not in response.content.decode().split("<main")[1].split("</form>")[1]

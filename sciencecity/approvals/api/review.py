@@ -26,9 +26,10 @@ from sciencecity.accounts.scoping import is_civil_servant
 from sciencecity.api.filters import IdFilter
 from sciencecity.api.idempotency import idempotent
 from sciencecity.api.views import ScopedViewSet
+from sciencecity.workdays import clock
 from sciencecity.workdays.calendar import UnknownCalendarYear
 
-from .. import transitions
+from .. import dashboard, transitions
 from ..models import ReviewTask, TaskEvent, TaskPause
 from ..services import review
 from ..services.deadlines import GREEN, RED, YELLOW, annotate_traffic_light
@@ -241,10 +242,19 @@ class TaskFilter(filters.FilterSet):
         choices=LIGHT_CHOICES, field_name="traffic_light", help_text="green, yellow or red"
     )
     bundle = filters.CharFilter(field_name="application__bundle__code", help_text="The bundle's code")
+    state = filters.ChoiceFilter(
+        choices=[(state, state) for state in dashboard.TASK_STATES],
+        method="filter_state",
+        help_text="open, overdue or escalated: the open tasks that the leaders' overview counts in that column "
+        "of its departments' table (with `department`, one figure of it)",
+    )
 
     class Meta:
         model = ReviewTask
-        fields = ["status", "department", "application", "assignee", "light", "bundle"]
+        fields = ["status", "department", "application", "assignee", "light", "bundle", "state"]
+
+    def filter_state(self, queryset, _name, value):
+        return dashboard.open_tasks(queryset).filter(dashboard.task_state_filter(value, clock.today()))
 
 
 class TaskOrdering(OrderingFilter):

@@ -8,19 +8,21 @@ of queries however many applications there are; every chart has a plain table of
 """
 
 from functools import wraps
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.shortcuts import render
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 
+from sciencecity.accounts.models import Department
 from sciencecity.accounts.scoping import sees_everything
 from sciencecity.audit.models import AuditEvent
 from sciencecity.catalog.models import Bundle
@@ -38,7 +40,7 @@ from ..models import (
     ReviewTask,
     SubmittedMaterial,
 )
-from ..services.deadlines import CLOCK_RUNNING, annotate_traffic_light
+from ..services.deadlines import annotate_traffic_light
 from . import audit
 from .department import wants_rows_only
 
@@ -69,10 +71,24 @@ def leaders_overview(request):
     counts = dashboard.application_counts()  # the background snapshot ("as of"), or a live count
     by_status = dashboard.applications_by_status(counts)
     statuses, by_bundle = dashboard.applications_by_bundle(counts)
+    for row in by_status:
+        row["url"] = _list_url("approvals:leaders_applications", status=row["status"])
     for row in by_bundle:
         row.row_cells = row.cells(statuses)
+        row.links = [
+            {
+                "count": count,
+                "url": _list_url("approvals:leaders_applications", bundle=row.code, status=status),
+            }
+            for status, count in zip(statuses, row.row_cells, strict=True)
+        ]
     status_labels = dict(Application.Status.choices)
     departments = dashboard.tasks_by_department(today)
+    for row in departments:
+        row["links"] = _task_links(row, department=row["code"])
+    department_totals = _task_links(
+        {state: sum(row[state] for row in departments) for state in dashboard.TASK_STATES}
+    )
     elapsed = dashboard.elapsed_working_days(today)
     reform = dashboard.reform_figures(today)
     reference = dashboard.reference_figures()
@@ -95,10 +111,13 @@ def leaders_overview(request):
             "materials": _("材料"),
             "days": _("时间(工作日)"),
         },
-        "by_status": [{"label": row["label"], "count": row["count"]} for row in by_status],
+        "by_status": [{"label": row["label"], "count": row["count"], "url": row["url"]} for row in by_status],
         "by_bundle": {
             "statuses": [str(status_labels[status]) for status in statuses],
-            "bundles": [{"name": row.name, "counts": row.row_cells} for row in by_bundle],
+            "bundles": [
+                {"name": row.name, "counts": row.row_cells, "urls": [cell["url"] for cell in row.links]}
+                for row in by_bundle
+            ],
         },
         "departments": [
             {
@@ -106,6 +125,7 @@ def leaders_overview(request):
                 "open": row["open"],
                 "overdue": row["overdue"],
                 "escalated": row["escalated"],
+                "urls": [url for _state, _count, url in row["links"]],
             }
             for row in departments
         ],
@@ -138,15 +158,25 @@ def leaders_overview(request):
             "bundle_statuses": [status_labels[status] for status in statuses],
             "by_bundle": by_bundle,
             "departments": departments,
-            "department_totals": {
-                key: sum(row[key] for row in departments) for key in ("open", "overdue", "escalated")
-            },
+            "department_totals": department_totals,
             "elapsed": elapsed,
             "reform": reform,
             "reference": reference,
             "data": data,
         },
     )
+
+
+def _list_url(name: str, **query) -> str:
+    return f"{reverse(name)}?{urlencode(query)}"
+
+
+def _task_links(figures: dict, **where) -> list[tuple[str, int, str]]:
+    """(state, count, the leaders' task list of that state) for each figure of a departments' table row."""
+    return [
+        (state, figures[state], _list_url("approvals:leaders_tasks", **where, state=state))
+        for state in dashboard.TASK_STATES
+    ]
 
 
 # --- the list of applications ---------------------------------------------------------------------------
@@ -196,7 +226,7 @@ def _page_url(request, page: int) -> str:
 
 def _overdue_tasks_of_application():
     return ReviewTask.objects.filter(
-        application=OuterRef("pk"), status__in=CLOCK_RUNNING, promised_deadline__lt=clock.today()
+        dashboard.task_state_filter("overdue", clock.today()), application=OuterRef("pk")
     )
 
 
@@ -262,6 +292,72 @@ def leaders_applications(request):
         },
     )
     # The same URL answers the rows alone or the whole page: caches must keep them apart.
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+# --- the open tasks behind the departments' figures ------------------------------------------------------------
+
+
+class TaskFilterForm(forms.Form):
+    """The overview's department row and column a figure came from: ?department=<code>&state=<state>."""
+
+    department = forms.ChoiceField(label=gettext_lazy("部门"), required=False)
+    state = forms.ChoiceField(label=gettext_lazy("任务"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["department"].choices = [
+            ("", _("全部")),
+            *((d.code, d.display_name) for d in Department.objects.all()),
+        ]
+        self.fields["state"].choices = [
+            ("open", _("在办任务")),
+            ("overdue", _("超期任务")),
+            ("escalated", _("督办任务")),
+        ]
+        for name, field in self.fields.items():
+            field.widget.attrs["id"] = f"filter_{name}"
+
+
+def open_task_list(user, filters: dict, today):
+    """The open tasks `user` may read that the overview counts in one figure of its departments' table: the
+    same filter (`dashboard.task_state_filter`), so the list is as long as the figure. Most urgent first."""
+    state = filters.get("state") or "open"
+    tasks = dashboard.open_tasks(ReviewTask.objects.for_user(user)).filter(
+        dashboard.task_state_filter(state, today)
+    )
+    if filters.get("department"):
+        tasks = tasks.filter(department__code=filters["department"])
+    return (
+        annotate_traffic_light(tasks)
+        .select_related("item", "department", "assignee", "application__enterprise", "application__project")
+        .order_by(F("promised_deadline").asc(nulls_last=True), "pk")
+    )
+
+
+@require_safe
+@leader_required
+def leaders_tasks(request):
+    """The open, overdue or escalated tasks of one department or all: where a figure of the overview's
+    departments' table (or a bar of its chart) leads."""
+    form = TaskFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    tasks = open_task_list(request.user, filters, clock.today())
+    page = _page_number(request)
+    offset = (page - 1) * PAGE_SIZE
+    rows = list(tasks[offset : offset + PAGE_SIZE + 1])
+    response = render(
+        request,
+        "leaders/_tasks_results.html" if wants_rows_only(request) else "leaders/tasks.html",
+        {
+            "form": form,
+            "tasks": rows[:PAGE_SIZE],
+            "page": page,
+            "next_url": _page_url(request, page + 1) if len(rows) > PAGE_SIZE else "",
+            "previous_url": _page_url(request, page - 1) if page > 1 else "",
+        },
+    )
     patch_vary_headers(response, ["HX-Request"])
     return response
 
@@ -338,4 +434,5 @@ urlpatterns = [
     path("", leaders_overview, name="leaders_overview"),
     path("applications/", leaders_applications, name="leaders_applications"),
     path("applications/<int:pk>/", leaders_application, name="leaders_application"),
+    path("tasks/", leaders_tasks, name="leaders_tasks"),
 ]
