@@ -48,15 +48,18 @@ def on_postgres():
 def confirm_years(years) -> None:
     """Enter and confirm the schedule of `years` as administrators would once the State Council publishes
     it: the statutory holidays of the national rules as rest days, plus one make-up working day (the first
-    Saturday of February), then confirmed through the services."""
+    Saturday of February that is not a holiday itself), then confirmed through the services."""
     from sciencecity.workdays import services
     from sciencecity.workdays.calendar import provisional_rest_days
 
     for year in years:
-        for day in sorted(provisional_rest_days(year)):
+        rest_days = provisional_rest_days(year)
+        for day in sorted(rest_days):
             services.set_override(None, day, False, "法定节假日")
         february = datetime.date(year, 2, 1)
         saturday = february + datetime.timedelta(days=(5 - february.weekday()) % 7)
+        while saturday in rest_days:  # 2027-02-06 is the Spring Festival: a make-up day cannot be one
+            saturday += datetime.timedelta(days=7)
         services.set_override(None, saturday, True, "调休补班")
         services.confirm_year(None, year, "测试:已公布的安排")
 

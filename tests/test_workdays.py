@@ -25,6 +25,7 @@ from sciencecity.workdays.calendar import (
     deadline_after,
     is_working_day,
     is_year_known,
+    provisional_rest_days,
     upcoming_unknown_year,
     working_days_between,
 )
@@ -51,10 +52,17 @@ def admin_user():
     return UserFactory(roles=["administrator"], is_staff=True)
 
 
+def enter_statutory_days(user, year=2027, *, but=()):
+    """The rest days of the national rules (statutory holidays and the weekdays in lieu), except `but`: what a
+    year must have before it can be confirmed."""
+    for day in sorted(provisional_rest_days(year) - set(but)):
+        services.set_override(user, day, False, "法定节假日")
+
+
 @pytest.fixture
 def calendar_2027(admin_user):
-    """2027 entered by administrators: New Year's Day off, then confirmed."""
-    services.set_override(admin_user, D(2027, 1, 1), False, "元旦")
+    """2027 entered by administrators: the statutory holidays off, then confirmed."""
+    enter_statutory_days(admin_user)
     services.confirm_year(admin_user, 2027, "国务院办公厅关于2027年部分节假日安排的通知")
 
 
@@ -261,8 +269,9 @@ def test_confirming_a_package_year_is_refused(admin_user):
 def test_services_write_audit_events(admin_user):
     override = services.set_override(admin_user, D(2027, 1, 1), False, "元旦")
     services.set_override(admin_user, D(2027, 1, 1), False, "元旦(更正)")
+    enter_statutory_days(None, but=[D(2027, 1, 1)])  # by the platform: not asserted below
     confirmed = services.confirm_year(admin_user, 2027, "通知")
-    events = list(AuditEvent.objects.order_by("id"))
+    events = [*AuditEvent.objects.filter(actor=admin_user).order_by("id")]
     assert [event.action for event in events] == [
         "workdays.set_override",
         "workdays.set_override",
@@ -281,7 +290,9 @@ def test_services_write_audit_events(admin_user):
 
     services.unconfirm_year(admin_user, confirmed)
     services.delete_override(admin_user, override)
-    assert list(AuditEvent.objects.order_by("id").values_list("action", flat=True))[3:] == [
+    assert list(AuditEvent.objects.filter(actor=admin_user).order_by("id").values_list("action", flat=True))[
+        3:
+    ] == [
         "workdays.unconfirm_year",
         "workdays.delete_override",
     ]
@@ -393,6 +404,7 @@ def test_command_says_when_a_result_is_provisional():
 
 
 def test_command_sets_overrides_and_confirms_a_year_through_the_services(admin_user):
+    enter_statutory_days(None)
     assert "工作日" in run(
         "set", "2027-02-20", "work", "--note", "春节调休补班", "--user", admin_user.username
     )
@@ -473,7 +485,7 @@ def test_warning_goes_away_once_the_year_is_confirmed(client, time_machine, admi
     at(D(2026, 11, 24), time_machine)
     client.force_login(admin_user)
     assert WARNING_2027 in client.get("/me/").content.decode()  # the answer is now cached for the day
-    services.set_override(admin_user, D(2027, 1, 1), False, "元旦")
+    enter_statutory_days(admin_user)
     services.confirm_year(admin_user, 2027, "")
     assert WARNING_2027 not in client.get("/me/").content.decode()
     assert WARNING_2027 not in client.get("/admin/").content.decode()
@@ -506,6 +518,13 @@ def test_admin_confirms_a_year_through_the_service(client, admin_user):
     assert not CalendarYear.objects.exists()
 
     services.set_override(admin_user, D(2027, 1, 1), False, "元旦")
+    incomplete = client.post("/admin/workdays/calendaryear/add/", {"year": "2027", "note": "通知"})
+    assert incomplete.status_code == 200
+    assert "2027年的放假安排不完整" in incomplete.content.decode()
+    assert "清明节 2027-04-05 不在放假安排中" in incomplete.content.decode()
+    assert not CalendarYear.objects.exists()
+
+    enter_statutory_days(admin_user, but=[D(2027, 1, 1)])
     response = client.post("/admin/workdays/calendaryear/add/", {"year": "2027", "note": "通知"})
     assert response.status_code == 302
     confirmed = CalendarYear.objects.get()

@@ -7,8 +7,11 @@ so a caller can run the services as of a past day. The demo generator uses it to
 through the real services, so that a task started in October is overdue in November for real (its stored
 deadline passed), and so that the same seed gives the same dates.
 
-What it does not reach: the timestamps that Django fills in itself on save (`auto_now_add` fields such as
-`AuditEvent.created_at` or `Notification.created_at`) keep the real time of writing.
+The times at which approval events happened are stamped by it too: the approvals models' creation times
+(`Notification.created_at`, `CorrectionNotice.issued_at`, `TaskEvent.created_at`, `Delivery.delivered_at`,
+`Rating.rated_at`, ...) and the audit trail's `AuditEvent.created_at` default to `now()`, so a notification
+sent or an action audited by a step played on a past day carries that day. What it does not reach: the
+timestamps that Django fills in itself on save (`auto_now` fields such as `updated_at`) keep the real time.
 
 The frozen moment lives in a `ContextVar`: it belongs to the thread (or asynchronous task) that set it, so a
 demo being generated never moves the clock of a request served at the same time by another thread.

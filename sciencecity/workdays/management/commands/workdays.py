@@ -5,16 +5,21 @@
     manage.py workdays check 2027                 -> exit status 0 when the year is official
     manage.py workdays set 2027-02-20 work --note "春节调休补班"   (or `rest`)
     manage.py workdays confirm 2027 --note "国办发明电〔2026〕X号"
+    manage.py workdays import 2027 schedule.txt --check   -> the check alone; exit status 1 on errors
+    manage.py workdays import 2027 schedule.txt --confirm --note "国办发明电〔2026〕X号"
     manage.py workdays recount                   -> recount open provisional deadlines now
 
 `add` and `between` print only the result on standard output, so that scripts can read it; a provisional
 result (counted over a year whose official schedule is not published) is said so on standard error.
-`--pause FIRST:LAST` (repeatable) leaves those days, both included, out of the count. `set` and `confirm`
-act as the administrator named by `--user` (default: none, recorded as the platform) through the same
-services as the admin pages, so they are validated and audited the same way.
+`--pause FIRST:LAST` (repeatable) leaves those days, both included, out of the count. `set`, `confirm` and
+`import` act as the administrator named by `--user` (default: none, recorded as the platform) through the
+same services as the admin pages, so they are validated and audited the same way. `import` reads a year's
+whole schedule (see `sciencecity.workdays.schedule`; FILE `-` is standard input), prints its check and,
+without `--check`, makes it the year's overrides — refused, with every error, when the check finds any.
 """
 
 import datetime
+import sys
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -22,7 +27,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from sciencecity.workdays import recount, services
+from sciencecity.workdays import recount, schedule, services
 from sciencecity.workdays.calendar import (
     Pause,
     UnknownCalendarYear,
@@ -72,7 +77,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         subcommands = parser.add_subparsers(
-            dest="subcommand", required=True, metavar="{add,between,check,set,confirm,recount}"
+            dest="subcommand", required=True, metavar="{add,between,check,set,confirm,import,recount}"
         )
 
         add = subcommands.add_parser("add", help="print the date N working days after START")
@@ -108,6 +113,23 @@ class Command(BaseCommand):
         confirm.add_argument("year", help="e.g. 2027")
         confirm.add_argument("--note", default="", help="the State Council notice it follows")
         confirm.add_argument("--user", help="the administrator's user name, for the audit trail")
+
+        schedule_import = subcommands.add_parser(
+            "import", help="check a YEAR's whole schedule from FILE and make it the year's overrides"
+        )
+        schedule_import.add_argument("year", help="e.g. 2027")
+        schedule_import.add_argument(
+            "file",
+            help="one day or span a line: 2027-02-05~2027-02-12 休 春节 (or CSV date,kind,name); - for stdin",
+        )
+        schedule_import.add_argument(
+            "--check", action="store_true", help="only check and compare; write nothing"
+        )
+        schedule_import.add_argument(
+            "--confirm", action="store_true", help="confirm the year in the same step"
+        )
+        schedule_import.add_argument("--note", default="", help="the State Council notice it follows")
+        schedule_import.add_argument("--user", help="the administrator's user name, for the audit trail")
 
         subcommands.add_parser(
             "recount", help="recount the open provisional deadlines now and print the counts"
@@ -183,6 +205,74 @@ class Command(BaseCommand):
         except ValidationError as error:
             raise CommandError(_messages(error)) from None
         self.stdout.write(_("%(year)s年的年度日历已确认;暂定期限将在后台重新计算。") % {"year": year})
+
+    def handle_import(self, year, file, check, confirm, note, user, **options):
+        year = _year(year)
+        text = self._read(file)
+        plan = schedule.check_schedule(year, text)
+        self._report(plan)
+        error = plan.error(confirm=confirm)
+        if error is not None:
+            raise CommandError(_("放假安排有错误,未导入:") + " ".join(error.messages))
+        if check:
+            return
+        try:
+            plan = services.import_schedule(self._user(user), year, text, confirm=confirm, note=note)
+        except ValidationError as error:
+            raise CommandError(_messages(error)) from None
+        self.stdout.write(
+            _("已导入%(year)s年的放假安排:新增 %(added)s 天,修改 %(changed)s 天,删除 %(removed)s 天。")
+            % {
+                "year": year,
+                "added": len(plan.added),
+                "changed": len(plan.changed),
+                "removed": len(plan.removed),
+            }
+        )
+        if confirm:
+            self.stdout.write(_("%(year)s年的年度日历已确认;暂定期限将在后台重新计算。") % {"year": year})
+
+    @staticmethod
+    def _read(file: str) -> str:
+        if file == "-":
+            return sys.stdin.read()
+        try:
+            with open(file, "rb") as handle:
+                content = handle.read()
+        except OSError as error:
+            raise CommandError(
+                _("无法读取文件“%(file)s”:%(error)s") % {"file": file, "error": error}
+            ) from None
+        for encoding in ("utf-8-sig", "gb18030"):
+            try:
+                return content.decode(encoding)
+            except UnicodeDecodeError:
+                continue
+        raise CommandError(_("无法读取文件:请使用 UTF-8 或 GB18030 编码的文本或 CSV 文件。"))
+
+    def _report(self, plan: schedule.SchedulePlan) -> None:
+        """The check, as the admin page shows it: the counts, the difference, the errors, the warnings."""
+        self.stdout.write(
+            _("共读到 %(rest)s 天放假、%(work)s 天调休上班。")
+            % {"rest": plan.rest_days, "work": plan.working_days}
+        )
+        self.stdout.write(
+            _(
+                "与已录入的节假日调整相比:新增 %(added)s 天,修改 %(changed)s 天,删除 %(removed)s 天,不变 %(unchanged)s 天。"
+            )
+            % {
+                "added": len(plan.added),
+                "changed": len(plan.changed),
+                "removed": len(plan.removed),
+                "unchanged": plan.unchanged,
+            }
+        )
+        for problem in plan.errors:
+            self.stderr.write(problem.message)
+        for warning in plan.warnings:
+            self.stderr.write(warning)
+        if plan.ok:
+            self.stdout.write(_("检查通过:%(total)s 天法定节假日都放假。") % {"total": len(plan.statutory)})
 
     def handle_recount(self, **options):
         pass_ = recount.run_recount(
