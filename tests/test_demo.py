@@ -15,13 +15,18 @@ from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.http import HttpRequest
 from django.test import override_settings
+from django.urls import reverse
 from django.utils import timezone
 from stdnum.cn import uscc
 
 from sciencecity.accounts.models import User
 from sciencecity.accounts.roles import ROLES
+from sciencecity.approvals import selectors
 from sciencecity.approvals.models import (
     Application,
+    CorrectionNotice,
+    Notification,
+    NotificationKind,
     Rating,
     RatingFollowUp,
     ReviewTask,
@@ -313,6 +318,66 @@ def test_every_application_has_its_audit_trail(demo):
     assert all(event.actor.has_role("applicant") for event in submits)
     accepts = AuditEvent.objects.filter(action="approvals.accept_application").select_related("actor")
     assert {event.actor.username for event in accepts} == {"window"}
+
+
+def test_notifications_and_notices_are_dated_at_their_events_not_at_generation(demo):
+    """The services date what they send by the platform clock, which the demo moves along its story: a
+    notification carries the moment of the step that sent it, not the moment the demo was built."""
+    sent = Notification.objects.all()
+    assert sent.count() > 500
+    days = {timezone.localdate(moment) for moment in sent.values_list("created_at", flat=True)}
+    assert len(days) > 100 and min(days) < TODAY - datetime.timedelta(days=200)
+    assert not sent.filter(created_at__gt=NOW).exists()
+    # Exactly the moment of the step, which the application records too.
+    pairs = (
+        (NotificationKind.APPLICATION_ACCEPTED, "accepted_at"),
+        (NotificationKind.APPLICATION_CONCLUDED, "concluded_at"),
+        (NotificationKind.DELIVERED, "delivered_at"),
+    )
+    for kind, field in pairs:
+        rows = list(sent.filter(kind=kind).values_list("created_at", f"application__{field}"))
+        assert rows, kind
+        assert all(created == happened for created, happened in rows), kind
+    # A correction notice, and the portal's "窗口于 … 一次性告知", carry the day the window issued it.
+    notices = CorrectionNotice.objects.select_related("application")
+    assert notices.filter(issued_at__lt=NOW - datetime.timedelta(days=60)).exists()
+    for notice in notices:
+        assert notice.application.submitted_at is not None
+        assert notice.answered_at is None or notice.issued_at <= notice.answered_at
+        told = sent.filter(kind=NotificationKind.CORRECTION_REQUESTED, application=notice.application)
+        assert told.filter(created_at=notice.issued_at).exists(), notice
+    # Every kind the demo sends has a name on the notifications page.
+    assert set(sent.values_list("kind", flat=True)) <= set(NotificationKind.values)
+    # The audit trail is dated on the story's days too: an acceptance is audited when it happened.
+    audited = AuditEvent.objects.filter(action="approvals.accept_application")
+    assert not AuditEvent.objects.filter(action__startswith="approvals.", created_at__gt=NOW).exists()
+    assert len({timezone.localdate(moment) for moment in audited.values_list("created_at", flat=True)}) > 50
+
+
+def test_the_demo_inboxes_hold_the_last_weeks_news_unread(demo):
+    """Not the year's: the window once started with 278 unread notifications and a reviewer with 296."""
+    week_ago = NOW - datetime.timedelta(days=7)
+    assert not Notification.objects.filter(read_at__isnull=True, created_at__lt=week_ago).exists()
+    read = Notification.objects.filter(read_at__isnull=False)
+    assert read.exists() and all(
+        when - came == datetime.timedelta(hours=1)
+        for came, when in read.values_list("created_at", "read_at")[:200]
+    )
+    for name in ("window", "reviewer"):
+        unread = Notification.objects.for_user(user(name)).unread().count()
+        assert 0 < unread < 150, (name, unread)
+
+
+def test_the_demo_window_sees_its_unread_notifications_grouped_by_kind(demo, client):
+    window = user("window")
+    groups = selectors.unread_by_kind(window)
+    unread = Notification.objects.for_user(window).unread().count()
+    assert unread > 3 and len(groups) > 1 and sum(group.unread for group in groups) == unread
+    assert len(groups) <= len(NotificationKind.values)
+    client.force_login(window)
+    html = client.get(reverse("approvals:notifications")).content.decode()
+    for group in groups:
+        assert group.label in html
 
 
 def test_the_demo_applicant_sees_a_rich_portal(demo):

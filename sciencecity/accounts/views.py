@@ -3,6 +3,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
@@ -121,8 +122,6 @@ def _department_work(user):
 def workbench(user) -> list[dict]:
     """The work areas of the user's roles, each with its page and, where one query counts them, what waits
     there; then the notifications. A handful of COUNT queries, whatever the data."""
-    from sciencecity.approvals.models import Notification
-
     areas = []
     if user.has_perm("approvals.submit_application") and user.enterprise_id:
         areas.append(_applicant_work(user))
@@ -172,16 +171,35 @@ def workbench(user) -> list[dict]:
                 "counts": [],
             }
         )
-    unread = Notification.objects.for_user(user).unread().count()
-    areas.append(
-        {
-            "title": pgettext("plural", "通知"),
-            "url": reverse("approvals:notifications"),
-            "description": _("与您有关的办件动态和提醒。"),
-            "counts": [_count(_("未读"), unread)],
-        }
-    )
+    areas.append(_notification_work(user))
     return areas
+
+
+WORKBENCH_NOTIFICATION_KINDS = 3
+
+
+def _notification_work(user):
+    """The unread notifications: how many, and the kinds with the most of them, each linking to that kind's
+    unread ones (one GROUP BY on notification_kind_idx)."""
+    from sciencecity.approvals.selectors import unread_by_kind
+
+    page = reverse("approvals:notifications")
+    groups = unread_by_kind(user)
+    biggest = sorted(groups, key=lambda group: (-group.unread, group.kind))[:WORKBENCH_NOTIFICATION_KINDS]
+    return {
+        "title": pgettext("plural", "通知"),
+        "url": page,
+        "description": _("与您有关的办件动态和提醒,按类型归组,可一次将一类标为已读。"),
+        "counts": [
+            _count(_("未读"), sum(group.unread for group in groups), page if groups else ""),
+            *(
+                _count(
+                    group.label, group.unread, f"{page}?{urlencode({'kind': group.kind, 'state': 'unread'})}"
+                )
+                for group in biggest
+            ),
+        ],
+    }
 
 
 @login_required

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from sciencecity.accounts.scoping import ScopedQuerySet, sees_everything
 from sciencecity.catalog.models import in_language
+from sciencecity.workdays import clock
 
 
 def _roles(user) -> frozenset[str]:
@@ -89,7 +90,7 @@ class Application(models.Model):
     submission_key = models.CharField(_("提交幂等键"), max_length=80, blank=True)
     submission_count = models.PositiveSmallIntegerField(_("提交次数"), default=0)
 
-    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    created_at = models.DateTimeField(_("创建时间"), default=clock.now, editable=False)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
     submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
     accepted_at = models.DateTimeField(_("受理时间"), null=True, blank=True)
@@ -241,7 +242,7 @@ class SubmittedMaterial(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    uploaded_at = models.DateTimeField(_("提交时间"), auto_now_add=True)
+    uploaded_at = models.DateTimeField(_("提交时间"), default=clock.now, editable=False)
 
     class Meta:
         verbose_name = _("申请材料")
@@ -292,7 +293,7 @@ class CorrectionNotice(models.Model):
     issued_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("告知人"), on_delete=models.PROTECT, related_name="+"
     )
-    issued_at = models.DateTimeField(_("告知时间"), auto_now_add=True)
+    issued_at = models.DateTimeField(_("告知时间"), default=clock.now, editable=False)
     problems = models.JSONField(_("问题清单"), help_text=_('[{"material": 编码或空, "problem": 说明}]'))
     note = models.TextField(_("补充说明"), blank=True)
     answered_at = models.DateTimeField(_("补正提交时间"), null=True, blank=True)
@@ -397,7 +398,7 @@ class ReviewTask(models.Model):
         related_name="+",
     )
     decision_reason = models.TextField(_("决定理由"), blank=True)
-    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    created_at = models.DateTimeField(_("创建时间"), default=clock.now, editable=False)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     objects = ReviewTaskQuerySet.as_manager()
@@ -493,7 +494,7 @@ class TaskEvent(models.Model):
     )
     text = models.TextField(_("内容"))
     data = models.JSONField(_("附加信息"), default=dict, blank=True)
-    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+    created_at = models.DateTimeField(_("时间"), default=clock.now, editable=False)
 
     class Meta:
         verbose_name = _("任务记录")
@@ -626,7 +627,7 @@ class Delivery(models.Model):
     delivered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("出件人"), on_delete=models.PROTECT, related_name="+"
     )
-    delivered_at = models.DateTimeField(_("出件时间"), auto_now_add=True)
+    delivered_at = models.DateTimeField(_("出件时间"), default=clock.now, editable=False)
 
     class Meta:
         verbose_name = _("出件记录")
@@ -647,7 +648,7 @@ class Rating(models.Model):
     rated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("评价人"), on_delete=models.PROTECT, related_name="+"
     )
-    rated_at = models.DateTimeField(_("评价时间"), auto_now_add=True)
+    rated_at = models.DateTimeField(_("评价时间"), default=clock.now, editable=False)
 
     class Meta:
         verbose_name = _("服务评价")
@@ -712,6 +713,49 @@ class RatingFollowUp(models.Model):
         return f"{self.rating} {self.get_status_display()}"
 
 
+class NotificationKind(models.TextChoices):
+    """The kinds of notification the services send, each with the name its group has on the notifications page
+    (`Notification.kind` stores the value). Ordered as the kind filter lists them: the applicant's, the
+    window's, the departments', then the deadline warnings."""
+
+    APPLICATION_SUBMITTED = "application_submitted", _("新办件待受理")
+    APPLICATION_ACCEPTED = "application_accepted", _("办件已受理")
+    CORRECTION_REQUESTED = "correction_requested", _("补正告知")
+    APPLICATION_REFUSED = "application_refused", _("不予受理")
+    APPLICATION_WITHDRAWN = "application_withdrawn", _("申请已撤回")
+    APPLICATION_CANCELLED = "application_cancelled", _("办件已作废")
+    GAP_SUPPLIED = "gap_supplied", _("容缺材料已补交")
+    GAP_CLOSED = "gap_closed", _("容缺材料已补齐")
+    GAP_REJECTED = "gap_rejected", _("补交材料需重交")
+    TASK_RELEASED = "task_released", _("新审批任务待认领")
+    TASK_ASSIGNED = "task_assigned", _("审批任务改派")
+    TASK_DECIDED = "task_decided", _("审批决定")
+    SUPPLEMENT_REQUESTED = "supplement_requested", _("需补充材料")
+    SUPPLEMENT_ANSWERED = "supplement_answered", _("已补充材料")
+    DEADLINE_EXTENDED = "deadline_extended", _("期限延长")
+    APPLICATION_CONCLUDED = "application_concluded", _("办件已办结")
+    DELIVERED = "delivered", _("证照已送达")
+    RATING_FOLLOW_UP = "rating_follow_up", _("差评整改")
+    RATING_FOLLOW_UP_CLOSED = "rating_follow_up_closed", _("差评整改反馈")
+    CERTIFICATE_REVOKED = "certificate_revoked", _("证照撤销")
+    INTAKE_DUE_SOON = "intake_due_soon", _("受理临期预警")
+    INTAKE_OVERDUE = "intake_overdue", _("受理超期")
+    TASK_DUE_SOON = "task_due_soon", _("审批临期预警")
+    TASK_OVERDUE = "task_overdue", _("审批超期")
+    TASK_ESCALATED = "task_escalated", _("超期督办")
+    GAP_OVERDUE = "gap_overdue", _("容缺材料逾期")
+    DEADLINE_RECOUNTED = "deadline_recounted", _("期限按正式日历调整")
+
+
+def notification_kind_label(kind: str) -> str:
+    """The human name of a notification kind; a kind this list does not know (yet) is "other", never its
+    code."""
+    try:
+        return str(NotificationKind(kind).label)
+    except ValueError:
+        return gettext("其他通知")
+
+
 class NotificationQuerySet(ScopedQuerySet):
     def for_user(self, user):
         return self.filter(recipient=user) if user.is_authenticated else self.none()
@@ -758,7 +802,7 @@ class Notification(models.Model):
         blank=True,
         help_text=_("同一接收人同一键只通知一次,使后台任务可重复执行"),
     )
-    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+    created_at = models.DateTimeField(_("时间"), default=clock.now, editable=False)
     read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
 
     objects = NotificationQuerySet.as_manager()
@@ -775,7 +819,12 @@ class Notification(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["recipient", "read_at", "-created_at"], name="notification_inbox_idx")
+            models.Index(fields=["recipient", "read_at", "-created_at"], name="notification_inbox_idx"),
+            # One kind of one person's notifications: the unread count per kind (a GROUP BY that reads only
+            # this index), the latest of a kind, the list filtered by kind, marking a kind read.
+            models.Index(
+                fields=["recipient", "kind", "read_at", "-created_at"], name="notification_kind_idx"
+            ),
         ]
 
     def __str__(self):
@@ -791,6 +840,11 @@ class Notification(models.Model):
     def shown_body(self) -> str:
         """The body in the active language, like `shown_title`."""
         return in_language(self.body, self.body_en)
+
+    @property
+    def kind_label(self) -> str:
+        """The name of the notification's kind in the active language (`NotificationKind`)."""
+        return notification_kind_label(self.kind)
 
 
 class NumberSequence(models.Model):

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from sciencecity.accounts.scoping import ScopedQuerySet
+from sciencecity.workdays import clock
 
 
 class AuditImmutableError(Exception):
@@ -34,7 +35,9 @@ class AuditEventQuerySet(ScopedQuerySet):
 
 
 class AuditEvent(models.Model):
-    created_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+    # The platform's clock (`workdays.clock`): the real time, except in the demo, whose history is played on
+    # past days and audited on them.
+    created_at = models.DateTimeField(_("时间"), default=clock.now, editable=False, db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("操作人"),

@@ -48,9 +48,11 @@ in before it.
 Determinism: each application draws from its own `random.Random` seeded from the world's seed, the order of
 steps is fixed by their moments and, for equal moments, by the order the scripts were added; nothing depends
 on database ids or the real clock. What the services date is the story's time (submitted, accepted, decided,
-concluded, delivered, deadlines, pauses, certificates, follow-ups); the timestamps Django fills in itself on
-save (`auto_now_add`: audit events, notifications, uploads, task records, the delivery and rating rows) are
-the real time of generation, and are left out of the fingerprint.
+concluded, delivered, deadlines, pauses, certificates, follow-ups, and the approvals rows' own creation
+times: notifications, correction notices, uploads, task records, the delivery and rating rows, and the audit
+events, which default to the platform clock); the timestamps Django fills in itself on save (`auto_now_add`
+and `auto_now`: registry rows' `created_at`, `updated_at`) are the real time of generation, and are left out of
+the fingerprint. Notifications older than a week before the present are marked read an hour after they came.
 
 Files: every uploaded material is a tiny valid PDF (every upload material of the demo catalog accepts PDF).
 Certificates' PDFs are not rendered here: the services enqueue their rendering after commit, so they wait in
@@ -69,6 +71,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db.models import F
 from django.utils.translation import gettext as _
 
 from sciencecity.accounts.models import User
@@ -76,6 +79,7 @@ from sciencecity.approvals import selectors
 from sciencecity.approvals.models import (
     Application,
     Certificate,
+    Notification,
     RatingFollowUp,
     ReviewTask,
     SubmittedMaterial,
@@ -1196,8 +1200,20 @@ def create_applications(seed: int, steps, person_name) -> ApplicationsSummary:
         timeline.add(application_script(story, stage))
     timeline.add(scan_script(days))
     timeline.run()
+    read_what_came_before(NOW - READ_BEFORE)
     steps.advance_to(total_days)
     return summarize(bundles)
+
+
+# People who have worked in the zone all year have read what reached them before the last week: the demo's
+# inboxes hold the last week's news unread, not the year's (each notification read an hour after it came).
+READ_BEFORE = datetime.timedelta(days=7)
+
+
+def read_what_came_before(moment: datetime.datetime) -> int:
+    return Notification.objects.filter(read_at__isnull=True, created_at__lt=moment).update(
+        read_at=F("created_at") + datetime.timedelta(hours=1)
+    )
 
 
 def summarize(bundles: dict) -> ApplicationsSummary:

@@ -210,6 +210,55 @@ def test_the_notification_list_counts_nothing_and_costs_the_same_for_more(world,
     no_count_and_constant(api(world.applicant), "/api/v1/notifications/", lambda: another_certificate(world))
 
 
+def test_unread_notifications_per_kind_and_a_kind_marked_read(world, api, certificate):
+    client = api(world.applicant)
+    mine = Notification.objects.filter(recipient=world.applicant, read_at__isnull=True)
+    kinds = client.get("/api/v1/notifications/kinds/")
+    assert kinds.status_code == 200
+    counted = {row["kind"]: row["unread"] for row in kinds.json()}
+    assert counted == {kind: mine.filter(kind=kind).count() for kind in mine.values_list("kind", flat=True)}
+    assert {"task_decided", "application_accepted"} <= set(counted)
+    labels = {row["kind"]: row["label"] for row in kinds.json()}
+    assert labels["task_decided"] == "审批决定"
+    english = client.get("/api/v1/notifications/kinds/", HTTP_ACCEPT_LANGUAGE="en").json()
+    assert {row["kind"]: row["label"] for row in english}["task_decided"] != "审批决定"
+    row = client.get("/api/v1/notifications/?kind=task_decided").json()["results"][0]
+    assert (row["kind"], row["kind_display"]) == ("task_decided", "审批决定")
+
+    clerks = Notification.objects.filter(recipient=world.clerk, read_at__isnull=True).count()
+    marked = client.post("/api/v1/notifications/read-all/", {"kind": "task_decided"}, format="json")
+    assert marked.status_code == 200 and marked.json() == {"marked": counted["task_decided"]}
+    assert not mine.filter(kind="task_decided").exists()
+    assert mine.filter(kind="application_accepted").exists()
+    assert "task_decided" not in {row["kind"] for row in client.get("/api/v1/notifications/kinds/").json()}
+    assert Notification.objects.filter(recipient=world.clerk, read_at__isnull=True).count() == clerks
+
+    assert fields_of(
+        client.post("/api/v1/notifications/read-all/", {"kind": "no-such-kind"}, format="json")
+    ) == {"kind"}
+    assert fields_of(client.post("/api/v1/notifications/read-all/", {"kind": "x" * 41}, format="json")) == {
+        "kind"
+    }
+    everything = client.post("/api/v1/notifications/read-all/", {"kind": ""}, format="json")
+    assert everything.json() == {"marked": sum(counted.values()) - counted["task_decided"]}
+    assert client.get("/api/v1/notifications/kinds/").json() == []
+
+
+def test_the_unread_counts_per_kind_cost_the_same_for_more(world, api, certificate):
+    client = api(world.applicant)
+    client.get("/api/v1/notifications/kinds/")  # the token's first use writes its last_used_at
+    with CaptureQueriesContext(connection) as few:
+        client.get("/api/v1/notifications/kinds/")
+    another_certificate(world)
+    Notification.objects.bulk_create(
+        Notification(recipient=world.applicant, kind=kind, title="多") for kind in ("delivered", "x") * 20
+    )
+    with CaptureQueriesContext(connection) as many:
+        rows = client.get("/api/v1/notifications/kinds/").json()
+    assert {"delivered", "x"} <= {row["kind"] for row in rows}
+    assert len(many) == len(few)
+
+
 # --- rating follow-ups ------------------------------------------------------------------------------------
 
 
@@ -345,3 +394,18 @@ def test_departments_are_public_and_read_only(world, api):
         "window"
     ]
     assert anonymous.post("/api/v1/departments/", {"code": "x", "name": "新部门"}).status_code == 405
+
+
+def test_each_departments_figure_of_the_overview_is_a_task_list(world, api, certificate):
+    """`/api/v1/tasks/?department=<code>&state=<open|overdue|escalated>` lists what the overview counts."""
+    leader = api(staff("leader"))
+    body = leader.get("/api/v1/reports/overview/").json()
+    checked = 0
+    for row in body["tasks_by_department"]:
+        for state in ("open", "overdue", "escalated"):
+            listed = leader.get("/api/v1/tasks/", {"department": row["code"], "state": state, "limit": 200})
+            assert listed.status_code == 200
+            assert len(listed.json()["results"]) == row[state], (row["code"], state)
+            checked += row[state]
+    assert checked >= 2
+    assert leader.get("/api/v1/tasks/", {"state": "nonsense"}).status_code == 400

@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 from django.contrib.staticfiles import finders
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from sciencecity.approvals.models import Notification
@@ -202,17 +204,19 @@ def test_notifications_are_scoped_newest_first_with_unread_marked(client, users)
     assert 'class="unread"' in html
 
 
-def test_notifications_are_paginated(client, users):
+def test_notifications_are_paginated_keeping_the_filters(client, users):
     reader, _other = users
     Notification.objects.bulk_create(
         Notification(recipient=reader, kind="test", title=f"通知{n:02d}") for n in range(25)
     )
     client.force_login(reader)
-    first = client.get(reverse("approvals:notifications")).content.decode()
-    second = client.get(reverse("approvals:notifications"), {"page": 2}).content.decode()
+    page = reverse("approvals:notifications")
+    first = client.get(page, {"state": "all"}).content.decode()
+    second = client.get(page, {"state": "all", "page": 2}).content.decode()
     assert first.count('<li class="unread">') == 20
     assert second.count('<li class="unread">') == 5
     assert "第 2 / 2 页" in second
+    assert 'href="?state=all&amp;page=2"' in first  # the next page keeps the filter
 
 
 def test_mark_all_read_marks_only_mine(client, users):
@@ -230,6 +234,166 @@ def test_mark_all_read_marks_only_mine(client, users):
     html = client.get(reverse("approvals:notifications")).content.decode()
     assert "已将 1 条通知标为已读" in html
     assert "全部标为已读" not in html
+
+
+# --- notifications grouped by kind, a kind marked read ------------------------------------------------------
+
+BASE = datetime.datetime(2026, 11, 20, 9, 0, tzinfo=SHANGHAI)
+
+
+def notes(recipient, kind, count, *, start=0, read=False, **fields):
+    """`count` notifications of `kind` to `recipient`, one minute apart from BASE + `start` minutes."""
+    return Notification.objects.bulk_create(
+        Notification(
+            recipient=recipient,
+            kind=kind,
+            title=f"{kind}-{n}",
+            created_at=BASE + datetime.timedelta(minutes=start + n),
+            read_at=BASE + datetime.timedelta(days=1) if read else None,
+            **fields,
+        )
+        for n in range(count)
+    )
+
+
+@pytest.fixture
+def inbox(users):
+    """The reader's: 5 unread overdue-task warnings, one read, 2 newer unread submissions, 1 older
+    acceptance; the other user's: 4 overdue-task warnings."""
+    reader, other = users
+    notes(reader, "task_overdue", 5, start=10)
+    notes(reader, "task_overdue", 1, start=0, read=True)
+    notes(reader, "application_submitted", 2, start=100)
+    notes(reader, "application_accepted", 1, start=1)
+    notes(other, "task_overdue", 4, start=50)
+    return reader, other
+
+
+def test_unread_notifications_are_grouped_by_kind_newest_group_first(client, inbox):
+    reader, _other = inbox
+    client.force_login(reader)
+    response = client.get(reverse("approvals:notifications"))
+    html = response.content.decode()
+    groups = response.context["groups"]
+    assert [(group.kind, group.unread) for group in groups] == [
+        ("application_submitted", 2),
+        ("task_overdue", 5),
+        ("application_accepted", 1),
+    ]
+    headings = [
+        html.index(f'">{label} <span class="badge') for label in ("新办件待受理", "审批超期", "办件已受理")
+    ]
+    assert headings == sorted(headings)
+    assert "8 条未读" in html and "5 条未读" in html
+    # The newest three of a group, newest first, and a link to the whole kind.
+    assert [note.title for note in groups[1].latest] == ["task_overdue-4", "task_overdue-3", "task_overdue-2"]
+    assert "task_overdue-1" not in html and "task_overdue-0" not in html
+    assert 'href="/notifications/?kind=task_overdue&amp;state=unread">查看全部 5 条</a>' in html
+    assert "查看全部 2 条" not in html  # every one of that group is shown already
+    # A "mark read" button per group (its own accessible name) and one for everything, each a POST with CSRF.
+    assert html.count('name="kind" value="') == 3
+    assert 'aria-label="将“审批超期”全部标为已读"' in html
+    assert html.count("全部标为已读</button>") == 4
+    assert html.count("csrfmiddlewaretoken") >= 4
+    assert 'class="badge mandatory">未读</span>' in html
+
+
+def test_filter_by_kind_and_read_state(client, inbox):
+    reader, _other = inbox
+    client.force_login(reader)
+    page = reverse("approvals:notifications")
+    unread = client.get(page, {"kind": "task_overdue", "state": "unread"})
+    assert "groups" not in unread.context
+    assert [note.title for note in unread.context["page"].object_list] == [
+        f"task_overdue-{n}" for n in (4, 3, 2, 1, 0)
+    ]
+    assert "审批超期 · 未读" in unread.content.decode()
+    read = client.get(page, {"kind": "task_overdue", "state": "read"})
+    assert [note.read_at is not None for note in read.context["page"].object_list] == [True]
+    every = client.get(page, {"state": "all"})
+    assert len(every.context["page"].object_list) == 9  # the reader's only
+    assert "· 办件已受理</p>" in every.content.decode()  # a list of every kind names each one's kind
+    assert "· 审批超期</p>" not in unread.content.decode()
+    # An unknown state is ignored; a kind the platform does not name is still a filter, under "other".
+    assert "groups" in client.get(page, {"state": "bogus"}).context
+    notes(reader, "legacy-kind", 1)
+    legacy = client.get(page, {"kind": "legacy-kind"})
+    assert [note.kind for note in legacy.context["page"].object_list] == ["legacy-kind"]
+    assert "其他通知" in legacy.content.decode()
+
+
+def test_with_nothing_unread_the_page_lists_everything(client, users):
+    reader, _other = users
+    notes(reader, "task_overdue", 2, read=True)
+    client.force_login(reader)
+    response = client.get(reverse("approvals:notifications"))
+    assert len(response.context["page"].object_list) == 2
+    html = client.get(reverse("approvals:notifications"), {"state": "unread"}).content.decode()
+    assert "没有未读通知。" in html and "全部标为已读" not in html
+
+
+def test_marking_a_kind_read_touches_only_that_kind_of_that_reader(client, inbox):
+    reader, other = inbox
+    client.force_login(reader)
+    url = reverse("approvals:notifications_mark_all_read")
+    back = reverse("approvals:notifications") + "?kind=task_overdue&state=unread"
+    response = client.post(url, {"kind": "task_overdue", "next": back})
+    assert (response.status_code, response.url) == (302, back)
+    mine = Notification.objects.filter(recipient=reader, read_at__isnull=True)
+    assert sorted(mine.values_list("kind", flat=True)) == [
+        "application_accepted",
+        "application_submitted",
+        "application_submitted",
+    ]
+    assert Notification.objects.filter(recipient=other, read_at__isnull=True).count() == 4
+    html = client.get(back).content.decode()
+    assert "已将 5 条“审批超期”通知标为已读。" in html
+    # Again: nothing left to mark; an unknown kind is refused with a message, and nothing changes.
+    client.post(url, {"kind": "task_overdue"})
+    response = client.post(url, {"kind": "no-such-kind"}, follow=True)
+    assert "没有“no-such-kind”这种通知。" in response.content.decode()
+    assert mine.count() == 3
+    # The way back is the notifications page only, never another address.
+    assert client.post(url, {"kind": "application_accepted", "next": "https://evil.example/"}).url == (
+        reverse("approvals:notifications")
+    )
+
+
+def test_the_notifications_page_costs_the_same_for_many_notifications(
+    client, users, django_assert_max_num_queries
+):
+    reader, _other = users
+    client.force_login(reader)
+    page = reverse("approvals:notifications")
+    notes(reader, "task_overdue", 1)
+    client.get(page)  # warm up the session and permission caches
+    queries = {}
+    for params in ({}, {"kind": "task_overdue", "state": "unread"}, {"state": "all"}):
+        with CaptureQueriesContext(connection) as few:
+            assert client.get(page, params).status_code == 200
+        queries[str(params)] = len(few)
+    for n, kind in enumerate(["task_overdue", "task_due_soon", "application_submitted", "gap_supplied", "x"]):
+        notes(reader, kind, 30, start=100 * n)
+        notes(reader, kind, 5, start=100 * n + 50, read=True)
+    for params in ({}, {"kind": "task_overdue", "state": "unread"}, {"state": "all"}):
+        with django_assert_max_num_queries(queries[str(params)]):
+            assert client.get(page, params).status_code == 200
+
+
+def test_the_workbench_card_counts_the_unread_and_names_the_biggest_kinds(client, inbox):
+    reader, _other = inbox
+    notes(reader, "delivered", 1, start=300)
+    client.force_login(reader)
+    response = client.get(reverse("home"))
+    area = next(area for area in response.context["areas"] if area["title"] == "通知")
+    page = reverse("approvals:notifications")
+    assert [(count["label"], count["number"], count["url"]) for count in area["counts"]] == [
+        ("未读", 9, page),
+        ("审批超期", 5, f"{page}?kind=task_overdue&state=unread"),
+        ("新办件待受理", 2, f"{page}?kind=application_submitted&state=unread"),
+        ("办件已受理", 1, f"{page}?kind=application_accepted&state=unread"),
+    ]
+    assert 'href="/notifications/?kind=task_overdue&amp;state=unread"' in response.content.decode()
 
 
 def test_nav_links_to_notifications_when_signed_in(client, users):

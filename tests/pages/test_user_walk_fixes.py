@@ -230,8 +230,11 @@ class TestNotificationLinks:
         client = as_user(client, reviewer)
         first = accepted(world, BUNDLE, START_MINIMAL, key="n-0")
         Notification.objects.create(recipient=reviewer, kind="t", title="一", application=first)
-        client.get(url("notifications"))  # warm up the session and permission caches
+        every = url("notifications") + "?state=all"  # one list of all (unread ones are grouped by kind)
+        client.get(every)  # warm up the session and permission caches
         with CaptureQueriesContext(connection) as one:
+            client.get(every)
+        with CaptureQueriesContext(connection) as one_grouped:
             client.get(url("notifications"))
         for n in range(1, 5):
             application = accepted(world, BUNDLE, START_MINIMAL, key=f"n-{n}")
@@ -243,10 +246,13 @@ class TestNotificationLinks:
                 task=task_of(application, EPP),
             )
         with CaptureQueriesContext(connection) as many:
-            response = client.get(url("notifications"))
+            response = client.get(every)
         linked = Notification.objects.filter(recipient=reviewer, application__isnull=False).count()
         assert linked >= 5 and response.content.decode().count('href="/department/tasks/') == linked
         assert len(many) == len(one)
+        with CaptureQueriesContext(connection) as many_grouped:
+            assert client.get(url("notifications")).status_code == 200
+        assert len(many_grouped) == len(one_grouped)
 
 
 # --- 3. error pages -----------------------------------------------------------------------------------------

@@ -5,7 +5,8 @@
   download page does) and the administrator's revocation (`services.certificates.revoke_certificate`).
   Public verification needs no login and answers exactly what the /verify/ page shows: the certificate's
   validity and public facts, never a person, a phone number or a file.
-- Notifications: the caller's own; marking read goes through `services.notifications.mark_read`.
+- Notifications: the caller's own, their unread counts per kind (`selectors.unread_by_kind`); marking read
+  goes through `services.notifications` (one, one kind, or all).
 - Rating follow-ups (差评整改): zone-wide readers and the heads of the responsible department; closing is
   `services.ratings.close_follow_up` (heads of that department only).
 - Reports: the reform metrics of one bundle (`services.reform.reform_report`) and the leaders' overview
@@ -217,10 +218,26 @@ class NotificationSerializer(serializers.ModelSerializer):
     application = NumberedApplicationSerializer(read_only=True, allow_null=True)
     task = serializers.IntegerField(source="task_id", allow_null=True, read_only=True)
     is_read = serializers.SerializerMethodField()
+    kind_display = serializers.CharField(
+        source="kind_label",
+        read_only=True,
+        help_text="The kind's name in the language asked for by Accept-Language",
+    )
 
     class Meta:
         model = Notification
-        fields = ["id", "kind", "title", "body", "application", "task", "created_at", "read_at", "is_read"]
+        fields = [
+            "id",
+            "kind",
+            "kind_display",
+            "title",
+            "body",
+            "application",
+            "task",
+            "created_at",
+            "read_at",
+            "is_read",
+        ]
         read_only_fields = fields
 
     def get_is_read(self, notification) -> bool:
@@ -229,6 +246,22 @@ class NotificationSerializer(serializers.ModelSerializer):
 
 class MarkedSerializer(serializers.Serializer):
     marked = serializers.IntegerField(help_text="How many notifications were unread and are now read")
+
+
+class MarkReadSerializer(serializers.Serializer):
+    kind = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=Notification._meta.get_field("kind").max_length,
+        help_text="Only the notifications of this kind (see `GET notifications/kinds/`); absent or empty: all",
+    )
+
+
+class NotificationKindSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    label = serializers.CharField(help_text="The kind's name in the language asked for by Accept-Language")
+    unread = serializers.IntegerField(help_text="How many notifications of this kind are unread")
+    latest_at = serializers.DateTimeField(help_text="When the newest unread one was sent")
 
 
 class NotificationFilter(filters.FilterSet):
@@ -261,13 +294,25 @@ class NotificationViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveM
         notification_services.mark_read(request.user, [notification])
         return Response(self.get_serializer(self.get_queryset().get(pk=notification.pk)).data)
 
-    @extend_schema(request=None, responses=MarkedSerializer)
+    @extend_schema(request=MarkReadSerializer, responses=MarkedSerializer)
     @action(detail=False, methods=["post"], url_path="read-all", filter_backends=[], pagination_class=None)
     def read_all(self, request):
-        """Mark every unread notification of the caller read."""
-        unread = list(Notification.objects.for_user(request.user).unread().only("pk"))
-        marked = notification_services.mark_read(request.user, unread)
+        """Mark every unread notification of the caller read, or only those of `kind` (an unknown kind is a
+        400)."""
+        body = MarkReadSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        if kind := body.validated_data.get("kind", ""):
+            marked = notification_services.mark_kind_read(request.user, kind)
+        else:
+            marked = notification_services.mark_all_read(request.user)
         return Response(MarkedSerializer({"marked": marked}).data)
+
+    @extend_schema(responses=NotificationKindSerializer(many=True))
+    @action(detail=False, methods=["get"], filter_backends=[], pagination_class=None)
+    def kinds(self, request):
+        """The caller's unread notifications counted per kind, the kind with the newest first (only kinds with
+        unread ones): what the notifications page groups. One GROUP BY, whatever the number of rows."""
+        return Response(NotificationKindSerializer(selectors.unread_by_kind(request.user), many=True).data)
 
 
 # --- rating follow-ups ----------------------------------------------------------------------------------------

@@ -1,5 +1,7 @@
 """In-app notifications. Written in the same transaction as the event they announce, so a rolled-back action
-notifies nobody; `dedupe_key` makes repeated background runs harmless (ARCHITECTURE.md rule 7).
+notifies nobody, and dated by the platform clock like the event (`created_at` defaults to `clock.now()`: a step
+played on a past day, as the demo does, sends a notification of that day); `dedupe_key` makes repeated
+background runs harmless (ARCHITECTURE.md rule 7). A reader marks one, one kind or all of theirs read.
 
 A notification is read in the recipient's language, not in the language of whoever triggered the event: the
 sender passes a `compose` callable returning (title, body), and it is rendered once in Simplified Chinese
@@ -10,12 +12,14 @@ language switched on around each call."""
 from collections.abc import Callable
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 from sciencecity.workdays import clock
 
-from ..models import Notification
+from ..models import Notification, NotificationKind
 
 Compose = Callable[[], tuple[str, str]]
 
@@ -92,3 +96,31 @@ def mark_read(user, notifications) -> int:
         .filter(pk__in=[n.pk for n in notifications], read_at__isnull=True)
         .update(read_at=clock.now())
     )
+
+
+# Marking read changes only the reader's own inbox, never a workflow row: one UPDATE scoped to the reader,
+# atomic by itself (nothing to lock, nothing another person could see changed, so no audit event), and
+# repeating it changes nothing.
+
+
+def mark_kind_read(user, kind: str) -> int:
+    """Mark every unread notification of `kind` of `user` as read, in one UPDATE (on notification_kind_idx);
+    returns how many were unread. A kind the platform does not send and `user` has none of is refused."""
+    kind = (kind or "").strip()
+    unread = Notification.objects.for_user(user).unread().filter(kind=kind)
+    if kind not in NotificationKind.values and not (
+        kind and Notification.objects.for_user(user).filter(kind=kind).exists()
+    ):
+        raise ValidationError(
+            {
+                "kind": ValidationError(
+                    _("没有“%(kind)s”这种通知。"), code="invalid_choice", params={"kind": kind}
+                )
+            }
+        )
+    return unread.update(read_at=clock.now())
+
+
+def mark_all_read(user) -> int:
+    """Mark every unread notification of `user` as read, in one UPDATE; returns how many were unread."""
+    return Notification.objects.for_user(user).unread().update(read_at=clock.now())

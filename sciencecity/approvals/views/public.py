@@ -1,5 +1,5 @@
 """Public pages: the home with the bundle guide, one guide page per bundle (no login), and the signed-in
-user's notifications.
+user's notifications, grouped by kind, and marking them read (all, or one kind).
 
 The guide answers the situation questions without JavaScript (a plain GET form) and with htmx (the same
 form asks the `bundle_guide_result` fragment on every change). Both read the same `guide_context()`, so the
@@ -18,6 +18,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -28,7 +29,8 @@ from sciencecity.workdays import clock
 
 from .. import selectors
 from ..errors import post_only
-from ..models import Notification, ReviewTask
+from ..forms.public import READ, UNREAD, NotificationFilterForm
+from ..models import Notification, ReviewTask, notification_kind_label
 from ..services import notifications as notification_services
 
 NOTIFICATIONS_PER_PAGE = 20
@@ -277,25 +279,69 @@ def _page_of(user, notification, own_tasks) -> str:
 @login_required
 @require_GET
 def notifications(request):
-    rows = (
-        Notification.objects.for_user(request.user)
-        .select_related("application", "task")
-        .order_by("-created_at", "-id")
-    )
-    page = Paginator(rows, NOTIFICATIONS_PER_PAGE).get_page(request.GET.get("page"))
-    page.object_list = list(page.object_list)
-    link_notifications(request.user, page.object_list)
-    unread = Notification.objects.for_user(request.user).unread().count()
-    return render(request, "public/notifications.html", {"page": page, "unread_count": unread})
+    """The signed-in user's notifications. Unread ones grouped by kind (each group: its name, how many, the
+    newest few, a link to the whole kind, a button marking the kind read), or, filtered by kind or read
+    state (and when nothing is unread), one paginated list. A fixed number of queries whatever the number
+    of notifications: the unread counts per kind (one GROUP BY), then the newest of each kind or the page."""
+    user = request.user
+    form = NotificationFilterForm(request.GET)
+    form.is_valid()  # an invalid filter is ignored, the valid ones apply
+    kind = form.cleaned_data.get("kind") or ""
+    state = form.cleaned_data.get("state") or ""
+    groups = selectors.unread_by_kind(user)
+    unread_count = sum(group.unread for group in groups)
+    context = {"form": form, "unread_count": unread_count, "kind": kind, "state": state}
+    if not kind and (state == UNREAD or (not state and unread_count)):
+        link_notifications(user, selectors.with_latest(user, groups))
+        context["groups"] = groups
+    else:
+        rows = Notification.objects.for_user(user)
+        if kind:
+            rows = rows.filter(kind=kind)
+        if state in (UNREAD, READ):
+            rows = rows.filter(read_at__isnull=state == UNREAD)
+        rows = rows.select_related("application", "task").order_by("-created_at", "-id")
+        page = Paginator(rows, NOTIFICATIONS_PER_PAGE).get_page(request.GET.get("page"))
+        page.object_list = list(page.object_list)
+        link_notifications(user, page.object_list)
+        context["page"] = page
+        if kind:
+            context["kind_label"] = notification_kind_label(kind)
+            context["kind_unread"] = next((group.unread for group in groups if group.kind == kind), 0)
+    return render(request, "public/notifications.html", context)
+
+
+def _back_to_notifications(request) -> str:
+    """Where a mark-read form leads back: the notifications page it was posted from (its filters kept)."""
+    page = reverse("approvals:notifications")
+    target = request.POST.get("next", "")
+    if target.startswith(page) and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}
+    ):
+        return target
+    return page
 
 
 @login_required
 @post_only("approvals:notifications")
 def notifications_mark_all_read(request):
-    unread = list(Notification.objects.for_user(request.user).unread().only("pk"))
-    count = notification_services.mark_read(request.user, unread)
-    messages.success(request, _("已将 %(count)s 条通知标为已读。") % {"count": count})
-    return redirect("approvals:notifications")
+    """Mark the user's unread notifications read: those of one kind when the form names it, else all."""
+    kind = request.POST.get("kind", "")
+    if kind:
+        try:
+            count = notification_services.mark_kind_read(request.user, kind)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return redirect(_back_to_notifications(request))
+        messages.success(
+            request,
+            _("已将 %(count)s 条“%(kind)s”通知标为已读。")
+            % {"count": count, "kind": notification_kind_label(kind)},
+        )
+    else:
+        count = notification_services.mark_all_read(request.user)
+        messages.success(request, _("已将 %(count)s 条通知标为已读。") % {"count": count})
+    return redirect(_back_to_notifications(request))
 
 
 urlpatterns = [
