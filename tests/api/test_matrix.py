@@ -357,6 +357,9 @@ EXPECTED: dict[str, Expect] = {
     # --- the working-day calendar: read by all, kept by administrators ----------------------------------
     "GET calendar/years/": Expect(S(200)),
     "POST calendar/years/confirm/": Expect(S(403, administrator=400), body=json_body({"year": 2032})),
+    "POST calendar/years/{year}/schedule/": Expect(  # a check (dry run): writes nothing
+        S(403, administrator=200), body=json_body({"text": "2031-01-01 休 元旦", "dry_run": True})
+    ),
     "POST calendar/overrides/": Expect(
         S(403, administrator=201),
         body=json_body({"date": "2031-10-08", "is_working_day": False, "note": "矩阵"}),
@@ -616,6 +619,7 @@ EXPECTED: dict[str, Expect] = {
     "GET notifications/{pk}/": Expect(S(200), kind="notification", target="notification"),
     "POST notifications/{pk}/read/": Expect(S(200), kind="notification", target="notification"),
     "POST notifications/read-all/": Expect(S(200)),
+    "GET notifications/kinds/": Expect(S(200)),
     "GET rating-follow-ups/": Expect(S(200), kind="follow_up", listing="follow_up"),
     "GET rating-follow-ups/{pk}/": Expect(
         S(404, department_head=200, leader=200, supervisor=200, administrator=200),
@@ -678,6 +682,8 @@ def url_of(world: MatrixWorld, endpoint: str, role: str, side_name: str) -> str:
     if "{material_id}" in route:
         material = side["gap_material"] if "gap-materials" in route else side["material"]
         route = route.replace("{material_id}", str(material.pk))
+    if "{year}" in route:  # a calendar year: one no other cell writes
+        route = route.replace("{year}", "2031")
     if "{code}" in route:
         route = route.replace("{code}", _object(world, expect.target, role, side_name).verification_code)
     return API + route + expect.query
