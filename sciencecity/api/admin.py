@@ -4,7 +4,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from sciencecity.approvals.transitions import IllegalTransition
+from sciencecity.workflow.transitions import IllegalTransition
 
 from . import services
 from .models import ApiToken

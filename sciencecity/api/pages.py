@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from sciencecity.approvals.transitions import IllegalTransition
+from sciencecity.workflow.transitions import IllegalTransition
 
 from . import services
 from .models import ApiToken

@@ -1,6 +1,6 @@
 """Every API error as problem details (RFC 9457), in the caller's language (Accept-Language).
 
-The services raise the errors listed in `sciencecity.approvals.errors`; this is the one place that turns them
+The services raise the errors listed in `sciencecity.workflow.errors`; this is the one place that turns them
 into statuses: validation 400 (with one entry per field), not signed in 401, forbidden 403, outside the
 caller's scope 404, illegal transition 409, file too large 413, wrong file type 415, throttled 429.
 """
@@ -15,8 +15,8 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from sciencecity.approvals.transitions import IllegalTransition
 from sciencecity.workdays.calendar import UnknownCalendarYear
+from sciencecity.workflow.transitions import IllegalTransition
 
 CONTENT_TYPE = "application/problem+json"
 TYPE_BASE = "urn:sciencecity:problem:"
@@ -103,7 +103,7 @@ def exception_handler(exc, context):
         return problem(status.HTTP_409_CONFLICT, exc, instance=request.path, code="unknown_calendar_year")
     if isinstance(exc, IllegalTransition):
         return problem(status.HTTP_409_CONFLICT, exc, instance=request.path, code="illegal_transition")
-    # Scope refusals are both Http404 and PermissionDenied (sciencecity.approvals.errors.NotFound): 404 first.
+    # Scope refusals are both Http404 and PermissionDenied (sciencecity.workflow.errors.NotFound): 404 first.
     if isinstance(exc, Http404):
         return problem(
             404, exc if str(exc) else _("对象不存在或无权访问。"), instance=request.path, code="not_found"

@@ -7,9 +7,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from sciencecity.approvals.errors import fetch_in_scope
-from sciencecity.approvals.transitions import IllegalTransition
 from sciencecity.audit import record
+from sciencecity.workflow.errors import fetch_in_scope
+from sciencecity.workflow.transitions import IllegalTransition
 
 from .models import ApiToken, hash_secret, new_secret
 

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from sciencecity.i18n import join_list
+from sciencecity.workflow.transitions import IllegalTransition
 
 from .models import (
     Application,
@@ -33,7 +34,6 @@ from .models import (
     TaskPause,
 )
 from .services.certificates import REVOKE_PERMISSION, revoke_certificate
-from .transitions import IllegalTransition
 
 
 class ReadOnlyMixin:

@@ -7,9 +7,12 @@ class ApprovalsConfig(AppConfig):
     verbose_name = _("一件事审批")
 
     def ready(self):
+        from sciencecity.audit import labels
         from sciencecity.workdays import recount
 
         from .services.provisional import KINDS
+        from .views.audit import approvals_action_name
 
         for kind in KINDS:
             recount.register(kind)
+        labels.register(approvals_action_name)

@@ -10,6 +10,7 @@ from rest_framework import mixins, serializers
 from sciencecity.api.filters import IdFilter
 from sciencecity.api.views import ScopedViewSet
 
+from . import labels
 from .models import AuditEvent
 
 TARGET_TYPE = RegexValidator(
@@ -47,9 +48,7 @@ class AuditEventSerializer(serializers.ModelSerializer):
         return str(event.actor) if event.actor_id else None
 
     def get_action_display(self, event) -> str:
-        from sciencecity.approvals.views.audit import audit_action_label
-
-        return audit_action_label(event.action)
+        return labels.action_display(event.action)
 
     def get_target_type(self, event) -> str | None:
         if event.target_type_id is None:

@@ -11,7 +11,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 
 from sciencecity.approvals import selectors, transitions
-from sciencecity.approvals.errors import NotFound
 from sciencecity.approvals.files import check_upload, sanitized_name
 from sciencecity.approvals.models import (
     Application,
@@ -25,6 +24,7 @@ from sciencecity.approvals.services import applications, review
 from sciencecity.audit.models import AuditEvent
 from sciencecity.catalog.models import Bundle, MaterialSpec
 from sciencecity.catalog.services import import_catalog
+from sciencecity.workflow.errors import NotFound
 from tests.approvals.conftest import (
     SAMPLES,
     START_ALL,

@@ -22,8 +22,8 @@ from rest_framework.response import Response
 from sciencecity.api.filters import IdFilter
 from sciencecity.api.idempotency import HEADER, PARAMETER, idempotent
 from sciencecity.api.views import ScopedViewSet
+from sciencecity.workflow.errors import fetch_in_scope
 
-from ..errors import fetch_in_scope
 from ..files import material_response
 from ..models import Application, ApplicationItem, ReviewTask, SubmittedMaterial
 from ..services import applications as application_services

@@ -31,9 +31,9 @@ from sciencecity.text import reject_control_characters
 from sciencecity.workdays import clock
 from sciencecity.workdays.calendar import deadline_after
 from sciencecity.workdays.display import deadline_text
+from sciencecity.workflow.errors import fetch_in_scope, field_error, not_found
 
 from .. import selectors, transitions
-from ..errors import fetch_in_scope, field_error, not_found
 from ..files import check_upload, store_upload
 from ..models import (
     HELD_NOTE,

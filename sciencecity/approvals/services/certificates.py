@@ -15,9 +15,9 @@ from django.utils.translation import gettext as _
 from sciencecity.audit import record
 from sciencecity.catalog.models import in_language
 from sciencecity.workdays import clock
+from sciencecity.workflow.transitions import IllegalTransition
 
 from ..models import Certificate, ReviewTask
-from ..transitions import IllegalTransition
 from .notifications import notify
 from .numbers import certificate_number
 

@@ -24,9 +24,9 @@ from sciencecity.i18n import join_list
 from sciencecity.workdays import clock
 from sciencecity.workdays.calendar import WorkingCalendar, deadline_after
 from sciencecity.workdays.display import deadline_text
+from sciencecity.workflow.errors import field_error, not_found
 
 from .. import transitions
-from ..errors import field_error, not_found
 from ..models import TOLERATED_NOTE, Application, CorrectionNotice, SubmittedMaterial
 from . import notifications, review
 from .applications import (

@@ -10,9 +10,9 @@ from sciencecity.audit import record
 from sciencecity.workdays import clock
 from sciencecity.workdays.calendar import deadline_after
 from sciencecity.workdays.display import deadline_text
+from sciencecity.workflow.transitions import IllegalTransition
 
 from ..models import Application, Rating, RatingFollowUp
-from ..transitions import IllegalTransition
 from .notifications import notify
 
 RATEABLE_STATUSES = (Application.Status.CONCLUDED, Application.Status.DELIVERED)

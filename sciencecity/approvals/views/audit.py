@@ -35,6 +35,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from sciencecity.accounts.models import Department
+from sciencecity.audit import labels
 from sciencecity.catalog.models import (
     Bundle,
     FormField,
@@ -44,6 +45,7 @@ from sciencecity.catalog.models import (
 )
 from sciencecity.i18n import join_list
 from sciencecity.projects.models import Project
+from sciencecity.workflow.transitions import action_label
 
 from ..models import (
     Application,
@@ -56,7 +58,6 @@ from ..models import (
     SubmittedMaterial,
 )
 from ..services.applications import DRAFT_NUMBER_PREFIX
-from ..transitions import action_label
 
 ACTIONS = {
     "approvals.start_application": _("创建申请"),
@@ -86,15 +87,19 @@ ACTIONS = {
 }
 
 
-def audit_action_label(action: str) -> str:
-    """The action's name; a transition recorded as "approvals.<action>_application" or "_task" is named by
-    the transitions table; an action nobody named yet is shown as its code."""
+def approvals_action_name(action: str) -> str | None:
+    """The name of an action of bundled approval (registered with `audit.labels` in `ApprovalsConfig.ready`);
+    a transition recorded as "approvals.<action>_application" or "_task" is named by its transitions table;
+    None for another app's action or one nobody named yet."""
     if action in ACTIONS:
         return str(ACTIONS[action])
+    if not action.startswith("approvals."):
+        return None
     name = action.removeprefix("approvals.").removesuffix("_application").removesuffix("_task")
     label = action_label(name)
     # The transitions table's labels are its msgids; translating them here works whether it is lazy or not.
-    return gettext(label) if label != name else action
+    return gettext(label) if label != name else None
+
 
 
 # --- how each recorded key is read ---------------------------------------------------------------------------
@@ -596,7 +601,7 @@ class AuditReader:
         events = list(events)
         self._load(events)
         for event in events:
-            event.label = audit_action_label(event.action)
+            event.label = labels.action_display(event.action)
             event.object_label, event.object_is_data = self.object_label(event)
             event.changes = self.changes(event)
             event.raw_before = _raw(event.before)

@@ -22,7 +22,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from ..errors import fetch_in_scope
+from sciencecity.workflow.errors import fetch_in_scope
+
 from ..models import CHECK_LENGTH, Certificate
 from ..pdf import certificate_pdf_response
 from ..selectors import MAX_CODE_LENGTH, find_certificate

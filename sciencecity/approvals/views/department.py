@@ -19,9 +19,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from sciencecity.catalog.models import Bundle, ItemMaterial, MaterialSpec
+from sciencecity.workflow.errors import ACTION_REFUSALS, fetch_in_scope, post_only, refusal_message
 
 from .. import selectors
-from ..errors import ACTION_REFUSALS, fetch_in_scope, post_only, refusal_message
 from ..forms.department import (
     ClaimForm,
     DecisionForm,

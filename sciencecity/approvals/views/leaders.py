@@ -28,9 +28,9 @@ from sciencecity.audit.models import AuditEvent
 from sciencecity.catalog.models import Bundle
 from sciencecity.enterprises.models import Enterprise
 from sciencecity.workdays import clock
+from sciencecity.workflow.errors import fetch_in_scope
 
 from .. import dashboard
-from ..errors import fetch_in_scope
 from ..models import (
     Application,
     Certificate,

@@ -28,8 +28,8 @@ from sciencecity.projects import services as project_services
 from sciencecity.projects.models import Project
 from sciencecity.workdays import clock
 from sciencecity.workdays.calendar import working_days_between
+from sciencecity.workflow.errors import ACTION_REFUSALS, fetch_in_scope, post_only, refusal_message
 
-from ..errors import ACTION_REFUSALS, fetch_in_scope, post_only, refusal_message
 from ..forms.portal import (
     AnswersForm,
     CorrectionForm,

@@ -16,8 +16,8 @@ from django.views.decorators.http import require_safe
 
 from sciencecity.accounts.scoping import is_civil_servant, sees_everything
 from sciencecity.projects.models import Project
+from sciencecity.workflow.errors import fetch_in_scope
 
-from ..errors import fetch_in_scope
 from ..models import Application, Certificate, ReviewTask
 
 VIEW = "approvals.view_application"

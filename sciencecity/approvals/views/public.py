@@ -26,9 +26,9 @@ from django.views.decorators.http import require_GET
 from sciencecity.accounts.scoping import sees_everything
 from sciencecity.catalog.models import Bundle, BundleItem, CatalogVersion, MaterialSpec, SituationQuestion
 from sciencecity.workdays import clock
+from sciencecity.workflow.errors import post_only
 
 from .. import selectors
-from ..errors import post_only
 from ..forms.public import READ, UNREAD, NotificationFilterForm
 from ..models import Notification, ReviewTask, notification_kind_label
 from ..services import notifications as notification_services

@@ -24,8 +24,8 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_http_methods, require_safe
 
 from sciencecity.catalog.models import MaterialSpec
+from sciencecity.workflow.errors import ACTION_REFUSALS, fetch_in_scope, post_only, refusal_message
 
-from ..errors import ACTION_REFUSALS, fetch_in_scope, post_only, refusal_message
 from ..files import material_response
 from ..forms.window import (
     ACCEPT,

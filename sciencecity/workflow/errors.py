@@ -1,4 +1,4 @@
-"""The errors of bundled approval that the pages and the API translate into responses.
+"""The refusals of every state machine's services, which the pages and the API translate into responses.
 
 - `transitions.IllegalTransition`: the action is not allowed in the object's state (409).
 - `django.core.exceptions.PermissionDenied`: the user may not take the action (403).

@@ -1,0 +1,3 @@
+"""The workflow core that every state machine of the platform shares: transition tables (`transitions`) and
+the refusals their services raise, translated once into responses (`errors`). A base app: it imports no domain
+app (the import-linter contract in pyproject.toml)."""
