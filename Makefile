@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test test-sqlite test-dates test-postgres bench lint format install clean schema
+.PHONY: demo test test-sqlite test-dates test-postgres bench lint layers format install clean schema
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,7 @@ demo: $(VENV)/.installed .demo-secret
 # The whole suite on SQLite, the date-sensitive tests again at hard dates (scripts/test_dates.py), then the
 # whole suite on a real PostgreSQL (a throwaway cluster, or DATABASE_URL).
 test: $(VENV)/.installed-test
+	$(MAKE) --no-print-directory layers
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-dates
 	$(MAKE) --no-print-directory test-postgres
@@ -67,6 +68,11 @@ schema: $(VENV)/.installed
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(MAKE) --no-print-directory layers
+
+# The import contracts of pyproject.toml: the layers of docs/architecture.md.
+layers: $(VENV)/.installed-test
+	$(BIN)/lint-imports
 
 format: $(VENV)/.installed-test
 	$(BIN)/ruff format .

@@ -80,6 +80,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "sciencecity.workdays.context_processors.calendar_warning",
                 "sciencecity.approvals.context_processors.unread_notifications",
+                "sciencecity.accounts.context_processors.main_menu",
             ],
         },
     },

@@ -7,4 +7,7 @@ class AccountsConfig(AppConfig):
     verbose_name = _("用户与部门")
 
     def ready(self):
-        from . import signals  # noqa: F401  (creates the role groups after migrate)
+        from . import (
+            signals,  # noqa: F401  (creates the role groups after migrate)
+            workbench,  # noqa: F401  (the landing page's own card and menu entry)
+        )

@@ -16,3 +16,5 @@ class ApprovalsConfig(AppConfig):
         for kind in KINDS:
             recount.register(kind)
         labels.register(approvals_action_name)
+
+        from . import workbench  # noqa: F401  (registers its workbench cards and menu entries)

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import get_language
 
@@ -41,8 +41,8 @@ from sciencecity.catalog.models import Bundle, CatalogVersion
 from sciencecity.workdays import clock
 from sciencecity.workdays.calendar import UnknownCalendarYear
 
-from .models import Application, ApplicationCountSnapshot, ReviewTask, TaskPause
-from .services.deadlines import CLOCK_RUNNING
+from .models import Application, ApplicationCountSnapshot, TaskPause
+from .services.deadlines import TASK_STATES, open_tasks, task_state_filter
 from .services.elapsed import WorkingDayIndex, local_date
 from .services.reform import REFERENCE, bundle_facts, catalog_scenarios
 
@@ -155,27 +155,6 @@ def applications_by_bundle(counts: ApplicationCounts | None = None) -> tuple[lis
 
 
 # --- tasks by department --------------------------------------------------------------------------------
-
-
-# The three figures of a department's row, each a filter over its open tasks: the overview counts them and the
-# leaders' task list (`views.leaders.leaders_tasks`) lists them with the same filter, so a figure and the list
-# it links to always agree.
-TASK_STATES = ("open", "overdue", "escalated")
-
-
-def task_state_filter(state: str, today: datetime.date) -> Q:
-    """Among open tasks: all of them, those whose running clock is past the promised deadline, or those
-    escalated to the leaders (overdue by a whole working day, `services.deadlines.scan_deadlines`)."""
-    if state == "overdue":
-        return Q(status__in=CLOCK_RUNNING, promised_deadline__lt=today)
-    if state == "escalated":
-        return Q(warning_level=ReviewTask.Warning.ESCALATED)
-    return Q()
-
-
-def open_tasks(tasks=None):
-    """The open ones of `tasks` (every task by default)."""
-    return (ReviewTask.objects.all() if tasks is None else tasks).filter(status__in=ReviewTask.OPEN_STATUSES)
 
 
 def tasks_by_department(today: datetime.date | None = None) -> list[dict]:

@@ -29,10 +29,18 @@ from sciencecity.api.views import ScopedViewSet
 from sciencecity.workdays import clock
 from sciencecity.workdays.calendar import UnknownCalendarYear
 
-from .. import dashboard, transitions
+from .. import transitions
 from ..models import ReviewTask, TaskEvent, TaskPause
 from ..services import review
-from ..services.deadlines import GREEN, RED, YELLOW, annotate_traffic_light
+from ..services.deadlines import (
+    GREEN,
+    RED,
+    TASK_STATES,
+    YELLOW,
+    annotate_traffic_light,
+    open_tasks,
+    task_state_filter,
+)
 from .application_serializers import ApplicationEnterpriseSerializer, ApplicationProjectSerializer
 
 T = ReviewTask.Status
@@ -243,7 +251,7 @@ class TaskFilter(filters.FilterSet):
     )
     bundle = filters.CharFilter(field_name="application__bundle__code", help_text="The bundle's code")
     state = filters.ChoiceFilter(
-        choices=[(state, state) for state in dashboard.TASK_STATES],
+        choices=[(state, state) for state in TASK_STATES],
         method="filter_state",
         help_text="open, overdue or escalated: the open tasks that the leaders' overview counts in that column "
         "of its departments' table (with `department`, one figure of it)",
@@ -254,7 +262,7 @@ class TaskFilter(filters.FilterSet):
         fields = ["status", "department", "application", "assignee", "light", "bundle", "state"]
 
     def filter_state(self, queryset, _name, value):
-        return dashboard.open_tasks(queryset).filter(dashboard.task_state_filter(value, clock.today()))
+        return open_tasks(queryset).filter(task_state_filter(value, clock.today()))
 
 
 class TaskOrdering(OrderingFilter):

@@ -521,3 +521,24 @@ def _scan_gaps(limits, summary, people, batch_size):
         )
         summary.gaps_overdue += 1 if sent else 0
         summary.notifications += len(sent)
+
+
+# The three figures of a department's row, each a filter over its open tasks: the overview counts them and the
+# leaders' task list (`views.leaders.leaders_tasks`, `?state=` of the task API) lists them with the same filter, so a figure and the list
+# it links to always agree.
+TASK_STATES = ("open", "overdue", "escalated")
+
+
+def task_state_filter(state: str, today: datetime.date) -> Q:
+    """Among open tasks: all of them, those whose running clock is past the promised deadline, or those
+    escalated to the leaders (overdue by a whole working day, `services.deadlines.scan_deadlines`)."""
+    if state == "overdue":
+        return Q(status__in=CLOCK_RUNNING, promised_deadline__lt=today)
+    if state == "escalated":
+        return Q(warning_level=ReviewTask.Warning.ESCALATED)
+    return Q()
+
+
+def open_tasks(tasks=None):
+    """The open ones of `tasks` (every task by default)."""
+    return (ReviewTask.objects.all() if tasks is None else tasks).filter(status__in=ReviewTask.OPEN_STATUSES)

@@ -101,7 +101,6 @@ def approvals_action_name(action: str) -> str | None:
     return gettext(label) if label != name else None
 
 
-
 # --- how each recorded key is read ---------------------------------------------------------------------------
 
 # Kinds of recorded values.

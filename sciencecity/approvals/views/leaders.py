@@ -40,7 +40,7 @@ from ..models import (
     ReviewTask,
     SubmittedMaterial,
 )
-from ..services.deadlines import annotate_traffic_light
+from ..services.deadlines import TASK_STATES, annotate_traffic_light, open_tasks, task_state_filter
 from . import audit
 from .department import wants_rows_only
 
@@ -86,9 +86,7 @@ def leaders_overview(request):
     departments = dashboard.tasks_by_department(today)
     for row in departments:
         row["links"] = _task_links(row, department=row["code"])
-    department_totals = _task_links(
-        {state: sum(row[state] for row in departments) for state in dashboard.TASK_STATES}
-    )
+    department_totals = _task_links({state: sum(row[state] for row in departments) for state in TASK_STATES})
     elapsed = dashboard.elapsed_working_days(today)
     reform = dashboard.reform_figures(today)
     reference = dashboard.reference_figures()
@@ -175,7 +173,7 @@ def _task_links(figures: dict, **where) -> list[tuple[str, int, str]]:
     """(state, count, the leaders' task list of that state) for each figure of a departments' table row."""
     return [
         (state, figures[state], _list_url("approvals:leaders_tasks", **where, state=state))
-        for state in dashboard.TASK_STATES
+        for state in TASK_STATES
     ]
 
 
@@ -225,9 +223,7 @@ def _page_url(request, page: int) -> str:
 
 
 def _overdue_tasks_of_application():
-    return ReviewTask.objects.filter(
-        dashboard.task_state_filter("overdue", clock.today()), application=OuterRef("pk")
-    )
+    return ReviewTask.objects.filter(task_state_filter("overdue", clock.today()), application=OuterRef("pk"))
 
 
 def application_list(user, filters: dict):
@@ -322,11 +318,9 @@ class TaskFilterForm(forms.Form):
 
 def open_task_list(user, filters: dict, today):
     """The open tasks `user` may read that the overview counts in one figure of its departments' table: the
-    same filter (`dashboard.task_state_filter`), so the list is as long as the figure. Most urgent first."""
+    same filter (`task_state_filter`), so the list is as long as the figure. Most urgent first."""
     state = filters.get("state") or "open"
-    tasks = dashboard.open_tasks(ReviewTask.objects.for_user(user)).filter(
-        dashboard.task_state_filter(state, today)
-    )
+    tasks = open_tasks(ReviewTask.objects.for_user(user)).filter(task_state_filter(state, today))
     if filters.get("department"):
         tasks = tasks.filter(department__code=filters["department"])
     return (

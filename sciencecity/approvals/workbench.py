@@ -1,0 +1,219 @@
+"""What bundled approval puts on the workbench (工作台) and in the main menu, by role (registered with
+`accounts.workbench` in `ApprovalsConfig.ready`)."""
+
+from django.db.models import Count, Q
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
+
+from sciencecity.accounts.scoping import sees_everything
+from sciencecity.accounts.workbench import MenuEntry, card, menu_entry
+from sciencecity.accounts.workbench import count as _count
+from sciencecity.workdays import clock
+
+from .models import Application, Notification, ReviewTask, SubmittedMaterial
+from .selectors import unread_by_kind
+
+# --- cards ----------------------------------------------------------------------------------------------
+
+
+@card(10)
+def applicant_card(user):
+    if not (user.has_perm("approvals.submit_application") and user.enterprise_id):
+        return None
+    A = Application.Status
+    counts = (
+        Application.objects.for_user(user)
+        .filter(enterprise_id=user.enterprise_id)
+        .aggregate(
+            drafts=Count("pk", filter=Q(status=A.DRAFT)),
+            corrections=Count("pk", filter=Q(status=A.CORRECTION)),
+            open=Count("pk", filter=Q(status__in=Application.OPEN_STATUSES)),
+        )
+    )
+    supplements = (
+        ReviewTask.objects.for_user(user)
+        .filter(application__enterprise_id=user.enterprise_id, status=ReviewTask.Status.SUPPLEMENT)
+        .count()
+    )
+    return {
+        "title": _("企业服务"),
+        "url": reverse("approvals:portal_home"),
+        "description": _("登记项目、在线申请一件事、查看办理进度、补正和补充材料。"),
+        "counts": [
+            _count(_("草稿"), counts["drafts"]),
+            _count(_("办理中"), counts["open"]),
+            _count(_("待补正"), counts["corrections"]),
+            _count(_("待补充材料"), supplements),
+        ],
+    }
+
+
+@card(20)
+def window_card(user):
+    if not user.has_perm("approvals.intake_application"):
+        return None
+    A = Application.Status
+    # Only the two states counted are read (application_status_idx): the window's scope is every application.
+    counts = (
+        Application.objects.for_user(user)
+        .filter(status__in=(A.SUBMITTED, A.CONCLUDED))
+        .aggregate(
+            submitted=Count("pk", filter=Q(status=A.SUBMITTED)),
+            concluded=Count("pk", filter=Q(status=A.CONCLUDED)),
+        )
+    )
+    gaps = (
+        SubmittedMaterial.objects.filter(
+            application__in=Application.objects.for_user(user).filter(status__in=Application.OPEN_STATUSES),
+            is_current=True,
+            gap_due_date__isnull=False,
+        )
+        .exclude(verdict=SubmittedMaterial.Verdict.ACCEPTED)
+        .count()
+    )
+    return {
+        "title": _("综合窗口"),
+        "url": reverse("approvals:window_queue"),
+        "description": _("受理申请、跟踪容缺材料、出件。"),
+        "counts": [
+            _count(_("待受理"), counts["submitted"], reverse("approvals:window_queue")),
+            _count(_("容缺待补齐"), gaps, reverse("approvals:window_gaps")),
+            _count(_("待出件"), counts["concluded"], reverse("approvals:window_delivery")),
+        ],
+    }
+
+
+@card(30)
+def department_card(user):
+    if not (user.has_perm("approvals.review_task") and user.department_id):
+        return None
+    T = ReviewTask.Status
+    worklist = reverse("approvals:department_worklist")
+    counts = (
+        ReviewTask.objects.for_user(user)
+        .filter(department_id=user.department_id, status__in=ReviewTask.OPEN_STATUSES)
+        .aggregate(
+            open=Count("pk"),
+            mine=Count("pk", filter=Q(assignee=user)),
+            unclaimed=Count("pk", filter=Q(status=T.PENDING)),
+            overdue=Count(
+                "pk", filter=Q(status__in=ReviewTask.RUNNING_STATUSES, promised_deadline__lt=clock.today())
+            ),
+        )
+    )
+    return {
+        "title": _("部门审批"),
+        "url": worklist,
+        "description": _("认领和审查本部门的审批任务,作出审批决定。"),
+        "counts": [
+            _count(_("本部门办理中"), counts["open"], worklist),
+            _count(_("我承办的"), counts["mine"], f"{worklist}?who=mine"),
+            _count(_("未认领"), counts["unclaimed"], f"{worklist}?who=unclaimed"),
+            _count(_("超期"), counts["overdue"], f"{worklist}?light=red"),
+        ],
+    }
+
+
+def _leads(user) -> bool:
+    return user.has_perm("approvals.view_application") and sees_everything(user)
+
+
+@card(40)
+def leaders_card(user):
+    if not _leads(user):
+        return None
+    return {
+        "title": _("领导驾驶舱"),
+        "url": reverse("approvals:leaders_overview"),
+        "description": _("全区办件总览、时限预警、部门办理情况和审计记录。"),
+        "counts": [],
+    }
+
+
+WORKBENCH_NOTIFICATION_KINDS = 3
+
+
+@card(90)
+def notifications_card(user):
+    """The unread notifications: how many, and the kinds with the most of them, each linking to that kind's
+    unread ones (one GROUP BY on notification_kind_idx)."""
+    page = reverse("approvals:notifications")
+    groups = unread_by_kind(user)
+    biggest = sorted(groups, key=lambda group: (-group.unread, group.kind))[:WORKBENCH_NOTIFICATION_KINDS]
+    return {
+        "title": pgettext("plural", "通知"),
+        "url": page,
+        "description": _("与您有关的办件动态和提醒,按类型归组,可一次将一类标为已读。"),
+        "counts": [
+            _count(_("未读"), sum(group.unread for group in groups), page if groups else ""),
+            *(
+                _count(
+                    group.label, group.unread, f"{page}?{urlencode({'kind': group.kind, 'state': 'unread'})}"
+                )
+                for group in biggest
+            ),
+        ],
+    }
+
+
+# --- menu entries ---------------------------------------------------------------------------------------
+
+
+@menu_entry(10)
+def guide_entry(user):
+    return MenuEntry(_("办事指南"), reverse("approvals:public_home"))
+
+
+@menu_entry(30)
+def portal_entry(user):
+    if user.is_authenticated and user.has_perm("approvals.submit_application"):
+        return MenuEntry(_("企业服务"), reverse("approvals:portal_home"))
+    return None
+
+
+@menu_entry(40)
+def window_entry(user):
+    if user.is_authenticated and user.has_perm("approvals.intake_application"):
+        return MenuEntry(_("综合窗口"), reverse("approvals:window_queue"))
+    return None
+
+
+@menu_entry(50)
+def department_entry(user):
+    if user.is_authenticated and user.has_perm("approvals.review_task"):
+        return MenuEntry(_("部门审批"), reverse("approvals:department_worklist"))
+    return None
+
+
+@menu_entry(60)
+def leaders_entry(user):
+    """For those whose only work here is reading the zone (a clerk or reviewer reaches it elsewhere)."""
+    if not user.is_authenticated or not user.has_perm("approvals.view_application"):
+        return None
+    if any(
+        user.has_perm(p)
+        for p in ("approvals.submit_application", "approvals.review_task", "approvals.intake_application")
+    ):
+        return None
+    return MenuEntry(_("领导驾驶舱"), reverse("approvals:leaders_overview"))
+
+
+def unread_count(user) -> int:
+    """The user's unread notifications: one indexed COUNT."""
+    return Notification.objects.for_user(user).unread().count()
+
+
+@menu_entry(70)
+def notifications_entry(user):
+    if not user.is_authenticated:
+        return None
+    return MenuEntry(
+        pgettext("plural", "通知"), reverse("approvals:notifications"), badge=lambda: unread_count(user)
+    )
+
+
+@menu_entry(80)
+def verify_entry(user):
+    return MenuEntry(_("证照核验"), reverse("approvals:verify_lookup"))

@@ -1,0 +1,21 @@
+"""The project-service role's workbench card (registered in `ProjectsConfig.ready`)."""
+
+from django.utils.translation import gettext as _
+
+from sciencecity.accounts.workbench import card
+
+
+@card(60)
+def project_service_card(user):
+    """Project escort has no pages yet (a later issue): the role's card says what it will hold."""
+    if "project_specialist" not in user.role_codes():
+        return None
+    return {
+        "title": _("项目服务"),
+        "url": "",
+        "description": _(
+            "项目“1+N+5”护航、进度报告和问题闭环尚在建设中,开通后在这里列出您服务的项目;"
+            "目前可从通知和办件页面打开项目页,查看项目信息和办件进度。"
+        ),
+        "counts": [],
+    }
