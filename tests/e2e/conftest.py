@@ -69,3 +69,25 @@ def screenshot(page):
         return path
 
     return take
+
+
+@pytest.fixture
+def demo_world(settings, tmp_path, time_machine):
+    """The demo world of tests/approvals/conftest.py on its START_DAY, its files in a temporary folder, fast
+    password hashing; a browser session ends with the browser (the server's clock is frozen, the browser's
+    is not)."""
+    from tests.approvals.conftest import START_DAY, at, load_demo_world
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+    at(time_machine, START_DAY)
+    return load_demo_world()
+
+
+@pytest.fixture
+def main_flow(demo_world):
+    """(world, {name: visit}) of the main flow of tests/pages/main_flow.py, its applications made."""
+    from tests.pages.main_flow import build_main_flow
+
+    return demo_world, {visit.name: visit for visit in build_main_flow(demo_world)}

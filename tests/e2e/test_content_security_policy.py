@@ -10,10 +10,8 @@ import pytest
 from playwright.sync_api import expect
 
 from sciencecity.audit.models import AuditEvent
-from tests.approvals.conftest import START_DAY, at, load_demo_world
 from tests.e2e.test_languages import sign_in
 from tests.factories import UserFactory
-from tests.pages.main_flow import build_main_flow
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -26,13 +24,9 @@ document.addEventListener('securitypolicyviolation', (event) => {
 
 
 @pytest.fixture
-def flow(settings, tmp_path, time_machine):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.SESSION_EXPIRE_AT_BROWSER_CLOSE = True  # the server's clock is frozen, the browser's is not
-    at(time_machine, START_DAY)
-    world = load_demo_world()
-    return world, build_main_flow(world)
+def flow(main_flow):
+    world, visits = main_flow
+    return world, list(visits.values())
 
 
 def violations(page) -> list[str]:

@@ -12,20 +12,14 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.approvals.conftest import START_DAY, at, load_demo_world
 from tests.e2e.test_languages import open_as, sign_in
-from tests.pages.main_flow import build_main_flow
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def visits(settings, tmp_path, time_machine):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.SESSION_EXPIRE_AT_BROWSER_CLOSE = True  # the server's clock is frozen, the browser's is not
-    at(time_machine, START_DAY)
-    return {visit.name: visit for visit in build_main_flow(load_demo_world())}
+def visits(main_flow):
+    return main_flow[1]
 
 
 @pytest.mark.parametrize(

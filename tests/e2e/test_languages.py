@@ -9,8 +9,6 @@ and nothing on it runs past the screen's edge, and the leaders' ECharts charts a
 import pytest
 from django.conf import settings as django_settings
 
-from tests.approvals.conftest import START_DAY, at, load_demo_world
-from tests.pages.main_flow import build_main_flow
 from tests.pages.test_languages import without_pending
 from tests.pages.visible_text import chinese_runs, english_words
 
@@ -33,14 +31,8 @@ READ = """() => {
 
 
 @pytest.fixture
-def visits(settings, tmp_path, time_machine):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    # The server's clock is frozen on the world's day, the browser's is not: a session cookie without an
-    # expiry date keeps the browser from dropping it as expired.
-    settings.SESSION_EXPIRE_AT_BROWSER_CLOSE = True
-    at(time_machine, START_DAY)
-    return {visit.name: visit for visit in build_main_flow(load_demo_world())}
+def visits(main_flow):
+    return main_flow[1]
 
 
 def sign_in(page, user):

@@ -11,9 +11,7 @@ The world is the main flow of tests/pages/main_flow.py.
 import pytest
 from django.conf import settings as django_settings
 
-from tests.approvals.conftest import START_DAY, at, load_demo_world
 from tests.e2e.test_languages import open_as, sign_in
-from tests.pages.main_flow import build_main_flow
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -21,14 +19,9 @@ DESKTOP = {"width": 1366, "height": 768}
 
 
 @pytest.fixture
-def flow(settings, tmp_path, time_machine):
+def flow(main_flow):
     """(world, {name: visit}) of the main flow."""
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.SESSION_EXPIRE_AT_BROWSER_CLOSE = True  # the server's clock is frozen, the browser's is not
-    at(time_machine, START_DAY)
-    world = load_demo_world()
-    return world, {visit.name: visit for visit in build_main_flow(world)}
+    return main_flow
 
 
 @pytest.fixture

@@ -6,22 +6,15 @@ import pytest
 from playwright.sync_api import expect
 
 from sciencecity.approvals.models import ReviewTask
-from tests.approvals.conftest import START_DAY, START_MINIMAL, at, load_demo_world, submitted
+from tests.approvals.conftest import START_MINIMAL, submitted
 from tests.e2e.test_languages import sign_in
-from tests.pages.main_flow import build_main_flow
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def world(settings, tmp_path, time_machine):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.SESSION_EXPIRE_AT_BROWSER_CLOSE = True  # the server's clock is frozen, the browser's is not
-    at(time_machine, START_DAY)
-    world = load_demo_world()
-    build_main_flow(world)
-    return world
+def world(main_flow):
+    return main_flow[0]
 
 
 def refusals(page) -> list[str]:

@@ -9,20 +9,15 @@ import pytest
 from playwright.sync_api import expect
 
 from sciencecity.approvals.models import Application
-from tests.approvals.conftest import START_DAY, START_MINIMAL, at, draft, load_demo_world
+from tests.approvals.conftest import START_MINIMAL, draft
 from tests.e2e.test_languages import sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def application(settings, tmp_path, time_machine):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.SESSION_EXPIRE_AT_BROWSER_CLOSE = True  # the server's clock is frozen, the browser's is not
-    at(time_machine, START_DAY)
-    world = load_demo_world()
-    return world, draft(world, "start-construction", START_MINIMAL)
+def application(demo_world):
+    return demo_world, draft(demo_world, "start-construction", START_MINIMAL)
 
 
 def dialogs(page, accept: bool) -> list:

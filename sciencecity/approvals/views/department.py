@@ -13,7 +13,6 @@ from django.db.models import F, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
-from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
@@ -36,6 +35,7 @@ from ..forms.department import (
 from ..models import ReviewTask
 from ..services import review
 from ..services.deadlines import annotate_traffic_light
+from .paging import page_of, rows_or_page
 
 T = ReviewTask.Status
 PAGE_SIZE = 25
@@ -60,26 +60,6 @@ def _scoped_tasks(user):
 
 
 # --- the worklist ------------------------------------------------------------------------------------------
-
-
-def _page_number(request) -> int:
-    try:
-        return max(1, int(request.GET.get("page", "1")))
-    except ValueError:
-        return 1
-
-
-def _page_url(request, page: int) -> str:
-    query = request.GET.copy()
-    query["page"] = str(page)
-    return f"{request.path}?{query.urlencode()}"
-
-
-def wants_rows_only(request) -> bool:
-    """An htmx request from the filter form (templates/_filter_form.html) wants only the rows' region; a
-    history restore (the browser's back button after a cache miss) wants the whole page."""
-    headers = request.headers
-    return headers.get("HX-Request") == "true" and "HX-History-Restore-Request" not in headers
 
 
 def worklist_tasks(user, filters: dict):
@@ -141,7 +121,7 @@ def _attach_head_forms(user, tasks) -> None:
 def department_worklist(request):
     """The department's open tasks by promised deadline, filtered and searched; pages are sliced with one
     extra row to know whether a next page exists, so the table is never counted. To htmx, only the rows'
-    region (`wants_rows_only`)."""
+    region (`paging.rows_or_page`)."""
     user = request.user
     bundles = Bundle.objects.filter(pk__in=_scoped_tasks(user).values("application__bundle_id")).order_by(
         "name", "pk"
@@ -150,25 +130,14 @@ def department_worklist(request):
     filters = form.cleaned_data if form.is_valid() else {}
     tasks = worklist_tasks(user, filters)
 
-    page = _page_number(request)
-    offset = (page - 1) * PAGE_SIZE
-    rows = list(tasks[offset : offset + PAGE_SIZE + 1])
-    has_next = len(rows) > PAGE_SIZE
-    _attach_head_forms(user, rows[:PAGE_SIZE])
-    response = render(
+    page = page_of(request, tasks, PAGE_SIZE)
+    _attach_head_forms(user, page["rows"])
+    return rows_or_page(
         request,
-        "department/_worklist_results.html" if wants_rows_only(request) else "department/worklist.html",
-        {
-            "form": form,
-            "tasks": rows[:PAGE_SIZE],
-            "page": page,
-            "next_url": _page_url(request, page + 1) if has_next else "",
-            "previous_url": _page_url(request, page - 1) if page > 1 else "",
-        },
+        "department/_worklist_results.html",
+        "department/worklist.html",
+        {"form": form, "tasks": page.pop("rows"), **page},
     )
-    # The same URL answers the rows alone or the whole page: caches must keep them apart.
-    patch_vary_headers(response, ["HX-Request"])
-    return response
 
 
 # --- the task page -----------------------------------------------------------------------------------------

@@ -17,7 +17,6 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, F, OuterRef, Q
 from django.shortcuts import render
 from django.urls import path, reverse
-from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
@@ -42,7 +41,7 @@ from ..models import (
 )
 from ..services.deadlines import TASK_STATES, annotate_traffic_light, open_tasks, task_state_filter
 from . import audit
-from .department import wants_rows_only
+from .paging import page_of, rows_or_page
 
 PAGE_SIZE = 25
 VIEW = "approvals.view_application"
@@ -209,19 +208,6 @@ class ApplicationFilterForm(forms.Form):
             field.widget.attrs["id"] = f"filter_{name}"
 
 
-def _page_number(request) -> int:
-    try:
-        return max(1, int(request.GET.get("page", "1")))
-    except ValueError:
-        return 1
-
-
-def _page_url(request, page: int) -> str:
-    query = request.GET.copy()
-    query["page"] = str(page)
-    return f"{request.path}?{query.urlencode()}"
-
-
 def _overdue_tasks_of_application():
     return ReviewTask.objects.filter(task_state_filter("overdue", clock.today()), application=OuterRef("pk"))
 
@@ -272,24 +258,13 @@ def leaders_applications(request):
     filters = form.cleaned_data if form.is_valid() else {}
     applications = application_list(request.user, filters)
 
-    page = _page_number(request)
-    offset = (page - 1) * PAGE_SIZE
-    rows = list(applications[offset : offset + PAGE_SIZE + 1])
-    has_next = len(rows) > PAGE_SIZE
-    response = render(
+    page = page_of(request, applications, PAGE_SIZE)
+    return rows_or_page(
         request,
-        "leaders/_applications_results.html" if wants_rows_only(request) else "leaders/applications.html",
-        {
-            "form": form,
-            "applications": rows[:PAGE_SIZE],
-            "page": page,
-            "next_url": _page_url(request, page + 1) if has_next else "",
-            "previous_url": _page_url(request, page - 1) if page > 1 else "",
-        },
+        "leaders/_applications_results.html",
+        "leaders/applications.html",
+        {"form": form, "applications": page.pop("rows"), **page},
     )
-    # The same URL answers the rows alone or the whole page: caches must keep them apart.
-    patch_vary_headers(response, ["HX-Request"])
-    return response
 
 
 # --- the open tasks behind the departments' figures ------------------------------------------------------------
@@ -338,22 +313,13 @@ def leaders_tasks(request):
     form = TaskFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     tasks = open_task_list(request.user, filters, clock.today())
-    page = _page_number(request)
-    offset = (page - 1) * PAGE_SIZE
-    rows = list(tasks[offset : offset + PAGE_SIZE + 1])
-    response = render(
+    page = page_of(request, tasks, PAGE_SIZE)
+    return rows_or_page(
         request,
-        "leaders/_tasks_results.html" if wants_rows_only(request) else "leaders/tasks.html",
-        {
-            "form": form,
-            "tasks": rows[:PAGE_SIZE],
-            "page": page,
-            "next_url": _page_url(request, page + 1) if len(rows) > PAGE_SIZE else "",
-            "previous_url": _page_url(request, page - 1) if page > 1 else "",
-        },
+        "leaders/_tasks_results.html",
+        "leaders/tasks.html",
+        {"form": form, "tasks": page.pop("rows"), **page},
     )
-    patch_vary_headers(response, ["HX-Request"])
-    return response
 
 
 # --- one application and its audit trail --------------------------------------------------------------------

@@ -42,6 +42,7 @@ from ..services import delivery as delivery_service
 from ..services import intake
 from ..services.applications import current_materials, requirements
 from ..services.deadlines import Thresholds
+from .paging import page_of
 
 A = Application.Status
 V = SubmittedMaterial.Verdict
@@ -62,33 +63,8 @@ def _get_application(request, pk) -> Application:
     return fetch_in_scope(_applications(request.user).select_related(*QUEUE_RELATED, "applicant"), pk)
 
 
-# --- paging without counting --------------------------------------------------------------------------------
-
-
-def _page_number(request) -> int:
-    try:
-        return max(1, int(request.GET.get("page", "1")))
-    except ValueError:
-        return 1
-
-
-def _page_url(request, page: int) -> str:
-    query = request.GET.copy()
-    query["page"] = str(page)
-    return f"{request.path}?{query.urlencode()}"
-
-
 def _page(request, queryset) -> dict:
-    """One page of `queryset`, sliced with one extra row to know whether a next page exists (no COUNT)."""
-    page = _page_number(request)
-    offset = (page - 1) * PAGE_SIZE
-    rows = list(queryset[offset : offset + PAGE_SIZE + 1])
-    return {
-        "rows": rows[:PAGE_SIZE],
-        "page": page,
-        "next_url": _page_url(request, page + 1) if len(rows) > PAGE_SIZE else "",
-        "previous_url": _page_url(request, page - 1) if page > 1 else "",
-    }
+    return page_of(request, queryset, PAGE_SIZE)
 
 
 # --- the intake queue ---------------------------------------------------------------------------------------
