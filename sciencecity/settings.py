@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "sciencecity.workdays",
     "sciencecity.catalog",
     "sciencecity.enterprises",
+    "sciencecity.problems",
     "sciencecity.projects",
     "sciencecity.approvals",
     "sciencecity.demo",
@@ -225,6 +226,9 @@ SPECTACULAR_SETTINGS = {
 
 # The public address of the site, printed in certificates' QR codes (they link to the verification page).
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+
+# Citizens may report this many problems an hour from one address without an account (then: log in, or wait).
+PROBLEM_ANONYMOUS_REPORTS_PER_HOUR = max(1, env_int("PROBLEM_ANONYMOUS_REPORTS_PER_HOUR", 5))
 
 # Administrators are warned this many days before a year whose official working-day schedule is unknown.
 WORKDAYS_WARNING_DAYS = env_int("WORKDAYS_WARNING_DAYS", 60)

@@ -12,6 +12,7 @@ urlpatterns = [
     path("api/v1/", include("sciencecity.api.urls")),
     path("me/tokens/", api_pages.tokens, name="api_tokens"),
     path("me/tokens/<int:pk>/revoke/", api_pages.revoke, name="api_token_revoke"),
+    path("problems/", include(("sciencecity.problems.views", "problems"))),
     path("", include("sciencecity.accounts.urls")),
     path("", include("sciencecity.approvals.urls")),
 ]

@@ -32,6 +32,9 @@ _VIEW_APPROVALS = (
     "approvals.view_certificate",
 )
 
+_VIEW_PROBLEMS = ("problems.view_problem", "problems.view_problemcategory")
+_REPORT_PROBLEMS = (*_VIEW_PROBLEMS, "problems.report_problem")
+
 ROLES: dict[str, Role] = {
     role.code: role
     for role in (
@@ -47,6 +50,7 @@ ROLES: dict[str, Role] = {
                 "approvals.add_application",
                 "approvals.submit_application",
                 "approvals.rate_application",
+                *_REPORT_PROBLEMS,
             ),
         ),
         Role(
@@ -62,7 +66,13 @@ ROLES: dict[str, Role] = {
         Role(
             "department_reviewer",
             _("部门审批人员"),
-            (*_VIEW_REGISTRIES, *_VIEW_APPROVALS, "approvals.review_task"),
+            (
+                *_VIEW_REGISTRIES,
+                *_VIEW_APPROVALS,
+                "approvals.review_task",
+                *_REPORT_PROBLEMS,
+                "problems.handle_problem",
+            ),
         ),
         Role(
             "department_head",
@@ -75,19 +85,47 @@ ROLES: dict[str, Role] = {
                 "approvals.manage_department_tasks",
                 "approvals.view_ratingfollowup",
                 "approvals.change_ratingfollowup",
+                *_REPORT_PROBLEMS,
+                "problems.handle_problem",
             ),
         ),
         Role(
             "project_specialist",
             _("项目服务专员"),
-            (*_VIEW_REGISTRIES, *_VIEW_APPROVALS, "projects.change_project"),
+            (*_VIEW_REGISTRIES, *_VIEW_APPROVALS, "projects.change_project", *_REPORT_PROBLEMS),
+        ),
+        Role(
+            "dispatcher",
+            _("指挥中心调度员"),
+            (
+                *_VIEW_REGISTRIES,
+                *_REPORT_PROBLEMS,
+                "problems.dispatch_problem",
+                "problems.verify_problem",
+                "problems.view_routingrule",
+            ),
+        ),
+        Role(
+            "inspector",
+            _("巡查检查人员"),
+            (*_VIEW_REGISTRIES, *_REPORT_PROBLEMS, "problems.verify_problem"),
         ),
         Role("party_officer", _("党建工作人员"), _VIEW_REGISTRIES),
-        Role("leader", _("领导"), (*_VIEW_REGISTRIES, *_VIEW_APPROVALS, "audit.view_auditevent")),
+        Role(
+            "leader",
+            _("领导"),
+            (*_VIEW_REGISTRIES, *_VIEW_APPROVALS, *_VIEW_PROBLEMS, "audit.view_auditevent"),
+        ),
         Role(
             "supervisor",
             _("纪检监督(只读)"),
-            (*_VIEW_REGISTRIES, *_VIEW_APPROVALS, "audit.view_auditevent", "accounts.view_user"),
+            (
+                *_VIEW_REGISTRIES,
+                *_VIEW_APPROVALS,
+                *_VIEW_PROBLEMS,
+                "audit.view_auditevent",
+                "accounts.view_user",
+            ),
         ),
         Role(
             "administrator",
@@ -133,6 +171,13 @@ ROLES: dict[str, Role] = {
                 "api.add_apitoken",
                 "api.change_apitoken",
                 "api.revoke_apitoken",
+                *_VIEW_PROBLEMS,
+                "problems.add_problemcategory",
+                "problems.change_problemcategory",
+                "problems.view_routingrule",
+                "problems.add_routingrule",
+                "problems.change_routingrule",
+                "problems.delete_routingrule",
             ),
         ),
     )

@@ -19,6 +19,8 @@ STAFF_ROLES = (
             "department_head",
             "project_specialist",
             "party_officer",
+            "dispatcher",
+            "inspector",
         }
     )
     | ZONE_WIDE_ROLES

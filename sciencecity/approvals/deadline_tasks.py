@@ -22,6 +22,8 @@ from django_tasks import TaskResultStatus, task
 from sciencecity.workdays import clock
 from sciencecity.workdays.recount import recount_if_years_became_known
 
+from sciencecity.problems.services.deadlines import scan_problem_deadlines
+
 from .services.deadlines import scan_deadlines
 
 SCAN_TIME = datetime.time(8, 0)
@@ -35,7 +37,8 @@ def scan_deadlines_task(every_minutes: int | None = None, reschedule: bool = Tru
     # An upgraded calendar package may have made official a year that open deadlines were counted in
     # provisionally: then a recount pass is requested (once; see workdays.recount).
     recount_if_years_became_known()
-    return scan_deadlines().as_dict()
+    # The problems' deadlines are scanned by the same chain: one morning scan for the whole zone.
+    return {**scan_deadlines().as_dict(), **scan_problem_deadlines().as_dict()}
 
 
 def next_run_at(now: datetime.datetime | None = None, every_minutes: int | None = None) -> datetime.datetime:

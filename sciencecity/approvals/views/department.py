@@ -19,6 +19,7 @@ from django.views.decorators.http import require_safe
 
 from sciencecity.catalog.models import Bundle, ItemMaterial, MaterialSpec
 from sciencecity.workflow.errors import ACTION_REFUSALS, fetch_in_scope, post_only, refusal_message
+from sciencecity.workflow.paging import page_of, rows_or_page
 
 from .. import selectors
 from ..forms.department import (
@@ -35,7 +36,6 @@ from ..forms.department import (
 from ..models import ReviewTask
 from ..services import review
 from ..services.deadlines import annotate_traffic_light
-from .paging import page_of, rows_or_page
 
 T = ReviewTask.Status
 PAGE_SIZE = 25

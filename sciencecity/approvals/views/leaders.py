@@ -28,6 +28,7 @@ from sciencecity.catalog.models import Bundle
 from sciencecity.enterprises.models import Enterprise
 from sciencecity.workdays import clock
 from sciencecity.workflow.errors import fetch_in_scope
+from sciencecity.workflow.paging import page_of, rows_or_page
 
 from .. import dashboard
 from ..models import (
@@ -41,7 +42,6 @@ from ..models import (
 )
 from ..services.deadlines import TASK_STATES, annotate_traffic_light, open_tasks, task_state_filter
 from . import audit
-from .paging import page_of, rows_or_page
 
 PAGE_SIZE = 25
 VIEW = "approvals.view_application"

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from sciencecity.catalog.models import MaterialSpec
 from sciencecity.workflow.errors import ACTION_REFUSALS, fetch_in_scope, post_only, refusal_message
+from sciencecity.workflow.paging import page_of
 
 from ..files import material_response
 from ..forms.window import (
@@ -42,7 +43,6 @@ from ..services import delivery as delivery_service
 from ..services import intake
 from ..services.applications import current_materials, requirements
 from ..services.deadlines import Thresholds
-from .paging import page_of
 
 A = Application.Status
 V = SubmittedMaterial.Verdict

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from sciencecity.approvals.deadline_tasks import schedule_next_scan
 from sciencecity.approvals.services.deadlines import scan_deadlines
+from sciencecity.problems.services.deadlines import scan_problem_deadlines
 from sciencecity.workdays import clock
 from sciencecity.workdays.calendar import UnknownCalendarYear
 
@@ -45,6 +46,7 @@ class Command(BaseCommand):
         day = _date(date) if date else clock.today()
         try:
             summary = scan_deadlines(day)
+            problems = scan_problem_deadlines(day)
         except UnknownCalendarYear as error:
             raise CommandError(str(error)) from None
         self.stdout.write(
@@ -54,6 +56,9 @@ class Command(BaseCommand):
                 "受理超期 %(intake_overdue)s 件;容缺逾期 %(gaps_overdue)s 项;发送通知 %(notifications)s 条。"
             )
             % summary.as_dict()
+        )
+        self.stdout.write(
+            _("问题临期预警 %(problems_warned)s 件,超期督办 %(problems_escalated)s 件。") % problems.as_dict()
         )
         if schedule:
             result = schedule_next_scan(every_minutes=every)
