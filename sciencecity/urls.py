@@ -14,6 +14,7 @@ urlpatterns = [
     path("me/tokens/<int:pk>/revoke/", api_pages.revoke, name="api_token_revoke"),
     path("problems/", include(("sciencecity.problems.views", "problems"))),
     path("", include("sciencecity.accounts.urls")),
+    path("", include("sciencecity.notifications.urls")),
     path("", include("sciencecity.approvals.urls")),
 ]
 

@@ -21,11 +21,9 @@ from stdnum.cn import uscc
 
 from sciencecity.accounts.models import User
 from sciencecity.accounts.roles import ROLES
-from sciencecity.approvals import selectors
 from sciencecity.approvals.models import (
     Application,
     CorrectionNotice,
-    Notification,
     NotificationKind,
     Rating,
     RatingFollowUp,
@@ -41,6 +39,8 @@ from sciencecity.demo import applications as demo_applications
 from sciencecity.demo import world
 from sciencecity.enterprises.models import Enterprise
 from sciencecity.enterprises.validators import validate_credit_code
+from sciencecity.notifications import selectors
+from sciencecity.notifications.models import Notification
 from sciencecity.projects.models import Project, validate_project_code
 from sciencecity.workdays import clock
 from tests.conftest import CONFIRMED_YEARS, SUITE_NOW, confirm_years
@@ -375,7 +375,7 @@ def test_the_demo_window_sees_its_unread_notifications_grouped_by_kind(demo, cli
     assert unread > 3 and len(groups) > 1 and sum(group.unread for group in groups) == unread
     assert len(groups) <= len(NotificationKind.values)
     client.force_login(window)
-    html = client.get(reverse("approvals:notifications")).content.decode()
+    html = client.get(reverse("notifications:inbox")).content.decode()
     for group in groups:
         assert group.label in html
 

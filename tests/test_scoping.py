@@ -25,7 +25,7 @@ LISTED = {
     "approvals.Application",
     "approvals.ReviewTask",
     "approvals.Certificate",
-    "approvals.Notification",
+    "notifications.Notification",
     "approvals.RatingFollowUp",
     "api.ApiToken",
     "workdays.DeadlineRecount",

@@ -11,6 +11,7 @@ from sciencecity.approvals import api as approvals_api
 from sciencecity.audit import api as audit_api
 from sciencecity.catalog import api as catalog_api
 from sciencecity.enterprises import api as enterprises_api
+from sciencecity.notifications import api as notifications_api
 from sciencecity.problems import api as problems_api
 from sciencecity.projects import api as projects_api
 from sciencecity.workdays import api as workdays_api
@@ -24,6 +25,7 @@ ROUTE_MODULES = [
     projects_api,
     problems_api,
     approvals_api,
+    notifications_api,
     audit_api,
     workdays_api,
 ]

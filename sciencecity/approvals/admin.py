@@ -24,7 +24,6 @@ from .models import (
     Certificate,
     CorrectionNotice,
     Delivery,
-    Notification,
     NumberSequence,
     Rating,
     RatingFollowUp,
@@ -348,15 +347,6 @@ class RatingFollowUpAdmin(ReadOnlyAdmin):
     list_filter = ("status", "department", "due_date")
     list_select_related = ("rating__application", "department", "closed_by")
     search_fields = ("rating__application__number", "resolution")
-
-
-@admin.register(Notification)
-class NotificationAdmin(ReadOnlyAdmin):
-    list_display = ("recipient", "kind", "title", "application", "created_at", "read_at")
-    list_filter = ("kind", ("read_at", admin.EmptyFieldListFilter), "created_at")
-    list_select_related = ("recipient", "application")
-    search_fields = ("title", "recipient__username", "recipient__display_name", "application__number")
-    date_hierarchy = "created_at"
 
 
 @admin.register(NumberSequence)

@@ -17,4 +17,6 @@ class ApprovalsConfig(AppConfig):
             recount.register(kind)
         labels.register(approvals_action_name)
 
-        from . import workbench  # noqa: F401  (registers its workbench cards and menu entries)
+        from . import notifications, workbench  # noqa: F401  (workbench: registers its cards and menu entries)
+
+        notifications.register()

@@ -1,5 +1,5 @@
 """Bundled approval (一件事一次办): applications, their materials, intake, review tasks, certificates, delivery,
-ratings and notifications.
+ratings, and the kinds of notification they send (the notifications themselves are `sciencecity.notifications`).
 
 Rows here change only through the functions of `sciencecity.approvals.services` (ARCHITECTURE.md rule 1);
 their states move only along the tables of `sciencecity.approvals.transitions` (rule 2). Deadlines are
@@ -10,13 +10,13 @@ import hashlib
 import secrets
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext, gettext_noop, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from sciencecity.accounts.scoping import ScopedQuerySet, sees_everything
-from sciencecity.catalog.models import in_language
 from sciencecity.workdays import clock
 
 
@@ -108,6 +108,14 @@ class Application(models.Model):
     # (`services.elapsed`). Empty until concluded, or while the calendar does not know the year.
     working_days_elapsed = models.PositiveIntegerField(
         _("办结用时(工作日)"), null=True, blank=True, editable=False
+    )
+    # The notifications about this application (not those about its tasks): deleted with it, and reachable
+    # from a notification query as `application` (Notification.objects.filter(application=...)).
+    notifications = GenericRelation(
+        "notifications.Notification",
+        content_type_field="about_type",
+        object_id_field="about_id",
+        related_query_name="application",
     )
 
     objects = ApplicationQuerySet.as_manager()
@@ -400,6 +408,13 @@ class ReviewTask(models.Model):
     decision_reason = models.TextField(_("决定理由"), blank=True)
     created_at = models.DateTimeField(_("创建时间"), default=clock.now, editable=False)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+    # The notifications about this task: deleted with it, reachable as `task` from a notification query.
+    notifications = GenericRelation(
+        "notifications.Notification",
+        content_type_field="about_type",
+        object_id_field="about_id",
+        related_query_name="task",
+    )
 
     objects = ReviewTaskQuerySet.as_manager()
 
@@ -715,8 +730,9 @@ class RatingFollowUp(models.Model):
 
 class NotificationKind(models.TextChoices):
     """The kinds of notification the services send, each with the name its group has on the notifications page
-    (`Notification.kind` stores the value). Ordered as the kind filter lists them: the applicant's, the
-    window's, the departments', then the deadline warnings."""
+    (`Notification.kind` stores the value; registered with `notifications.kinds` in `ApprovalsConfig.ready`).
+    Ordered as the kind filter lists them: the applicant's, the window's, the departments', then the deadline
+    warnings."""
 
     APPLICATION_SUBMITTED = "application_submitted", _("新办件待受理")
     APPLICATION_ACCEPTED = "application_accepted", _("办件已受理")
@@ -745,106 +761,6 @@ class NotificationKind(models.TextChoices):
     TASK_ESCALATED = "task_escalated", _("超期督办")
     GAP_OVERDUE = "gap_overdue", _("容缺材料逾期")
     DEADLINE_RECOUNTED = "deadline_recounted", _("期限按正式日历调整")
-
-
-def notification_kind_label(kind: str) -> str:
-    """The human name of a notification kind; a kind this list does not know (yet) is "other", never its
-    code."""
-    try:
-        return str(NotificationKind(kind).label)
-    except ValueError:
-        return gettext("其他通知")
-
-
-class NotificationQuerySet(ScopedQuerySet):
-    def for_user(self, user):
-        return self.filter(recipient=user) if user.is_authenticated else self.none()
-
-    def unread(self):
-        return self.filter(read_at__isnull=True)
-
-
-class Notification(models.Model):
-    """An in-app message to one person about an event they must know of."""
-
-    recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("接收人"),
-        on_delete=models.CASCADE,
-        related_name="notifications",
-        db_index=False,  # notification_inbox_idx
-    )
-    kind = models.CharField(_("类型"), max_length=40)
-    # Written in both languages when sent (services.notifications), shown in the reader's: `shown_title`.
-    title = models.CharField(_("标题"), max_length=200)
-    body = models.TextField(_("内容"), blank=True)
-    title_en = models.CharField(_("英文标题"), max_length=200, blank=True)
-    body_en = models.TextField(_("英文内容"), blank=True)
-    application = models.ForeignKey(
-        Application,
-        verbose_name=_("办件"),
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="notifications",
-    )
-    task = models.ForeignKey(
-        ReviewTask,
-        verbose_name=_("审批任务"),
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="notifications",
-    )
-    dedupe_key = models.CharField(
-        _("去重键"),
-        max_length=120,
-        blank=True,
-        help_text=_("同一接收人同一键只通知一次,使后台任务可重复执行"),
-    )
-    created_at = models.DateTimeField(_("时间"), default=clock.now, editable=False)
-    read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
-
-    objects = NotificationQuerySet.as_manager()
-
-    class Meta:
-        verbose_name = _("通知")
-        verbose_name_plural = pgettext_lazy("plural", "通知")
-        ordering = ["-created_at", "-id"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["recipient", "dedupe_key"],
-                condition=~Q(dedupe_key=""),
-                name="notification_dedupe_unique",
-            ),
-        ]
-        indexes = [
-            models.Index(fields=["recipient", "read_at", "-created_at"], name="notification_inbox_idx"),
-            # One kind of one person's notifications: the unread count per kind (a GROUP BY that reads only
-            # this index), the latest of a kind, the list filtered by kind, marking a kind read.
-            models.Index(
-                fields=["recipient", "kind", "read_at", "-created_at"], name="notification_kind_idx"
-            ),
-        ]
-
-    def __str__(self):
-        return f"{self.recipient} {self.title}"
-
-    @property
-    def shown_title(self) -> str:
-        """The title in the active language: English where it was written in English (rows sent before
-        notifications were bilingual have only the Chinese text)."""
-        return in_language(self.title, self.title_en)
-
-    @property
-    def shown_body(self) -> str:
-        """The body in the active language, like `shown_title`."""
-        return in_language(self.body, self.body_en)
-
-    @property
-    def kind_label(self) -> str:
-        """The name of the notification's kind in the active language (`NotificationKind`)."""
-        return notification_kind_label(self.kind)
 
 
 class NumberSequence(models.Model):

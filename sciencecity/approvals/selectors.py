@@ -2,9 +2,7 @@
 
 The situation guide (`selected_items`), the complete notice of what is needed (`material_notice`, 一次告知),
 the merged form (`merged_form`, 一张表单) and the dependency graph of the selected items. Each reads a fixed
-number of queries whatever the size of the bundle, so a page can show them without care. A person's unread
-notifications grouped by kind (`unread_notification_groups`) for the notifications page, the API and the
-workbench.
+number of queries whatever the size of the bundle, so a page can show them without care.
 """
 
 import datetime
@@ -14,8 +12,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, F, Max, Window
-from django.db.models.functions import RowNumber
 from django.utils.translation import gettext as _
 
 from sciencecity.catalog.models import (
@@ -28,7 +24,7 @@ from sciencecity.catalog.models import (
     SituationQuestion,
 )
 
-from .models import CHECK_ALPHABET, CHECK_LENGTH, Certificate, Notification, notification_kind_label
+from .models import CHECK_ALPHABET, CHECK_LENGTH, Certificate
 
 YES_NO = ("yes", "no")
 _BOOLEAN_ANSWERS = {True: "yes", False: "no"}
@@ -400,80 +396,3 @@ def find_certificate(code: str, number: str = "") -> Certificate | None:
     if certificate is not None and number and certificate.number != number.strip().upper():
         return None
     return certificate
-
-
-# --- notifications grouped by kind ----------------------------------------------------------------------
-
-NOTIFICATIONS_SHOWN_PER_KIND = 3
-
-
-@dataclass
-class NotificationGroup:
-    """A person's unread notifications of one kind: how many, the time of the newest, the newest few."""
-
-    kind: str
-    unread: int
-    latest_at: datetime.datetime
-    latest: list = field(default_factory=list)
-
-    @property
-    def label(self) -> str:
-        return notification_kind_label(self.kind)
-
-
-def unread_by_kind(user) -> list[NotificationGroup]:
-    """The unread notifications of `user` counted per kind, the kind with the newest first: one GROUP BY that
-    reads only `notification_kind_idx` (recipient, kind, read_at, created_at), whatever the number of rows."""
-    rows = (
-        Notification.objects.for_user(user)
-        .unread()
-        .order_by()
-        .values("kind")
-        .annotate(unread=Count("*"), latest_at=Max("created_at"))
-    )
-    groups = [NotificationGroup(row["kind"], row["unread"], row["latest_at"]) for row in rows]
-    groups.sort(key=lambda group: (group.latest_at, group.kind), reverse=True)
-    return groups
-
-
-def latest_unread_per_kind(user, per_kind: int = NOTIFICATIONS_SHOWN_PER_KIND) -> list[Notification]:
-    """The newest `per_kind` unread notifications of each kind of `user`, newest first, with their application
-    and task: one query (a row number per kind, over notification_kind_idx)."""
-    ranked = (
-        Notification.objects.for_user(user)
-        .unread()
-        .annotate(
-            rank=Window(
-                RowNumber(), partition_by=[F("kind")], order_by=[F("created_at").desc(), F("id").desc()]
-            )
-        )
-        .filter(rank__lte=per_kind)
-        .values("pk")
-    )
-    # The ranking reads the index alone; only the rows kept are joined to their application and task.
-    return list(
-        Notification.objects.filter(pk__in=ranked)
-        .select_related("application", "task")
-        .order_by("-created_at", "-id")
-    )
-
-
-def with_latest(user, groups: list[NotificationGroup], per_kind: int = NOTIFICATIONS_SHOWN_PER_KIND) -> list:
-    """Fill each group's `latest` with its newest `per_kind` notifications (one query when there are groups);
-    returns those notifications, newest first."""
-    if not groups:
-        return []
-    by_kind = {group.kind: group for group in groups}
-    rows = latest_unread_per_kind(user, per_kind)
-    for notification in rows:
-        group = by_kind.get(notification.kind)  # None for a kind whose first arrived in between
-        if group is not None:
-            group.latest.append(notification)
-    return rows
-
-
-def unread_notification_groups(user, per_kind: int = NOTIFICATIONS_SHOWN_PER_KIND) -> list[NotificationGroup]:
-    """`unread_by_kind` with each group's newest `per_kind` notifications (`latest`): two queries."""
-    groups = unread_by_kind(user)
-    with_latest(user, groups, per_kind)
-    return groups

@@ -3,17 +3,14 @@
 
 from django.db.models import Count, Q
 from django.urls import reverse
-from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
 
 from sciencecity.accounts.scoping import sees_everything
 from sciencecity.accounts.workbench import MenuEntry, card, menu_entry
 from sciencecity.accounts.workbench import count as _count
 from sciencecity.workdays import clock
 
-from .models import Application, Notification, ReviewTask, SubmittedMaterial
-from .selectors import unread_by_kind
+from .models import Application, ReviewTask, SubmittedMaterial
 
 # --- cards ----------------------------------------------------------------------------------------------
 
@@ -132,32 +129,6 @@ def leaders_card(user):
     }
 
 
-WORKBENCH_NOTIFICATION_KINDS = 3
-
-
-@card(90)
-def notifications_card(user):
-    """The unread notifications: how many, and the kinds with the most of them, each linking to that kind's
-    unread ones (one GROUP BY on notification_kind_idx)."""
-    page = reverse("approvals:notifications")
-    groups = unread_by_kind(user)
-    biggest = sorted(groups, key=lambda group: (-group.unread, group.kind))[:WORKBENCH_NOTIFICATION_KINDS]
-    return {
-        "title": pgettext("plural", "通知"),
-        "url": page,
-        "description": _("与您有关的办件动态和提醒,按类型归组,可一次将一类标为已读。"),
-        "counts": [
-            _count(_("未读"), sum(group.unread for group in groups), page if groups else ""),
-            *(
-                _count(
-                    group.label, group.unread, f"{page}?{urlencode({'kind': group.kind, 'state': 'unread'})}"
-                )
-                for group in biggest
-            ),
-        ],
-    }
-
-
 # --- menu entries ---------------------------------------------------------------------------------------
 
 
@@ -198,22 +169,3 @@ def leaders_entry(user):
     ):
         return None
     return MenuEntry(_("领导驾驶舱"), reverse("approvals:leaders_overview"))
-
-
-def unread_count(user) -> int:
-    """The user's unread notifications: one indexed COUNT."""
-    return Notification.objects.for_user(user).unread().count()
-
-
-@menu_entry(70)
-def notifications_entry(user):
-    if not user.is_authenticated:
-        return None
-    return MenuEntry(
-        pgettext("plural", "通知"), reverse("approvals:notifications"), badge=lambda: unread_count(user)
-    )
-
-
-@menu_entry(80)
-def verify_entry(user):
-    return MenuEntry(_("证照核验"), reverse("approvals:verify_lookup"))

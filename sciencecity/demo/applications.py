@@ -79,7 +79,6 @@ from sciencecity.approvals import selectors
 from sciencecity.approvals.models import (
     Application,
     Certificate,
-    Notification,
     RatingFollowUp,
     ReviewTask,
     SubmittedMaterial,
@@ -92,6 +91,7 @@ from sciencecity.audit.services import snapshot
 from sciencecity.catalog.models import CatalogVersion, FormField
 from sciencecity.enterprises.models import Enterprise
 from sciencecity.enterprises.services import link_user_to_enterprise
+from sciencecity.notifications.models import Notification
 from sciencecity.projects.models import Project
 from sciencecity.workdays import clock
 from sciencecity.workdays.calendar import is_working_day

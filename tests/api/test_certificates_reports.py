@@ -10,8 +10,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from sciencecity.approvals.models import Application, Certificate, Notification, RatingFollowUp
+from sciencecity.approvals.models import Application, Certificate, RatingFollowUp
 from sciencecity.approvals.services import ratings
+from sciencecity.notifications.models import Notification
 from tests.approvals.conftest import START_MINIMAL, accepted, approve, approve_all
 from tests.factories import EnterpriseFactory, ProjectFactory, applicant_of, staff
 

@@ -15,7 +15,6 @@ from sciencecity.approvals.files import check_upload, sanitized_name
 from sciencecity.approvals.models import (
     Application,
     ApplicationItem,
-    Notification,
     ReviewTask,
     SubmittedMaterial,
     TaskPause,
@@ -24,6 +23,7 @@ from sciencecity.approvals.services import applications, review
 from sciencecity.audit.models import AuditEvent
 from sciencecity.catalog.models import Bundle, MaterialSpec
 from sciencecity.catalog.services import import_catalog
+from sciencecity.notifications.models import Notification
 from sciencecity.workflow.errors import NotFound
 from tests.approvals.conftest import (
     SAMPLES,

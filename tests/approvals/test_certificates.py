@@ -19,7 +19,6 @@ from sciencecity.approvals.models import (
     ApplicationItem,
     Certificate,
     Delivery,
-    Notification,
     NumberSequence,
     Rating,
     RatingFollowUp,
@@ -35,6 +34,7 @@ from sciencecity.approvals.tasks import render_certificate
 from sciencecity.approvals.transitions import IllegalTransition
 from sciencecity.audit.models import AuditEvent
 from sciencecity.catalog.models import Bundle, CatalogVersion, ServiceItem, Stage
+from sciencecity.notifications.models import Notification
 from tests.factories import DepartmentFactory, EnterpriseFactory, ProjectFactory, applicant_of, staff
 
 pytestmark = pytest.mark.django_db

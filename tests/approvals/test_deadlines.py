@@ -23,7 +23,6 @@ from sciencecity.approvals import deadline_tasks
 from sciencecity.approvals.models import (
     Application,
     ApplicationItem,
-    Notification,
     ReviewTask,
     SubmittedMaterial,
 )
@@ -31,6 +30,7 @@ from sciencecity.approvals.services import deadlines
 from sciencecity.audit.models import AuditEvent
 from sciencecity.catalog.models import Bundle, MaterialSpec
 from sciencecity.catalog.services import import_catalog
+from sciencecity.notifications.models import Notification
 from tests.factories import DepartmentFactory, ProjectFactory, UserFactory, applicant_of
 
 pytestmark = pytest.mark.django_db

@@ -14,7 +14,6 @@ from sciencecity.approvals.models import (
     Application,
     ApplicationItem,
     Delivery,
-    Notification,
     Rating,
     RatingFollowUp,
     ReviewTask,
@@ -26,6 +25,7 @@ from sciencecity.approvals.tasks import render_certificate
 from sciencecity.approvals.transitions import IllegalTransition
 from sciencecity.audit.models import AuditEvent
 from sciencecity.catalog.models import Bundle, CatalogVersion, ServiceItem, Stage
+from sciencecity.notifications.models import Notification
 from tests.factories import (
     DepartmentFactory,
     EnterpriseFactory,

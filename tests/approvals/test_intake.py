@@ -11,12 +11,12 @@ from sciencecity.approvals.models import (
     Application,
     ApplicationItem,
     CorrectionNotice,
-    Notification,
     ReviewTask,
     SubmittedMaterial,
 )
 from sciencecity.approvals.services import applications, intake, review
 from sciencecity.audit.models import AuditEvent
+from sciencecity.notifications.models import Notification
 from tests.approvals.conftest import (
     START_MINIMAL,
     accept_all_materials,

@@ -13,13 +13,13 @@ from sciencecity.approvals.models import (
     Application,
     ApplicationItem,
     Certificate,
-    Notification,
     ReviewTask,
     SubmittedMaterial,
 )
 from sciencecity.approvals.services import applications, intake, review
 from sciencecity.approvals.services.certificates import find_reusable_certificate
 from sciencecity.audit.models import AuditEvent
+from sciencecity.notifications.models import Notification
 from tests.approvals.conftest import (
     JOINT_SPECIAL,
     START_ALL,

@@ -1,5 +1,5 @@
 """Notifications grouped by kind and a kind marked read: the unread counts per kind (one GROUP BY on
-notification_kind_idx), the newest few of each kind (one query), `mark_kind_read` and `mark_all_read` (one
+notifications_kind_idx), the newest few of each kind (one query), `mark_kind_read` and `mark_all_read` (one
 UPDATE each, scoped to the reader); and notifications dated by the platform clock, so that steps played on a
 past day (the demo) send notifications of that day."""
 
@@ -12,9 +12,12 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils import translation
 
-from sciencecity.approvals import selectors
-from sciencecity.approvals.models import Notification, NotificationKind, notification_kind_label
-from sciencecity.approvals.services import intake, notifications
+from sciencecity.approvals.models import NotificationKind
+from sciencecity.approvals.services import intake
+from sciencecity.notifications import selectors
+from sciencecity.notifications import services as notifications
+from sciencecity.notifications.kinds import kind_label as notification_kind_label
+from sciencecity.notifications.models import Notification
 from sciencecity.workdays import clock
 from tests.approvals.conftest import START_MINIMAL, submitted
 from tests.factories import UserFactory
@@ -73,7 +76,7 @@ def test_the_newest_few_of_each_kind_in_one_query(people, django_assert_num_quer
     with django_assert_num_queries(1):
         shown = selectors.with_latest(reader, groups, per_kind=2)
         titles = {group.kind: [note.title for note in group.latest] for group in groups}
-        assert all(note.application is None for note in shown)  # joined, not fetched one by one
+        assert all(note.about is None for note in shown)  # no subject here: nothing fetched one by one
     assert titles == {
         "task_due_soon": ["task_due_soon-2", "task_due_soon-1"],
         "task_overdue": ["task_overdue-4", "task_overdue-3"],
@@ -85,7 +88,7 @@ def test_the_newest_few_of_each_kind_in_one_query(people, django_assert_num_quer
 def test_the_counts_read_the_kind_index(people):
     reader, _other = people
     plan = Notification.objects.for_user(reader).unread().order_by().values("kind").explain()
-    assert "notification_kind_idx" in plan or connection.vendor != "sqlite"
+    assert "notifications_kind_idx" in plan or connection.vendor != "sqlite"
     rows = selectors.unread_by_kind(reader)
     assert sum(group.unread for group in rows) == Notification.objects.for_user(reader).unread().count()
 

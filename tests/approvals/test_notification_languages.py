@@ -16,9 +16,11 @@ from django.utils import translation
 from rest_framework.test import APIClient
 
 from sciencecity.api.services import create_token
-from sciencecity.approvals.models import Notification, SubmittedMaterial
-from sciencecity.approvals.services import applications, intake, notifications
+from sciencecity.approvals.models import SubmittedMaterial
+from sciencecity.approvals.services import applications, intake
 from sciencecity.catalog.models import MaterialSpec
+from sciencecity.notifications import services as notifications
+from sciencecity.notifications.models import Notification
 from tests.approvals.conftest import (
     START_MINIMAL,
     accept_all_materials,
@@ -110,10 +112,10 @@ def test_notifications_written_before_in_chinese_only_are_shown_in_chinese(world
 def test_the_notifications_page_shows_the_readers_language(world, client):
     in_english(submitted, world, "start-construction", START_MINIMAL)
     (note,) = Notification.objects.filter(recipient=world.clerk, kind="application_submitted")
-    html = english_page(client, world.clerk, reverse("approvals:notifications"))
+    html = english_page(client, world.clerk, reverse("notifications:inbox"))
     assert note.title_en in html and note.title not in html
     client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
-    html = client.get(reverse("approvals:notifications")).content.decode()
+    html = client.get(reverse("notifications:inbox")).content.decode()
     assert note.title in html and note.title_en not in html
 
 

@@ -12,9 +12,10 @@ import datetime
 import pytest
 from django.urls import reverse
 
-from sciencecity.approvals.models import Application, Notification, ReviewTask
+from sciencecity.approvals.models import Application, ReviewTask
 from sciencecity.approvals.services import intake, review
 from sciencecity.audit.models import AuditEvent
+from sciencecity.notifications.models import Notification
 from sciencecity.workdays import recount, services
 from sciencecity.workdays.calendar import WorkingCalendar, add_working_days, provisional_rest_days
 from sciencecity.workdays.models import DeadlineRecount

@@ -21,13 +21,13 @@ from sciencecity.approvals.models import (
     Application,
     ApplicationItem,
     Certificate,
-    Notification,
     ReviewTask,
     TaskEvent,
     TaskPause,
 )
 from sciencecity.approvals.services import review
 from sciencecity.audit.models import AuditEvent
+from sciencecity.notifications.models import Notification
 from tests.approvals.conftest import (
     START_ALL,
     START_MINIMAL,

@@ -10,9 +10,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from sciencecity.approvals.models import Notification, ReviewTask
+from sciencecity.approvals.models import ReviewTask
 from sciencecity.approvals.services import review
 from sciencecity.audit.models import AuditEvent
+from sciencecity.notifications.models import Notification
 from tests.approvals.conftest import START_ALL, accepted, approve, task_of
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ import zoneinfo
 import pytest
 from django.db import connection
 
-from sciencecity.approvals.models import Notification
+from sciencecity.notifications.models import Notification
 from tests.e2e.conftest import ARTIFACTS
 from tests.e2e.test_languages import sign_in
 from tests.factories import UserFactory

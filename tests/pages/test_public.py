@@ -11,9 +11,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from sciencecity.approvals.models import Notification
 from sciencecity.catalog.models import Bundle, CatalogVersion
 from sciencecity.catalog.services import import_catalog
+from sciencecity.notifications.models import Notification
 from tests.factories import DepartmentFactory, UserFactory
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
@@ -184,7 +184,7 @@ def users(db, settings):
 
 
 def test_notifications_need_login(client, users):
-    response = client.get(reverse("approvals:notifications"))
+    response = client.get(reverse("notifications:inbox"))
     assert response.status_code == 302
     assert reverse("login") in response["Location"]
 
@@ -195,7 +195,7 @@ def test_notifications_are_scoped_newest_first_with_unread_marked(client, users)
     Notification.objects.create(recipient=reader, kind="test", title="较新的通知")
     Notification.objects.create(recipient=other, kind="test", title="别人的通知")
     client.force_login(reader)
-    response = client.get(reverse("approvals:notifications"))
+    response = client.get(reverse("notifications:inbox"))
     assert response.status_code == 200
     html = response.content.decode()
     assert "别人的通知" not in html
@@ -210,7 +210,7 @@ def test_notifications_are_paginated_keeping_the_filters(client, users):
         Notification(recipient=reader, kind="test", title=f"通知{n:02d}") for n in range(25)
     )
     client.force_login(reader)
-    page = reverse("approvals:notifications")
+    page = reverse("notifications:inbox")
     first = client.get(page, {"state": "all"}).content.decode()
     second = client.get(page, {"state": "all", "page": 2}).content.decode()
     assert first.count('<li class="unread">') == 20
@@ -224,14 +224,14 @@ def test_mark_all_read_marks_only_mine(client, users):
     Notification.objects.create(recipient=reader, kind="test", title="我的通知")
     Notification.objects.create(recipient=other, kind="test", title="别人的通知")
     client.force_login(reader)
-    url = reverse("approvals:notifications_mark_all_read")
+    url = reverse("notifications:mark_all_read")
     assert client.get(url).status_code == 302  # a GET only leads back to the list (marks nothing)
     assert Notification.objects.filter(read_at__isnull=True).count() == 2
     response = client.post(url)
     assert response.status_code == 302
     assert not Notification.objects.filter(recipient=reader, read_at__isnull=True).exists()
     assert Notification.objects.filter(recipient=other, read_at__isnull=True).exists()
-    html = client.get(reverse("approvals:notifications")).content.decode()
+    html = client.get(reverse("notifications:inbox")).content.decode()
     assert "已将 1 条通知标为已读" in html
     assert "全部标为已读" not in html
 
@@ -272,7 +272,7 @@ def inbox(users):
 def test_unread_notifications_are_grouped_by_kind_newest_group_first(client, inbox):
     reader, _other = inbox
     client.force_login(reader)
-    response = client.get(reverse("approvals:notifications"))
+    response = client.get(reverse("notifications:inbox"))
     html = response.content.decode()
     groups = response.context["groups"]
     assert [(group.kind, group.unread) for group in groups] == [
@@ -301,7 +301,7 @@ def test_unread_notifications_are_grouped_by_kind_newest_group_first(client, inb
 def test_filter_by_kind_and_read_state(client, inbox):
     reader, _other = inbox
     client.force_login(reader)
-    page = reverse("approvals:notifications")
+    page = reverse("notifications:inbox")
     unread = client.get(page, {"kind": "task_overdue", "state": "unread"})
     assert "groups" not in unread.context
     assert [note.title for note in unread.context["page"].object_list] == [
@@ -326,17 +326,17 @@ def test_with_nothing_unread_the_page_lists_everything(client, users):
     reader, _other = users
     notes(reader, "task_overdue", 2, read=True)
     client.force_login(reader)
-    response = client.get(reverse("approvals:notifications"))
+    response = client.get(reverse("notifications:inbox"))
     assert len(response.context["page"].object_list) == 2
-    html = client.get(reverse("approvals:notifications"), {"state": "unread"}).content.decode()
+    html = client.get(reverse("notifications:inbox"), {"state": "unread"}).content.decode()
     assert "没有未读通知。" in html and "全部标为已读" not in html
 
 
 def test_marking_a_kind_read_touches_only_that_kind_of_that_reader(client, inbox):
     reader, other = inbox
     client.force_login(reader)
-    url = reverse("approvals:notifications_mark_all_read")
-    back = reverse("approvals:notifications") + "?kind=task_overdue&state=unread"
+    url = reverse("notifications:mark_all_read")
+    back = reverse("notifications:inbox") + "?kind=task_overdue&state=unread"
     response = client.post(url, {"kind": "task_overdue", "next": back})
     assert (response.status_code, response.url) == (302, back)
     mine = Notification.objects.filter(recipient=reader, read_at__isnull=True)
@@ -355,7 +355,7 @@ def test_marking_a_kind_read_touches_only_that_kind_of_that_reader(client, inbox
     assert mine.count() == 3
     # The way back is the notifications page only, never another address.
     assert client.post(url, {"kind": "application_accepted", "next": "https://evil.example/"}).url == (
-        reverse("approvals:notifications")
+        reverse("notifications:inbox")
     )
 
 
@@ -364,7 +364,7 @@ def test_the_notifications_page_costs_the_same_for_many_notifications(
 ):
     reader, _other = users
     client.force_login(reader)
-    page = reverse("approvals:notifications")
+    page = reverse("notifications:inbox")
     notes(reader, "task_overdue", 1)
     client.get(page)  # warm up the session and permission caches
     queries = {}
@@ -386,7 +386,7 @@ def test_the_workbench_card_counts_the_unread_and_names_the_biggest_kinds(client
     client.force_login(reader)
     response = client.get(reverse("home"))
     area = next(area for area in response.context["areas"] if area["title"] == "通知")
-    page = reverse("approvals:notifications")
+    page = reverse("notifications:inbox")
     assert [(count["label"], count["number"], count["url"]) for count in area["counts"]] == [
         ("未读", 9, page),
         ("审批超期", 5, f"{page}?kind=task_overdue&state=unread"),
@@ -398,8 +398,8 @@ def test_the_workbench_card_counts_the_unread_and_names_the_biggest_kinds(client
 
 def test_nav_links_to_notifications_when_signed_in(client, users):
     client.force_login(users[0])
-    html = client.get(reverse("approvals:notifications")).content.decode()
-    assert f'href="{reverse("approvals:notifications")}"' in html
+    html = client.get(reverse("notifications:inbox")).content.decode()
+    assert f'href="{reverse("notifications:inbox")}"' in html
 
 
 # --- the vendored htmx ----------------------------------------------------------------------------------------
@@ -418,7 +418,7 @@ def test_unread_count_context_processor(rf, users):
     from django.contrib.auth.models import AnonymousUser
     from django.template import Context, Template
 
-    from sciencecity.approvals.context_processors import unread_notifications
+    from sciencecity.notifications.context_processors import unread_notifications
 
     reader, other = users
     Notification.objects.create(recipient=reader, kind="test", title="一")

@@ -28,9 +28,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
 
-from sciencecity.approvals.models import Application, Notification, ReviewTask, SubmittedMaterial
+from sciencecity.approvals.models import Application, ReviewTask, SubmittedMaterial
 from sciencecity.approvals.services import applications, intake, review
 from sciencecity.catalog.models import FormField
+from sciencecity.notifications.models import Notification
 from tests.approvals.conftest import (
     START_DAY,
     START_MINIMAL,

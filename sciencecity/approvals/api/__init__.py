@@ -4,7 +4,7 @@
   correction and supplement answers, tolerated gaps supplied, rating) and the window's intake, gap
   follow-up and delivery actions on them.
 - `review`: department review tasks (claim, opinion, inspection, decisions, supplement, reassign, extend).
-- `certificates`: certificates, their PDFs and public verification; notifications; rating follow-ups;
+- `certificates`: certificates, their PDFs and public verification; rating follow-ups;
   reform metrics and the leaders' overview.
 """
 

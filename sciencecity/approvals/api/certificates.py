@@ -1,12 +1,10 @@
-"""Certificates, notifications, rating follow-ups and reports in the API.
+"""Certificates, rating follow-ups and reports in the API (notifications: `sciencecity.notifications.api`).
 
 - Certificates (电子证照) in the caller's scope (`Certificate.objects.for_user`: the holder enterprise's
   applicants, the issuing department, the window and leaders), their PDF (rendered on first download, as the
   download page does) and the administrator's revocation (`services.certificates.revoke_certificate`).
   Public verification needs no login and answers exactly what the /verify/ page shows: the certificate's
   validity and public facts, never a person, a phone number or a file.
-- Notifications: the caller's own, their unread counts per kind (`selectors.unread_by_kind`); marking read
-  goes through `services.notifications` (one, one kind, or all).
 - Rating follow-ups (差评整改): zone-wide readers and the heads of the responsible department; closing is
   `services.ratings.close_follow_up` (heads of that department only).
 - Reports: the reform metrics of one bundle (`services.reform.reform_report`) and the leaders' overview
@@ -33,9 +31,9 @@ from sciencecity.catalog.models import Bundle, CatalogVersion
 from sciencecity.workdays import clock
 
 from .. import dashboard, selectors
-from ..models import Application, Certificate, Notification, RatingFollowUp
+from ..models import Application, Certificate, RatingFollowUp
+from ..notifications import NumberedApplicationSerializer
 from ..pdf import certificate_pdf_response, verification_url
-from ..services import notifications as notification_services
 from ..services import ratings
 from ..services.certificates import revoke_certificate
 from ..services.reform import reform_report
@@ -47,11 +45,6 @@ from .application_serializers import ApplicationEnterpriseSerializer, Applicatio
 class CodeNameSerializer(serializers.Serializer):
     code = serializers.CharField()
     name = serializers.CharField()
-
-
-class NumberedApplicationSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    number = serializers.CharField()
 
 
 class CertificateSerializer(serializers.ModelSerializer):
@@ -203,116 +196,6 @@ class CertificateViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveMo
             raise Http404(_("没有找到该核验码对应的证照。"))
         certificate.is_valid = certificate.status == Certificate.Status.VALID
         return _public(Response(VerifiedCertificateSerializer(certificate).data))
-
-
-# --- notifications -------------------------------------------------------------------------------------------
-
-
-class NotificationSerializer(serializers.ModelSerializer):
-    title = serializers.CharField(
-        source="shown_title", read_only=True, help_text="Title in the language asked for by Accept-Language"
-    )
-    body = serializers.CharField(
-        source="shown_body", read_only=True, help_text="Body in the language asked for by Accept-Language"
-    )
-    application = NumberedApplicationSerializer(read_only=True, allow_null=True)
-    task = serializers.IntegerField(source="task_id", allow_null=True, read_only=True)
-    is_read = serializers.SerializerMethodField()
-    kind_display = serializers.CharField(
-        source="kind_label",
-        read_only=True,
-        help_text="The kind's name in the language asked for by Accept-Language",
-    )
-
-    class Meta:
-        model = Notification
-        fields = [
-            "id",
-            "kind",
-            "kind_display",
-            "title",
-            "body",
-            "application",
-            "task",
-            "created_at",
-            "read_at",
-            "is_read",
-        ]
-        read_only_fields = fields
-
-    def get_is_read(self, notification) -> bool:
-        return notification.read_at is not None
-
-
-class MarkedSerializer(serializers.Serializer):
-    marked = serializers.IntegerField(help_text="How many notifications were unread and are now read")
-
-
-class MarkReadSerializer(serializers.Serializer):
-    kind = serializers.CharField(
-        required=False,
-        allow_blank=True,
-        max_length=Notification._meta.get_field("kind").max_length,
-        help_text="Only the notifications of this kind (see `GET notifications/kinds/`); absent or empty: all",
-    )
-
-
-class NotificationKindSerializer(serializers.Serializer):
-    kind = serializers.CharField()
-    label = serializers.CharField(help_text="The kind's name in the language asked for by Accept-Language")
-    unread = serializers.IntegerField(help_text="How many notifications of this kind are unread")
-    latest_at = serializers.DateTimeField(help_text="When the newest unread one was sent")
-
-
-class NotificationFilter(filters.FilterSet):
-    unread = filters.BooleanFilter(field_name="read_at", lookup_expr="isnull", help_text="true: unread only")
-    kind = filters.CharFilter()
-    application = IdFilter(field_name="application_id", help_text="Application id")
-
-    class Meta:
-        model = Notification
-        fields = ["unread", "kind", "application"]
-
-
-class NotificationViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
-    """The caller's own notifications, newest first."""
-
-    model = Notification
-    serializer_class = NotificationSerializer
-    filterset_class = NotificationFilter
-    ordering_fields = ["created_at", "id"]
-    ordering = ["-created_at", "-id"]
-
-    def scope(self, queryset):
-        return queryset.select_related("application")
-
-    @extend_schema(request=None, responses=NotificationSerializer)
-    @action(detail=True, methods=["post"])
-    def read(self, request, pk=None):
-        """Mark one notification read (reading it again changes nothing)."""
-        notification = self.get_object()
-        notification_services.mark_read(request.user, [notification])
-        return Response(self.get_serializer(self.get_queryset().get(pk=notification.pk)).data)
-
-    @extend_schema(request=MarkReadSerializer, responses=MarkedSerializer)
-    @action(detail=False, methods=["post"], url_path="read-all", filter_backends=[], pagination_class=None)
-    def read_all(self, request):
-        """Mark every unread notification of the caller read, or only those of `kind` (an unknown kind is a
-        400)."""
-        body = MarkReadSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        if kind := body.validated_data.get("kind", ""):
-            marked = notification_services.mark_kind_read(request.user, kind)
-        else:
-            marked = notification_services.mark_all_read(request.user)
-        return Response(MarkedSerializer({"marked": marked}).data)
-
-    @extend_schema(responses=NotificationKindSerializer(many=True))
-    @action(detail=False, methods=["get"], filter_backends=[], pagination_class=None)
-    def kinds(self, request):
-        """The caller's unread notifications counted per kind, the kind with the newest first (only kinds with
-        unread ones): what the notifications page groups. One GROUP BY, whatever the number of rows."""
-        return Response(NotificationKindSerializer(selectors.unread_by_kind(request.user), many=True).data)
 
 
 # --- rating follow-ups ----------------------------------------------------------------------------------------
@@ -628,7 +511,6 @@ class ReportViewSet(viewsets.ViewSet):
 
 routes = [
     ("certificates", CertificateViewSet, "certificate"),
-    ("notifications", NotificationViewSet, "notification"),
     ("rating-follow-ups", RatingFollowUpViewSet, "rating-follow-up"),
     ("reports", ReportViewSet, "report"),
 ]

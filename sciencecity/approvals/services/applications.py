@@ -26,6 +26,7 @@ from sciencecity.audit import record
 from sciencecity.audit.services import snapshot
 from sciencecity.catalog.models import Bundle, CatalogVersion, FormField, MaterialSpec
 from sciencecity.catalog.validators import FORM_NUMBER_LIMIT
+from sciencecity.notifications import services as notifications
 from sciencecity.projects.models import Project
 from sciencecity.text import reject_control_characters
 from sciencecity.workdays import clock
@@ -44,7 +45,6 @@ from ..models import (
     SubmittedMaterial,
     TaskPause,
 )
-from . import notifications
 from .numbers import application_number
 
 A = Application.Status
@@ -710,7 +710,7 @@ def submit_application(user, application, *, idempotency_key: str) -> Applicatio
                 ),
             },
         ),
-        application=application,
+        about=application,
     )
     return application
 
@@ -783,6 +783,6 @@ def _close(user, application, action, reason):
         recipients,
         "application_withdrawn" if action == "withdraw" else "application_cancelled",
         compose,
-        application=application,
+        about=application,
     )
     return application

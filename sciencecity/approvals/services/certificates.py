@@ -14,11 +14,11 @@ from django.utils.translation import gettext as _
 
 from sciencecity.audit import record
 from sciencecity.catalog.models import in_language
+from sciencecity.notifications.services import notify
 from sciencecity.workdays import clock
 from sciencecity.workflow.transitions import IllegalTransition
 
 from ..models import Certificate, ReviewTask
-from .notifications import notify
 from .numbers import certificate_number
 
 # Revoking is the only change a certificate ever undergoes after issue, so Django's "change" permission of
@@ -132,7 +132,7 @@ def revoke_certificate(admin, certificate: Certificate, reason: str) -> Certific
                     "reason": reason,
                 },
             ),
-            application=current.application,
+            about=current.application,
         )
         if old_file:
             transaction.on_commit(lambda: storage.delete(old_file), robust=True)

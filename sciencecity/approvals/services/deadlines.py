@@ -59,12 +59,13 @@ from django.db.models.functions import Cast, Concat
 from django.utils.translation import gettext as _
 
 from sciencecity.audit import record
+from sciencecity.notifications import services as notifications
+from sciencecity.notifications.models import Notification
 from sciencecity.workdays import clock
 from sciencecity.workdays.calendar import add_working_days, is_working_day
 from sciencecity.workdays.display import deadline_text
 
-from ..models import Application, Notification, ReviewTask, SubmittedMaterial
-from . import notifications
+from ..models import Application, ReviewTask, SubmittedMaterial
 
 T = ReviewTask.Status
 W = ReviewTask.Warning
@@ -363,8 +364,7 @@ def _warn_task(task, limits, summary, people):
                     _("“%(item)s”(办件 %(number)s)的承诺期限为 %(deadline)s,剩余不足一个工作日,请抓紧办理。")
                     % facts(),
                 ),
-                application=task.application,
-                task=task,
+                about=task,
                 dedupe_key=f"task-{task.pk}-yellow-{deadline}",
             )
         )
@@ -378,8 +378,7 @@ def _warn_task(task, limits, summary, people):
                     _("审批任务已超期:%(number)s %(item)s") % facts(),
                     _("“%(item)s”(办件 %(number)s)已超过承诺期限 %(deadline)s,请立即办理。") % facts(),
                 ),
-                application=task.application,
-                task=task,
+                about=task,
                 dedupe_key=f"task-{task.pk}-red-{deadline}",
             )
         )
@@ -397,8 +396,7 @@ def _warn_task(task, limits, summary, people):
                     )
                     % facts(),
                 ),
-                application=task.application,
-                task=task,
+                about=task,
                 dedupe_key=f"task-{task.pk}-escalated-{deadline}",
             )
         )
@@ -424,7 +422,7 @@ def _already_sent(kind: str, *, application_ref: str = "pk", since_ref: str | No
     """A subquery: a notification of `kind` about the outer application exists (sent since the outer row's
     `since_ref` time, or with the dedupe key `key`). It keeps each scan from re-reading the rows it has
     already warned about; the dedupe keys stay the guarantee."""
-    sent = Notification.objects.filter(application_id=OuterRef(application_ref), kind=kind)
+    sent = Notification.objects.about_model(Application).filter(about_id=OuterRef(application_ref), kind=kind)
     if since_ref is not None:
         sent = sent.filter(created_at__gte=OuterRef(since_ref))
     if key is not None:
@@ -457,7 +455,7 @@ def _scan_intake(limits, summary, people, batch_size):
                 _("办件受理已超期:%(number)s") % facts,
                 _("办件 %(number)s 的受理期限为 %(deadline)s,现已超期,请立即受理。") % facts,
             ),
-            application=application,
+            about=application,
             dedupe_key=f"intake-{application.pk}-{application.submission_count}-red-{facts['deadline']}",
         )
         summary.intake_overdue += 1 if sent else 0
@@ -474,7 +472,7 @@ def _scan_intake(limits, summary, people, batch_size):
                 _("办件待受理临期:%(number)s") % facts,
                 _("办件 %(number)s 的受理期限为 %(deadline)s,剩余不足一个工作日,请及时受理。") % facts,
             ),
-            application=application,
+            about=application,
             dedupe_key=f"intake-{application.pk}-{application.submission_count}-yellow-{facts['deadline']}",
         )
         summary.intake_due_soon += 1 if sent else 0
@@ -516,7 +514,7 @@ def _scan_gaps(limits, summary, people, batch_size):
                 )
                 % {**facts, "material": spec.display_name},
             ),
-            application=application,
+            about=application,
             dedupe_key=f"gap-{material.pk}-overdue",
         )
         summary.gaps_overdue += 1 if sent else 0

@@ -6,12 +6,12 @@ from django.utils.translation import gettext as _
 
 from sciencecity.audit import record
 from sciencecity.i18n import join_list
+from sciencecity.notifications.services import notify
 from sciencecity.workdays import clock
 
 from .. import transitions
 from ..models import Application, Delivery
 from .certificates import enqueue_render, shown_name
-from .notifications import notify
 
 
 def _check_delivery_details(method: str, recipient: str, address: str) -> None:
@@ -104,7 +104,7 @@ def deliver_application(
             [application.applicant],
             "delivered",
             compose,
-            application=application,
+            about=application,
             dedupe_key=f"delivered:{application.pk}",
         )
         # Every certificate delivered has its PDF ready to download (idempotent when rendered already).

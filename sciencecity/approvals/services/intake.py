@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from sciencecity.audit import record
 from sciencecity.i18n import join_list
+from sciencecity.notifications import services as notifications
 from sciencecity.workdays import clock
 from sciencecity.workdays.calendar import WorkingCalendar, deadline_after
 from sciencecity.workdays.display import deadline_text
@@ -28,7 +29,7 @@ from sciencecity.workflow.errors import field_error, not_found
 
 from .. import transitions
 from ..models import TOLERATED_NOTE, Application, CorrectionNotice, SubmittedMaterial
-from . import notifications, review
+from . import review
 from .applications import (
     application_snapshot,
     current_materials,
@@ -226,7 +227,7 @@ def _accept(clerk, application, action, items, *, gaps, specs=None):
             }
         return _("办件 %(number)s 已受理") % {"number": application.number}, body
 
-    notifications.notify([application.applicant], "application_accepted", compose, application=application)
+    notifications.notify([application.applicant], "application_accepted", compose, about=application)
     return application
 
 
@@ -291,7 +292,7 @@ def request_correction(clerk, application, problems: list, note: str = "") -> Co
             % {"problems": "\n".join(f"{n}. {p['problem']}" for n, p in enumerate(listed, start=1))}
             + (f"\n{correction.note}" if correction.note else ""),
         ),
-        application=application,
+        about=application,
     )
     return correction
 
@@ -322,7 +323,7 @@ def refuse_application(clerk, application, reason: str) -> Application:
             _("办件 %(number)s 不予受理") % {"number": application.number},
             _("理由:%(reason)s") % {"reason": reason},
         ),
-        application=application,
+        about=application,
     )
     return application
 
@@ -363,7 +364,7 @@ def supply_tolerated_material(user, application, spec_code: str, uploaded_file) 
             _("办件 %(number)s 已补交容缺材料") % {"number": application.number},
             _("申请人已补交“%(material)s”,请审核。") % {"material": gap.spec.display_name},
         ),
-        application=application,
+        about=application,
     )
     return material
 
@@ -398,7 +399,7 @@ def accept_supplied_gap(clerk, material) -> SubmittedMaterial:
             _("办件 %(number)s 的容缺材料已补齐") % {"number": application.number},
             _("“%(material)s”已审核通过。") % {"material": material.spec.display_name},
         ),
-        application=application,
+        about=application,
     )
     review.conclude_if_done(application, clerk)
     return material
@@ -423,6 +424,6 @@ def reject_supplied_gap(clerk, material, note: str) -> SubmittedMaterial:
             _("办件 %(number)s 的补交材料需重新提交") % {"number": application.number},
             _("“%(material)s”:%(note)s") % {"material": material.spec.display_name, "note": note},
         ),
-        application=application,
+        about=application,
     )
     return material

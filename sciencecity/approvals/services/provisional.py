@@ -19,12 +19,12 @@ from django.utils.translation import gettext as _
 
 from sciencecity.audit import record
 from sciencecity.i18n import join_list
+from sciencecity.notifications import services as notifications
 from sciencecity.workdays.calendar import deadline_after
 from sciencecity.workdays.display import deadline_text
 from sciencecity.workdays.recount import Outcome, ProvisionalDeadlines
 
 from ..models import Application, RatingFollowUp, ReviewTask
-from . import notifications
 from .applications import application_snapshot, window_clerks
 from .deadlines import _People, reset_warning
 from .ratings import FOLLOW_UP_WORKING_DAYS, department_heads
@@ -111,8 +111,7 @@ def _notify_task_moved(task, old: tuple) -> None:
             _("办件 %(number)s:%(changes)s(该年法定节假日安排已确认)。")
             % {"number": task.application.number, "changes": changes()},
         ),
-        application=task.application,
-        task=task,
+        about=task,
     )
 
 
@@ -187,7 +186,7 @@ def recount_application(pk) -> Outcome:
                 _("办件 %(number)s:%(changes)s(该年法定节假日安排已确认)。")
                 % {"number": application.number, "changes": moved_text(label, old, new)},
             ),
-            application=application,
+            about=application,
         )
     return outcome
 
@@ -237,7 +236,7 @@ def recount_follow_up(pk) -> Outcome:
                     "changes": moved_text(RatingFollowUp._meta.get_field("due_date").verbose_name, old, new),
                 },
             ),
-            application=application,
+            about=application,
         )
     return outcome
 

@@ -7,13 +7,13 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from sciencecity.audit import record
+from sciencecity.notifications.services import notify
 from sciencecity.workdays import clock
 from sciencecity.workdays.calendar import deadline_after
 from sciencecity.workdays.display import deadline_text
 from sciencecity.workflow.transitions import IllegalTransition
 
 from ..models import Application, Rating, RatingFollowUp
-from .notifications import notify
 
 RATEABLE_STATUSES = (Application.Status.CONCLUDED, Application.Status.DELIVERED)
 # Scores 1–5; 1 and 2 are poor (差评) and open a follow-up due this many working days later.
@@ -117,7 +117,7 @@ def _open_follow_up(user, application: Application, rating: Rating) -> RatingFol
                 "due": deadline_text(follow_up.due_date, follow_up.due_date_provisional),
             },
         ),
-        application=application,
+        about=application,
         dedupe_key=f"rating-follow-up:{follow_up.pk}",
     )
     return follow_up
@@ -165,6 +165,6 @@ def close_follow_up(head, follow_up: RatingFollowUp, resolution: str) -> RatingF
                 _("办件 %(number)s 的差评整改已办结:%(resolution)s")
                 % {"number": application.number, "resolution": resolution},
             ),
-            application=application,
+            about=application,
         )
     return follow_up

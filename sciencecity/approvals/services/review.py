@@ -31,6 +31,7 @@ from sciencecity.audit import record
 from sciencecity.audit.services import event as audit_event
 from sciencecity.audit.services import record_many, snapshot
 from sciencecity.catalog.models import ItemMaterial
+from sciencecity.notifications import services as notifications
 from sciencecity.text import reject_control_characters
 from sciencecity.workdays import clock
 from sciencecity.workdays.calendar import Pause, WorkingCalendar, deadline_after
@@ -39,7 +40,7 @@ from sciencecity.workflow.errors import fetch_in_scope, field_error, not_found
 
 from .. import selectors, transitions
 from ..models import Application, ApplicationItem, ReviewTask, SubmittedMaterial, TaskEvent, TaskPause
-from . import certificates, notifications
+from . import certificates
 from .applications import (
     bundle_spec,
     current_materials,
@@ -311,8 +312,7 @@ def release_tasks(tasks, day: datetime.date, *, pauses=None, calendar=None, staf
                     "deadline": deadline_text(task.promised_deadline, task.promised_deadline_provisional),
                 },
             ),
-            application=task.application,
-            task=task,
+            about=task,
         )
     ReviewTask.objects.bulk_update(tasks, RELEASE_FIELDS)
     record_many(events)
@@ -460,7 +460,7 @@ def _notify_decision(application, task, certificate):
             "number": certificate.number,
         }
 
-    notifications.notify([application.applicant], "task_decided", compose, application=application, task=task)
+    notifications.notify([application.applicant], "task_decided", compose, about=task)
 
 
 def after_decision(application, task, user) -> None:
@@ -589,7 +589,7 @@ def conclude_if_done(application, user) -> bool:
             _("共 %(total)s 个事项,准予许可 %(approved)s 个;请等待综合窗口统一出件。")
             % {"total": len(outcomes), "approved": approved},
         ),
-        application=application,
+        about=application,
     )
     return True
 
@@ -626,8 +626,7 @@ def request_supplement(reviewer, task, text: str) -> TaskPause:
             _("事项“%(item)s”需要补充材料") % {"item": task.item.display_name},
             _("%(text)s\n补充期间审批时限暂停计算。") % {"text": text},
         ),
-        application=application,
-        task=task,
+        about=task,
     )
     return pause
 
@@ -694,8 +693,7 @@ def answer_supplement(applicant, task, text: str, files=None) -> TaskEvent:
                 "deadline": deadline_text(task.promised_deadline, task.promised_deadline_provisional),
             },
         ),
-        application=application,
-        task=task,
+        about=task,
     )
     return event
 
@@ -745,8 +743,7 @@ def reassign_task(head, task, new_assignee) -> ReviewTask:
                 "deadline": deadline_text(task.promised_deadline, task.promised_deadline_provisional),
             },
         ),
-        application=application,
-        task=task,
+        about=task,
     )
     return task
 
@@ -807,7 +804,6 @@ def extend_deadline(head, task, days: int, reason: str) -> ReviewTask:
         [task.assignee, application.applicant],
         "deadline_extended",
         compose,
-        application=application,
-        task=task,
+        about=task,
     )
     return task

@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_safe
 
 from sciencecity.catalog.models import Bundle, CatalogVersion, ItemMaterial
+from sciencecity.notifications.selectors import unread_count
 from sciencecity.projects import services as project_services
 from sciencecity.projects.models import Project
 from sciencecity.workdays import clock
@@ -43,7 +44,7 @@ from ..forms.portal import (
     attach_errors,
     new_key,
 )
-from ..models import Application, Certificate, Notification, ReviewTask, SubmittedMaterial, TaskEvent
+from ..models import Application, Certificate, ReviewTask, SubmittedMaterial, TaskEvent
 from ..services import applications as application_services
 from ..services import intake, ratings, review
 from ..services.deadlines import traffic_light
@@ -118,7 +119,7 @@ def portal_home(request):
             "enterprise": user.enterprise,
             "projects": _projects(user).order_by("-created_at", "-id"),
             "applications": enterprise_applications(user),
-            "unread_count": Notification.objects.for_user(user).unread().count(),
+            "unread_count": unread_count(user),
         },
     )
 

@@ -1,5 +1,5 @@
-"""Public pages: the home with the bundle guide, one guide page per bundle (no login), and the signed-in
-user's notifications, grouped by kind, and marking them read (all, or one kind).
+"""Public pages: the home with the bundle guide and one guide page per bundle (no login). (The signed-in
+user's notifications are `sciencecity.notifications.views`.)
 
 The guide answers the situation questions without JavaScript (a plain GET form) and with htmx (the same
 form asks the `bundle_guide_result` fragment on every change). Both read the same `guide_context()`, so the
@@ -9,32 +9,20 @@ expired versions never reach these pages.
 
 from dataclasses import dataclass, field
 
-from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils.html import format_html
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from sciencecity.accounts.scoping import sees_everything
 from sciencecity.catalog.models import Bundle, BundleItem, CatalogVersion, MaterialSpec, SituationQuestion
 from sciencecity.workdays import clock
-from sciencecity.workflow.errors import post_only
 
 from .. import selectors
-from ..forms.public import READ, UNREAD, NotificationFilterForm
-from ..models import Notification, ReviewTask, notification_kind_label
-from ..services import notifications as notification_services
-
-NOTIFICATIONS_PER_PAGE = 20
-
 
 # --- the catalog in force -----------------------------------------------------------------------------------
 
@@ -234,120 +222,8 @@ def bundle_guide_result(request, bundle_code):
     return response
 
 
-def link_notifications(user, notifications) -> None:
-    """Give each notification the address of its application's page that `user` can open (`link`, empty
-    when none): the applicant's portal page for their enterprise's applications; the intake page for the
-    window; the task page for a department's reviewers and heads (the notification's task, else their
-    department's first task in the application); the leaders' page for leaders and supervisors. At most one
-    query, whatever the number of notifications."""
-    rows = [notification for notification in notifications if notification.application_id]
-    for notification in notifications:
-        notification.link = ""
-    own_tasks = {}  # application → the first task of the user's department in it
-    if rows and user.department_id and user.has_perm("approvals.review_task"):
-        for task_pk, application_pk in (
-            ReviewTask.objects.for_user(user)
-            .filter(department_id=user.department_id, application_id__in={row.application_id for row in rows})
-            .order_by("-pk")
-            .values_list("pk", "application_id")
-        ):
-            own_tasks[application_pk] = task_pk  # ordered downwards: the lowest is written last
-    for notification in rows:
-        notification.link = _page_of(user, notification, own_tasks)
-
-
-def _page_of(user, notification, own_tasks) -> str:
-    application_pk = notification.application_id
-    if (
-        user.enterprise_id
-        and notification.application.enterprise_id == user.enterprise_id
-        and user.has_perm("approvals.submit_application")
-    ):
-        return reverse("approvals:portal_application", args=[application_pk])
-    if user.has_perm("approvals.intake_application"):
-        return reverse("approvals:window_intake", args=[application_pk])
-    if application_pk in own_tasks:
-        task_pk = own_tasks[application_pk]
-        if notification.task_id is not None and notification.task.department_id == user.department_id:
-            task_pk = notification.task_id
-        return reverse("approvals:department_task", args=[task_pk])
-    if user.has_perm("approvals.view_application") and sees_everything(user):
-        return reverse("approvals:leaders_application", args=[application_pk])
-    return ""
-
-
-@login_required
-@require_GET
-def notifications(request):
-    """The signed-in user's notifications. Unread ones grouped by kind (each group: its name, how many, the
-    newest few, a link to the whole kind, a button marking the kind read), or, filtered by kind or read
-    state (and when nothing is unread), one paginated list. A fixed number of queries whatever the number
-    of notifications: the unread counts per kind (one GROUP BY), then the newest of each kind or the page."""
-    user = request.user
-    form = NotificationFilterForm(request.GET)
-    form.is_valid()  # an invalid filter is ignored, the valid ones apply
-    kind = form.cleaned_data.get("kind") or ""
-    state = form.cleaned_data.get("state") or ""
-    groups = selectors.unread_by_kind(user)
-    unread_count = sum(group.unread for group in groups)
-    context = {"form": form, "unread_count": unread_count, "kind": kind, "state": state}
-    if not kind and (state == UNREAD or (not state and unread_count)):
-        link_notifications(user, selectors.with_latest(user, groups))
-        context["groups"] = groups
-    else:
-        rows = Notification.objects.for_user(user)
-        if kind:
-            rows = rows.filter(kind=kind)
-        if state in (UNREAD, READ):
-            rows = rows.filter(read_at__isnull=state == UNREAD)
-        rows = rows.select_related("application", "task").order_by("-created_at", "-id")
-        page = Paginator(rows, NOTIFICATIONS_PER_PAGE).get_page(request.GET.get("page"))
-        page.object_list = list(page.object_list)
-        link_notifications(user, page.object_list)
-        context["page"] = page
-        if kind:
-            context["kind_label"] = notification_kind_label(kind)
-            context["kind_unread"] = next((group.unread for group in groups if group.kind == kind), 0)
-    return render(request, "public/notifications.html", context)
-
-
-def _back_to_notifications(request) -> str:
-    """Where a mark-read form leads back: the notifications page it was posted from (its filters kept)."""
-    page = reverse("approvals:notifications")
-    target = request.POST.get("next", "")
-    if target.startswith(page) and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}
-    ):
-        return target
-    return page
-
-
-@login_required
-@post_only("approvals:notifications")
-def notifications_mark_all_read(request):
-    """Mark the user's unread notifications read: those of one kind when the form names it, else all."""
-    kind = request.POST.get("kind", "")
-    if kind:
-        try:
-            count = notification_services.mark_kind_read(request.user, kind)
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-            return redirect(_back_to_notifications(request))
-        messages.success(
-            request,
-            _("已将 %(count)s 条“%(kind)s”通知标为已读。")
-            % {"count": count, "kind": notification_kind_label(kind)},
-        )
-    else:
-        count = notification_services.mark_all_read(request.user)
-        messages.success(request, _("已将 %(count)s 条通知标为已读。") % {"count": count})
-    return redirect(_back_to_notifications(request))
-
-
 urlpatterns = [
     path("", home, name="public_home"),
     path("guide/<slug:bundle_code>/", bundle_guide, name="bundle_guide"),
     path("guide/<slug:bundle_code>/result/", bundle_guide_result, name="bundle_guide_result"),
-    path("notifications/", notifications, name="notifications"),
-    path("notifications/read-all/", notifications_mark_all_read, name="notifications_mark_all_read"),
 ]

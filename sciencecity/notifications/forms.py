@@ -1,9 +1,10 @@
-"""The notifications page's filters: one kind (any of `NotificationKind`) and read or unread."""
+"""The notifications page's filters: one kind (any registered kind) and read or unread."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from ..models import Notification, NotificationKind, notification_kind_label
+from . import kinds
+from .models import Notification
 
 UNREAD, READ, ALL = "unread", "read", "all"
 STATE_CHOICES = [(UNREAD, _("未读")), (READ, _("已读")), (ALL, _("全部"))]
@@ -17,9 +18,9 @@ class NotificationFilterForm(forms.Form):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("auto_id", "filter_%s")
         super().__init__(*args, **kwargs)
-        choices = [("", _("全部类型")), *NotificationKind.choices]
+        choices = [("", _("全部类型")), *kinds.choices()]
         asked = self.data.get("kind", "") if self.is_bound else ""
-        if asked and asked not in NotificationKind.values and len(asked) <= KIND_MAX_LENGTH:
+        if asked and asked not in kinds.values() and len(asked) <= KIND_MAX_LENGTH:
             # A kind the platform no longer sends (or not yet named): still a filter, under the "other" name.
-            choices.append((asked, notification_kind_label(asked)))
+            choices.append((asked, kinds.kind_label(asked)))
         self.fields["kind"].choices = choices

@@ -4,7 +4,7 @@
 def unread_notifications(request):
     """`unread_notifications`: the signed-in user's unread count (one indexed COUNT), evaluated only when
     a template uses it; 0 for anonymous visitors."""
-    from .workbench import unread_count
+    from .selectors import unread_count
 
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
