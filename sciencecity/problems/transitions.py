@@ -6,7 +6,9 @@ with evidence → verified: passed → closed, failed → rectifying again (a re
 reopened by its reporter for a while. The dispatch centre merges a duplicate into another problem, splits one
 into sub-problems for several departments (the parent closes with its last child), or dismisses a report
 that is no problem. Who may verify a category's problems, and who may reopen, the services check beside the
-table (`services.lifecycle`); the permission here is the least one needs.
+table (`services.lifecycle`); the permission here is the least one needs, and a reporter's own steps (verifying
+as the category's verifier, reopening, rating) are taken by the platform on their behalf once the service has
+checked who they are: a citizen's account holds no role.
 """
 
 from django.utils.translation import gettext_lazy

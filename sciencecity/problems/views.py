@@ -512,7 +512,7 @@ def ledger(request):
 @require_safe
 def areas_geojson(request):
     """The zone's areas (街道/镇) for the maps, from the file the `ZONE_AREAS_GEOJSON` setting names."""
-    response = HttpResponse(geo.geojson_text(), content_type="application/geo+json")
+    response = HttpResponse(geo.geojson_path().read_bytes(), content_type="application/geo+json")
     response["Cache-Control"] = "public, max-age=3600"
     return response
 

@@ -6,11 +6,11 @@ import json
 from types import SimpleNamespace
 
 import pytest
-from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 from shapely.geometry import shape
 
+from sciencecity.problems import geo
 from sciencecity.problems.models import ProblemCategory, RoutingRule
 from sciencecity.problems.services import lifecycle
 from tests.factories import DepartmentFactory, EnterpriseFactory, UserFactory, staff
@@ -18,7 +18,7 @@ from tests.factories import DepartmentFactory, EnterpriseFactory, UserFactory, s
 
 def area_points() -> dict:
     """{area code: (latitude, longitude)} of a point inside each area of the zone's GeoJSON."""
-    with open(settings.ZONE_AREAS_GEOJSON, encoding="utf-8") as file:
+    with open(geo.geojson_path(), encoding="utf-8") as file:
         features = json.load(file)["features"]
     points = {}
     for feature in features:

@@ -134,9 +134,11 @@ def test_the_reporter_reopens_within_the_days_and_not_after(zone):
     lifecycle.verify_problem(zone.citizen, problem, True)
     problem.refresh_from_db()
     later = problem.closed_at + datetime.timedelta(days=zone.site.reopen_days + 1)
-    with time_machine.travel(later, tick=False):
-        with pytest.raises(IllegalTransition, match=str(zone.site.reopen_days)):
-            lifecycle.reopen_problem(zone.citizen, problem, "又坏了")
+    with (
+        time_machine.travel(later, tick=False),
+        pytest.raises(IllegalTransition, match=str(zone.site.reopen_days)),
+    ):
+        lifecycle.reopen_problem(zone.citizen, problem, "又坏了")
     problem.refresh_from_db()
     assert problem.status == S.CLOSED and problem.reopen_count == 1
 

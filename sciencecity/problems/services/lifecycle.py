@@ -358,6 +358,12 @@ def may_verify(user, problem) -> bool:
     return "dispatcher" in roles
 
 
+def _table_user(user, problem):
+    """Whom the table checks: a reporter acting on their own problem (their identity checked by the service)
+    may hold no role at all — a citizen's account — so the platform takes the row on their behalf."""
+    return None if user is not None and user.pk == problem.reporter_id else user
+
+
 def verify_problem(user, problem: Problem, passed: bool, note: str = "", photos=()) -> Problem:
     """Passed: the problem closes (on time or not, in how many working days). Failed: back to the department
     as a rework, with what is still wrong."""
@@ -369,7 +375,7 @@ def verify_problem(user, problem: Problem, passed: bool, note: str = "", photos=
         if not may_verify(user, problem):
             raise PermissionDenied(_("您不是该问题的核查人。"))
         action = "pass" if passed else "fail"
-        before, _after = PROBLEM_TRANSITIONS.apply(problem, action, user)
+        before, _after = PROBLEM_TRANSITIONS.apply(problem, action, _table_user(user, problem))
         fields = ["status"]
         if passed:
             fields += _close(problem)
@@ -438,7 +444,7 @@ def reopen_problem(user, problem: Problem, reason: str, *, code: str = "") -> Pr
             )
         if problem.department_id is None:
             raise IllegalTransition(problem, "reopen", _("该问题未经部门办理,不能重新打开。"))
-        before, _after = PROBLEM_TRANSITIONS.apply(problem, "reopen", None if by_code else user)
+        before, _after = PROBLEM_TRANSITIONS.apply(problem, "reopen", None)
         problem.reopen_count = F("reopen_count") + 1
         problem.closed_at = problem.closed_on_time = problem.working_days = problem.rectified_at = None
         problem.satisfaction = None
@@ -468,7 +474,7 @@ def rate_problem(user, problem: Problem, satisfaction, *, code: str = "") -> Pro
         is_reporter = getattr(user, "is_authenticated", False) and user.pk == problem.reporter_id
         if not (by_code or is_reporter):
             raise PermissionDenied(_("只有报告人可以评价。"))
-        before, _after = PROBLEM_TRANSITIONS.apply(problem, "rate", None if by_code else user)
+        before, _after = PROBLEM_TRANSITIONS.apply(problem, "rate", None)
         problem.satisfaction = satisfaction
         problem.save(update_fields=["satisfaction"])
         _step(user if is_reporter else None, problem, "rate", before, after={"satisfaction": satisfaction})
