@@ -17,7 +17,9 @@ from sciencecity.accounts.models import Department
 from sciencecity.api.filters import IdFilter
 from sciencecity.api.idempotency import idempotent
 from sciencecity.api.views import ScopedViewSet
+from sciencecity.enterprises.models import Enterprise
 from sciencecity.workdays import clock
+from sciencecity.workflow.errors import fetch_in_scope
 
 from . import selectors
 from .models import Problem, ProblemCategory, ProblemEvent, ProblemPhoto
@@ -138,7 +140,8 @@ class ProblemSerializer(serializers.ModelSerializer):
 
 
 class ProblemDetailSerializer(ProblemSerializer):
-    """One problem with its description, resolution, plan, photos, timeline and the caller's actions."""
+    """One problem with its description, resolution, plan, the reporter's photos, the timeline (each step with
+    its own photos) and the caller's actions."""
 
     events = EventSerializer(many=True, read_only=True)
     photos = serializers.SerializerMethodField()
@@ -163,7 +166,7 @@ class ProblemDetailSerializer(ProblemSerializer):
 
     @extend_schema_field(PhotoSerializer(many=True))
     def get_photos(self, problem):
-        return PhotoSerializer(problem.photos.filter(event__isnull=True), many=True).data
+        return PhotoSerializer(problem.photos.filter(kind=ProblemPhoto.Kind.REPORT), many=True).data
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_actions(self, problem) -> list[str]:
@@ -336,16 +339,14 @@ class ProblemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
             Problem.Source.ENTERPRISE_DEMAND if user.enterprise_id and not staff else Problem.Source.CITIZEN
         )
         enterprise = project = None
-        from sciencecity.enterprises.models import Enterprise
-        from sciencecity.projects.models import Project
-        from sciencecity.workflow.errors import fetch_in_scope
-
         if data.get("enterprise"):
             enterprise = fetch_in_scope(Enterprise.objects.for_user(user), data["enterprise"])
         elif user.enterprise_id and not staff:
             enterprise = user.enterprise
         if data.get("project"):
-            project = fetch_in_scope(Project.objects.for_user(user), data["project"])
+            # Projects sit above problems in the layers: the model is reached through the foreign key.
+            project_model = Problem._meta.get_field("project").related_model
+            project = fetch_in_scope(project_model.objects.for_user(user), data["project"])
         report = lifecycle.Report(
             category=data["category"],
             title=data["title"],

@@ -19,7 +19,8 @@ def problem_links(user, problems) -> dict[int, Link]:
     )
     return {
         problem.pk: Link(
-            reverse("problems:detail", args=[problem.pk]), _("查看问题 %(number)s") % {"number": problem.number}
+            reverse("problems:detail", args=[problem.pk]),
+            _("查看问题 %(number)s") % {"number": problem.number},
         )
         for problem in problems
         if problem.pk in visible

@@ -239,7 +239,7 @@ def _problem_context(request, problem, **extra) -> dict:
         "problem": problem,
         "light": problem.light(today, warn_until(today)),
         "timeline": _timeline(problem),
-        "photos": list(problem.photos.filter(event__isnull=True)),
+        "photos": list(problem.photos.filter(kind=ProblemPhoto.Kind.REPORT)),
         "children": list(problem.children.select_related("department")),
         "duplicates": list(problem.duplicates.all()),
         "action_forms": _action_forms(request, problem),

@@ -54,7 +54,9 @@ def zone(db, settings, tmp_path):
     site = ProblemCategory.objects.create(
         code="site-safety", name="工地安全隐患", deadline_days=3, verifier="reporter", evidence_required=False
     )
-    unrouted = ProblemCategory.objects.create(code="other", name="其他问题", deadline_days=10, verifier="dispatch")
+    unrouted = ProblemCategory.objects.create(
+        code="other", name="其他问题", deadline_days=10, verifier="dispatch"
+    )
     ledger = ProblemCategory.objects.create(
         code="scattered", name="散乱污", deadline_days=20, verifier="dispatch", in_remediation_ledger=True
     )

@@ -84,7 +84,14 @@ def test_the_whole_loop_with_a_rework(zone):
     assert problem.closed_on_time is True and problem.working_days == 0
     assert notified(zone.citizen, "problem_verified") == 1
     assert [e.action for e in problem.events.all()] == [
-        "report", "route", "accept", "progress", "rectify", "fail", "rectify", "pass",
+        "report",
+        "route",
+        "accept",
+        "progress",
+        "rectify",
+        "fail",
+        "rectify",
+        "pass",
     ]
     kinds = set(ProblemPhoto.objects.filter(problem=problem).values_list("kind", flat=True))
     assert kinds == {"progress", "evidence"}
@@ -145,8 +152,12 @@ def test_the_reporter_reopens_within_the_days_and_not_after(zone):
 
 def test_a_citizen_without_an_account_reopens_and_rates_by_code(zone):
     anonymous = lifecycle.Report(
-        category=zone.unrouted, title="路灯不亮", description="西永大道路灯不亮。",
-        latitude=zone.inside[0], longitude=zone.inside[1], reporter_phone="13800000000",
+        category=zone.unrouted,
+        title="路灯不亮",
+        description="西永大道路灯不亮。",
+        latitude=zone.inside[0],
+        longitude=zone.inside[1],
+        reporter_phone="13800000000",
     )
     problem = lifecycle.report_problem(None, anonymous)
     assert problem.reporter is None and problem.reporter_phone == "13800000000"
@@ -163,7 +174,9 @@ def test_a_citizen_without_an_account_reopens_and_rates_by_code(zone):
 
 
 def test_an_anonymous_report_needs_a_phone_and_a_point_in_the_zone(zone):
-    data = lifecycle.Report(category=zone.river, title="t", description="d", latitude=zone.inside[0], longitude=zone.inside[1])
+    data = lifecycle.Report(
+        category=zone.river, title="t", description="d", latitude=zone.inside[0], longitude=zone.inside[1]
+    )
     with pytest.raises(ValidationError) as error:
         lifecycle.report_problem(None, data)
     assert "reporter_phone" in error.value.error_dict

@@ -321,6 +321,7 @@ def rectify_problem(user, problem: Problem, note: str, photos=()) -> Problem:
     with transaction.atomic():
         problem = _locked(problem)
         _require_department(user, problem)
+        PROBLEM_TRANSITIONS.check(problem, "rectify", user)  # the state first: a 409 before a 400
         if problem.category.evidence_required and not cleaned:
             raise ValidationError({"photos": _("该类问题须上传整改佐证照片。")})
         before, _after = PROBLEM_TRANSITIONS.apply(problem, "rectify", user)
