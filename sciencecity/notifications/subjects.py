@@ -63,6 +63,11 @@ def link_all(user, notifications: Iterable) -> None:
     """Give each of `notifications` its `link` (a `Link`, None when its subject has no page for `user` or it
     has no subject), resolving each kind of subject in one batch."""
     notifications = list(notifications)
+    if not user.is_authenticated:
+        # Nobody signed in reads an inbox; the resolvers may assume a person with roles.
+        for notification in notifications:
+            notification.link = None
+        return
     prefetch_subjects(notifications)
     by_model: dict[type[models.Model], list] = {}
     for notification in notifications:

@@ -27,10 +27,11 @@ from rest_framework.test import APIClient
 from sciencecity.api.services import create_token
 from sciencecity.approvals.models import Certificate, RatingFollowUp
 from sciencecity.approvals.services import applications as application_services
-from sciencecity.approvals.services import delivery, intake, notifications, ratings, review
+from sciencecity.approvals.services import delivery, intake, ratings, review
 from sciencecity.audit.models import AuditEvent
 from sciencecity.catalog.services import import_catalog
 from sciencecity.enterprises.validators import make_credit_code
+from sciencecity.notifications import services as notifications
 from sciencecity.workdays.models import DeadlineRecount
 from tests.approvals.conftest import (
     DATA,

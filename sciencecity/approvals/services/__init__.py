@@ -7,7 +7,7 @@
   reassignment, extension, and conclusion when every task is decided.
 - `certificates`: issuing, PDF rendering, reuse (免提交); `delivery`; `ratings`.
 - `deadlines`: traffic lights, warnings and escalation (run by a background task).
-- `notifications`: the in-app messages every step sends.
+(The in-app messages every step sends go through `sciencecity.notifications.services.notify`.)
 
 Each function runs in one transaction, locks what it changes, checks the transition table, audits, and sends
 follow-up work after commit.
