@@ -23,7 +23,6 @@ from georeport import GeoReport
 
 from sciencecity.api.services import create_token, revoke_token
 from sciencecity.problems.models import Problem, ProblemCategory
-from sciencecity.problems.open311 import views
 from sciencecity.problems.services import lifecycle
 from sciencecity.workdays import clock
 from tests.factories import UserFactory
@@ -97,7 +96,10 @@ def test_discovery_in_json_and_xml(client, zone):
     _response, root = get_xml(client, "discovery.xml")
     assert root.tag == "discovery"
     assert root.findtext("endpoints/endpoint/url") == "http://testserver/open311/v2/"
-    assert {f.text for f in root.findall("endpoints/endpoint/formats/format")} == {"text/xml", "application/json"}
+    assert {f.text for f in root.findall("endpoints/endpoint/formats/format")} == {
+        "text/xml",
+        "application/json",
+    }
 
 
 def test_services_list_the_active_categories_in_the_requested_language(client, zone):
@@ -115,7 +117,9 @@ def test_services_list_the_active_categories_in_the_requested_language(client, z
     _response, value = get_json(client, "services.json", locale="en_US")
     assert {s["service_code"]: s["service_name"] for s in value}["river"] == "River pollution"
     response = client.get(ROOT + "services.json", headers={"accept-language": "en"})
-    assert {s["service_code"]: s["service_name"] for s in json.loads(response.content)}["river"] == "River pollution"
+    assert {s["service_code"]: s["service_name"] for s in json.loads(response.content)}[
+        "river"
+    ] == "River pollution"
 
     _response, root = get_xml(client, "services.xml")
     services = {s.findtext("service_code"): s for s in root.findall("service")}
@@ -186,7 +190,9 @@ def test_a_required_attribute_is_kept_in_the_description(zone, hotline):
     client = Client()
     response = post(client, **form(zone, secret, service_code="scattered"))
     assert response.status_code == 400
-    assert json.loads(response.content) == [{"code": 400, "description": "请提供属性 attribute[enterprise_name]。"}]
+    assert json.loads(response.content) == [
+        {"code": 400, "description": "请提供属性 attribute[enterprise_name]。"}
+    ]
 
     response = post(
         client, **form(zone, secret, service_code="scattered", **{"attribute[enterprise_name]": "某某五金厂"})
@@ -365,7 +371,10 @@ def test_the_list_filters_by_status(client, zone, history):
 
 def test_the_list_filters_by_service_code(client, zone, history):
     assert both(client, service_code="river") == [history["today"].number]
-    assert both(client, service_code="river,site-safety") == [history["today"].number, history["spring"].number]
+    assert both(client, service_code="river,site-safety") == [
+        history["today"].number,
+        history["spring"].number,
+    ]
     response, value = get_json(client, "requests.json", service_code="river,nope")
     assert response.status_code == 400
     assert value == [{"code": 400, "description": "未知的 service_code:nope"}]
@@ -446,7 +455,10 @@ def test_a_client_supplied_angle_bracket_is_escaped_by_the_xml_library(client, z
     problem = reported(zone, description="<script>alert(1)</script> & 垃圾")
     response = client.get(f"{ROOT}requests/{problem.number}.xml")
     assert b"<script>" not in response.content
-    assert SafeET.fromstring(response.content).findtext("request/description") == "<script>alert(1)</script> & 垃圾"
+    assert (
+        SafeET.fromstring(response.content).findtext("request/description")
+        == "<script>alert(1)</script> & 垃圾"
+    )
 
 
 # -- the georeport client over HTTP ----------------------------------------------------------------------
@@ -487,7 +499,3 @@ def test_the_georeport_client_reads_and_a_form_post_reports(served, zone, fmt):
     assert refused.status_code == 403
     with pytest.raises(requests.HTTPError):
         api.get_service_definition("nope")
-
-
-def test_the_limits_are_the_specs():
-    assert views.MAX_RESULTS == 1000 and views.MAX_SPAN == datetime.timedelta(days=90)
