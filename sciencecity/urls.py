@@ -13,6 +13,7 @@ urlpatterns = [
     path("me/tokens/", api_pages.tokens, name="api_tokens"),
     path("me/tokens/<int:pk>/revoke/", api_pages.revoke, name="api_token_revoke"),
     path("problems/", include(("sciencecity.problems.views", "problems"))),
+    path("open311/v2/", include("sciencecity.problems.open311.urls")),
     path("", include("sciencecity.accounts.urls")),
     path("", include("sciencecity.notifications.urls")),
     path("", include("sciencecity.approvals.urls")),

@@ -265,6 +265,8 @@ class Problem(models.Model):
             models.Index(fields=["reporter", "-reported_at"], name="problem_reporter_idx"),
             models.Index(fields=["enterprise", "-reported_at"], name="problem_enterprise_idx"),
             models.Index(fields=["category", "status"], name="problem_category_idx"),
+            # Open311's GET requests by service_code over a period, newest first.
+            models.Index(fields=["category", "-reported_at"], name="problem_category_time_idx"),
             models.Index(fields=["area", "status"], name="problem_area_idx"),
             models.Index(fields=["-reported_at", "-id"], name="problem_recent_idx"),
             models.Index(fields=["closed_at"], name="problem_closed_idx"),

@@ -6,12 +6,12 @@ import statistics as stats
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import Aggregate, Avg, Count, FloatField, Q
-from django.db.models.functions import TruncMonth
+from django.db.models import Aggregate, Avg, Count, FloatField, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce, TruncMonth
 
 from sciencecity.workdays import clock
 
-from .models import CLOCKED_STATES, Problem, ProblemCategory
+from .models import CLOCKED_STATES, Problem, ProblemCategory, ProblemEvent, ProblemPhoto, RoutingRule
 from .services.deadlines import warn_until
 
 S = Problem.Status
@@ -328,3 +328,57 @@ def remediation_ledger(user, f: ProblemFilter | None = None):
         .select_related("category", "department", "enterprise")
         .order_by("-reported_at", "-id")
     )
+
+
+# -- the public reads of Open311 -------------------------------------------------------------------------
+
+# What the public reads through Open311: what the public reported (on the report page or through Open311).
+# The staff's own findings (inspections, supervision, river patrols), enterprises' demands and poor service
+# ratings stay inside the platform: they name enterprises and officials' work, and nobody decided to publish
+# them.
+PUBLIC_SOURCES = (Problem.Source.CITIZEN, Problem.Source.OPEN311)
+
+
+def public_problems():
+    """The problems anyone may read through Open311, with what a request shows beside its own columns, in one
+    query: the latest note of its timeline, the moment of its latest step and its first report photo (three
+    correlated subqueries, each on an index: problem_event_idx, problem_photo_idx)."""
+    events = ProblemEvent.objects.filter(problem=OuterRef("pk")).order_by("-created_at", "-id")
+    first_photo = ProblemPhoto.objects.filter(problem=OuterRef("pk"), kind=ProblemPhoto.Kind.REPORT).order_by(
+        "uploaded_at", "id"
+    )
+    return (
+        Problem.objects.filter(source__in=PUBLIC_SOURCES)
+        .select_related("category", "department", "merged_into")
+        .annotate(
+            latest_note=Subquery(events.exclude(note="").values("note")[:1]),
+            updated_at=Coalesce(Subquery(events.values("created_at")[:1]), "reported_at"),
+            first_photo_id=Subquery(first_photo.values("id")[:1]),
+        )
+        .only(
+            *(
+                f.name
+                for f in Problem._meta.concrete_fields
+                if f.name not in ("reporter_name", "reporter_phone", "follow_up_code", "reporter")
+            ),
+            "category__code",
+            "category__name",
+            "category__name_en",
+            "department__name",
+            "department__name_en",
+            "merged_into__number",
+        )
+    )
+
+
+def public_categories():
+    """The active categories with the department their rule for every area sends them to (None when the
+    dispatch centre decides), in two queries."""
+    categories = list(ProblemCategory.objects.filter(is_active=True))
+    departments = {
+        rule.category_id: rule.department
+        for rule in RoutingRule.objects.filter(category__in=categories, area="").select_related("department")
+    }
+    for category in categories:
+        category.general_department = departments.get(category.pk)
+    return categories
