@@ -10,7 +10,7 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
 from sciencecity.accounts.models import Department
@@ -299,7 +299,6 @@ class ProblemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
 
     model = Problem
     filterset_class = ProblemFilterSet
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     def scope(self, queryset):
         queryset = queryset.select_related("category", "department")
@@ -498,11 +497,21 @@ class StatisticsSerializer(serializers.Serializer):
     trend = MonthSerializer(many=True)
 
 
+class ViewsProblems(BasePermission):
+    """As the statistics page: `problems.view_problem`."""
+
+    def has_permission(self, request, view):
+        user = request.user
+        return bool(user and user.is_authenticated and user.has_perm("problems.view_problem"))
+
+
 class ProblemStatisticsViewSet(ScopedViewSet):
     """The statistics page's figures: closed-loop, on-time, rework and reopen rates, satisfaction, median
-    working days — for the zone and by category, department, area and source — and the monthly trend."""
+    working days — for the zone and by category, department, area and source — and the monthly trend (to those
+    who may read problems, as on the page)."""
 
     model = Problem
+    permission_classes = [ViewsProblems]
     filterset_class = None
     pagination_class = None
 

@@ -32,6 +32,8 @@ from sciencecity.audit.models import AuditEvent
 from sciencecity.catalog.services import import_catalog
 from sciencecity.enterprises.validators import make_credit_code
 from sciencecity.notifications import services as notifications
+from sciencecity.problems.models import Problem, ProblemCategory, RoutingRule
+from sciencecity.problems.services import lifecycle
 from sciencecity.workdays.models import DeadlineRecount
 from tests.approvals.conftest import (
     DATA,
@@ -48,6 +50,7 @@ from tests.approvals.conftest import (
     upload_needed,
 )
 from tests.factories import EnterpriseFactory, ProjectFactory, UserFactory, applicant_of
+from tests.problems.conftest import area_points
 
 API = "/api/v1/"
 ROLES = (
@@ -57,6 +60,8 @@ ROLES = (
     "department_head",
     "project_specialist",
     "party_officer",
+    "dispatcher",
+    "inspector",
     "leader",
     "supervisor",
     "administrator",
@@ -191,6 +196,45 @@ def build_side(world: World, name: str) -> Side:
     return side
 
 
+def build_problems(side: Side, name: str, inspector) -> None:
+    """The side's problems, reported by its applicant: a category routed to the side's department (its problems
+    dispatched there at once) and one no rule routes (its problems wait at the dispatch centre); one problem in
+    each state an action needs."""
+    world, o = side.world, side.objects
+    routed = ProblemCategory.objects.create(
+        code=f"matrix-{name.lower()}",
+        name=f"矩阵问题{name}",
+        verifier=ProblemCategory.Verifier.INSPECTOR,
+        evidence_required=False,
+    )
+    RoutingRule.objects.create(category=routed, area="", department=side.department)
+    unrouted = ProblemCategory.objects.create(code=f"matrix-{name.lower()}-other", name=f"矩阵其他问题{name}")
+    o["problem_category"] = routed
+    latitude, longitude = next(iter(sorted(area_points().items())))[1]
+
+    def reported(category, title):
+        report = lifecycle.Report(
+            category=category,
+            title=title,
+            description="矩阵测试问题",
+            source=Problem.Source.ENTERPRISE_DEMAND,
+            latitude=latitude,
+            longitude=longitude,
+            enterprise=world.enterprise,
+        )
+        return lifecycle.report_problem(world.applicant, report)
+
+    o["problem_point"] = (latitude, longitude)
+    o["problem_waiting"] = reported(unrouted, "待派遣的问题")
+    o["problem_dispatched"] = reported(routed, "待签收的问题")
+    o["problem_rectifying"] = lifecycle.accept_problem(side.reviewer, reported(routed, "整改中的问题"))
+    rectified = lifecycle.accept_problem(side.reviewer, reported(routed, "待核查的问题"))
+    o["problem_rectified"] = lifecycle.rectify_problem(side.reviewer, rectified, "已整改")
+    closed = lifecycle.accept_problem(side.reviewer, reported(routed, "已办结的问题"))
+    closed = lifecycle.rectify_problem(side.reviewer, closed, "已整改")
+    o["problem_closed"] = lifecycle.verify_problem(inspector, closed, True)
+
+
 def build_world() -> MatrixWorld:
     world_a = load_demo_world()
     enterprise_b = EnterpriseFactory(name="重庆另一家科技有限公司")
@@ -209,8 +253,10 @@ def build_world() -> MatrixWorld:
         "department_head": sides["A"].head,
         "administrator": world_a.admin,
     }
-    for role in ("project_specialist", "party_officer", "leader", "supervisor"):
+    for role in ("project_specialist", "party_officer", "dispatcher", "inspector", "leader", "supervisor"):
         users[role] = UserFactory(username=role, roles=[role])
+    for name, side in sides.items():
+        build_problems(side, name, users["inspector"])
     secrets = {}
     everyone = [*users.values(), world_b.applicant, sides["B"].reviewer, sides["B"].head]
     for user in everyone:
@@ -308,6 +354,8 @@ SEES_BOTH_SIDES = {
     "notification": frozenset(),
     "follow_up": ZONE_WIDE,
     "audit": ZONE_WIDE,
+    # The dispatch centre routes problems and inspectors verify them wherever they are.
+    "problem": ZONE_WIDE | {"dispatcher", "inspector"},
 }
 SEES_BOTH_SIDES["task"] = SEES_BOTH_SIDES["certificate"] = SEES_BOTH_SIDES["application"]
 
@@ -317,18 +365,42 @@ def S(default: int, *, anonymous: int = 401, **roles) -> dict[str, int]:
     return {role: roles.get(role, default) for role in ROLES[:-1]} | {"anonymous": anonymous}
 
 
+# Roles that see no applications (nor their tasks and certificates): the project specialist and the party
+# officer, the dispatch centre and inspectors (problems are their work).
+NO_APPLICATIONS = ("project_specialist", "party_officer", "dispatcher", "inspector")
+
+
 def approvals(success: int, *, actors: tuple, blind: tuple = (), **roles) -> dict[str, int]:
     """An action on an application or task: `actors` succeed, roles that see the object but may not act get 403,
-    `blind` roles (and the project specialist and party officer, who see no applications) get 404."""
+    `blind` roles (and those who see no applications) get 404."""
     base = dict.fromkeys(ROLES[:-1], 403)
-    base.update(dict.fromkeys(("project_specialist", "party_officer", *blind), 404))
+    base.update(dict.fromkeys((*NO_APPLICATIONS, *blind), 404))
     base.update(dict.fromkeys(actors, success))
     return base | roles | {"anonymous": 401}
 
 
-READ_APPLICATION = S(200, project_specialist=404, party_officer=404)
-READ_DRAFT = S(200, department_reviewer=404, department_head=404, project_specialist=404, party_officer=404)
+READ_APPLICATION = S(200, **dict.fromkeys(NO_APPLICATIONS, 404))
+READ_DRAFT = S(200, department_reviewer=404, department_head=404, **dict.fromkeys(NO_APPLICATIONS, 404))
 DEPARTMENTS_BLIND = ("department_reviewer", "department_head")  # no task of theirs before acceptance
+
+# Who sees a side's problem: its reporter (the side's applicant), the zone-wide roles, the dispatch centre and
+# inspectors; once it is dispatched, the responsible department's people too.
+SEES_WAITING_PROBLEM = ("applicant", "leader", "supervisor", "administrator", "dispatcher", "inspector")
+SEES_DISPATCHED_PROBLEM = (*SEES_WAITING_PROBLEM, "department_reviewer", "department_head")
+PROBLEM_HANDLERS = ("department_reviewer", "department_head")  # the responsible department
+
+
+def problems(success: int, *, actors: tuple, waiting: bool = False) -> dict[str, int]:
+    """An action on a problem: `actors` succeed, roles that see the problem but may not act get 403, the rest
+    (the window, the project specialist without a department, the party officer) 404. A `waiting` problem
+    (at the dispatch centre) has no department yet: its people do not see it."""
+    base = dict.fromkeys(ROLES[:-1], 404)
+    base.update(dict.fromkeys(SEES_WAITING_PROBLEM if waiting else SEES_DISPATCHED_PROBLEM, 403))
+    base.update(dict.fromkeys(actors, success))
+    return base | {"anonymous": 401}
+
+
+READ_PROBLEM = problems(200, actors=SEES_DISPATCHED_PROBLEM)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -642,6 +714,100 @@ EXPECTED: dict[str, Expect] = {
     "GET audit-events/{pk}/": Expect(S(200), kind="audit", target="audit_event"),
     "GET departments/": Expect(S(200, anonymous=200)),  # public, as the bundle guide names them
     "GET departments/{pk}/": Expect(S(200, anonymous=200), target="department"),
+    # --- problems -----------------------------------------------------------------------------------------
+    "GET problem-categories/": Expect(S(200)),
+    "GET problem-categories/{pk}/": Expect(S(200), target="problem_category"),
+    "GET problem-statistics/": Expect(S(200, window_clerk=403, party_officer=403)),
+    "GET problems/": Expect(S(200), kind="problem", listing="problem_dispatched"),
+    "POST problems/": Expect(  # anyone signed in may report a problem (a citizen's account holds no role)
+        S(201),
+        body=json_body(
+            lambda side: {
+                "category": side["problem_category"].code,
+                "title": "矩阵报告的问题",
+                "description": "路面塌陷",
+                "latitude": side["problem_point"][0],
+                "longitude": side["problem_point"][1],
+            }
+        ),
+    ),
+    "GET problems/{pk}/": Expect(READ_PROBLEM, kind="problem", target="problem_dispatched"),
+    "POST problems/{pk}/dispatch/": Expect(
+        problems(200, actors=("dispatcher",), waiting=True),
+        kind="problem",
+        target="problem_waiting",
+        body=json_body(lambda side: {"department": side.department.code, "note": "请处理"}),
+    ),
+    "POST problems/{pk}/accept/": Expect(
+        problems(200, actors=PROBLEM_HANDLERS), kind="problem", target="problem_dispatched"
+    ),
+    "POST problems/{pk}/return/": Expect(
+        problems(200, actors=PROBLEM_HANDLERS),
+        kind="problem",
+        target="problem_dispatched",
+        body=json_body({"note": "不属于本部门职责"}),
+    ),
+    "POST problems/{pk}/progress/": Expect(
+        problems(200, actors=PROBLEM_HANDLERS),
+        kind="problem",
+        target="problem_rectifying",
+        body=json_body({"note": "已完成一半"}),
+    ),
+    "POST problems/{pk}/long-term/": Expect(
+        problems(200, actors=PROBLEM_HANDLERS),
+        kind="problem",
+        target="problem_rectifying",
+        body=json_body({"plan": "随管网改造一并整改", "due_date": "2026-12-15"}),
+    ),
+    "POST problems/{pk}/rectify/": Expect(
+        problems(200, actors=PROBLEM_HANDLERS),
+        kind="problem",
+        target="problem_rectifying",
+        body=json_body({"note": "已整改完毕"}),
+    ),
+    "POST problems/{pk}/verify/": Expect(  # the category's verifier: inspectors (and the dispatch centre)
+        problems(200, actors=("dispatcher", "inspector")),
+        kind="problem",
+        target="problem_rectified",
+        body=json_body({"passed": True}),
+    ),
+    "POST problems/{pk}/reopen/": Expect(
+        problems(200, actors=("applicant",)),
+        kind="problem",
+        target="problem_closed",
+        body=json_body({"note": "问题又出现了"}),
+    ),
+    "POST problems/{pk}/rate/": Expect(
+        problems(200, actors=("applicant",)),
+        kind="problem",
+        target="problem_closed",
+        body=json_body({"satisfaction": 4}),
+    ),
+    "POST problems/{pk}/merge/": Expect(
+        problems(200, actors=("dispatcher",)),
+        kind="problem",
+        target="problem_dispatched",
+        body=json_body(lambda side: {"into": side["problem_rectifying"].number}),
+    ),
+    "POST problems/{pk}/split/": Expect(
+        problems(201, actors=("dispatcher",), waiting=True),
+        kind="problem",
+        target="problem_waiting",
+        body=json_body(
+            lambda side: {
+                "parts": [
+                    {"title": "排污口", "department": side.department.code},
+                    {"title": "渣土", "department": side.colleague.department.code},
+                ]
+            }
+        ),
+    ),
+    "POST problems/{pk}/dismiss/": Expect(
+        problems(200, actors=("dispatcher",), waiting=True),
+        kind="problem",
+        target="problem_waiting",
+        body=json_body({"note": "私人纠纷,不属于平台受理范围"}),
+    ),
 }
 
 

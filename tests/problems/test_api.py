@@ -141,3 +141,14 @@ def test_dispatch_split_merge_dismiss(api, zone):
         ]
         == "dismissed"
     )
+
+
+def test_statistics_need_the_permission_to_read_problems_and_json_nesting_is_bounded(api, zone):
+    """As the statistics page: a citizen's account (no role) gets 403. The problem endpoints parse JSON with
+    the API's bounded parser: a body nested a thousand deep is a 400, not a RecursionError."""
+    citizen = api(zone.citizen)
+    assert citizen.get("/api/v1/problem-statistics/").status_code == 403
+    assert api(zone.env_reviewer).get("/api/v1/problem-statistics/").status_code == 200
+    nested = "[" * 1000 + "]" * 1000
+    response = citizen.post("/api/v1/problems/", nested, content_type="application/json")
+    assert response.status_code == 400
