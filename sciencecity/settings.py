@@ -238,6 +238,13 @@ WORKDAYS_WARNING_DAYS = env_int("WORKDAYS_WARNING_DAYS", 60)
 # (`manage.py refresh_overview --schedule`); the overview counts live when its snapshot is twice as old.
 OVERVIEW_REFRESH_MINUTES = max(1, env_int("OVERVIEW_REFRESH_MINUTES", 5))
 
+# The zone's areas (街道, 镇) as a GeoJSON FeatureCollection in WGS 84 longitude/latitude: maps are drawn from it
+# and each problem's location is placed in an area (`sciencecity.problems.geo`, which checks the file at first
+# use). The demo's file is a schematic of the Chongqing High-tech Zone; replace it with the real boundaries.
+ZONE_AREAS_GEOJSON = Path(
+    env_str("ZONE_AREAS_GEOJSON", str(BASE_DIR / "sciencecity" / "problems" / "data" / "zone_areas.geojson"))
+)
+
 # Content-Security-Policy (django-csp): scripts, styles, fonts, images and frames from this site only, never
 # inline — every page's script and style is a static file. The one exception is the 500 page, which Django
 # renders without static files: its inline style is allowed by its hash (`sciencecity.security`).
