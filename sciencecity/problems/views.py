@@ -256,6 +256,7 @@ def _points(problems) -> list:
             "lat": float(p.latitude),
             "lon": float(p.longitude),
             "status": p.status,
+            "status_label": p.get_status_display(),
             "title": f"{p.number} {p.title}",
             "url": reverse("problems:detail", args=[p.pk]),
         }
@@ -477,13 +478,14 @@ def statistics(request):
                 "lat": float(row["latitude"]),
                 "lon": float(row["longitude"]),
                 "status": row["status"],
+                "status_label": str(Problem.Status(row["status"]).label),
                 "title": f"{row['number']} {row['title']}",
                 "url": reverse("problems:detail", args=[row["id"]]),
             }
             for row in selectors.points(scoped.open(), limit=1500)
         ],
         "trend": figures.trend,
-        "status_names": dict(Problem.Status.choices),
+        "statuses": [{"code": code, "label": str(label)} for code, label in Problem.Status.choices],
     }
     return render(request, "problems/statistics.html", context)
 
