@@ -11,11 +11,12 @@ class ApprovalsConfig(AppConfig):
         from sciencecity.workdays import recount
 
         from .services.provisional import KINDS
-        from .views.audit import approvals_action_name
+        from .views.audit import approvals_action_name, register_trail_readings
 
         for kind in KINDS:
             recount.register(kind)
         labels.register(approvals_action_name)
+        register_trail_readings()
 
         from . import notifications, workbench  # noqa: F401  (workbench: registers its cards and menu entries)
 

@@ -1,5 +1,7 @@
 """The audit trail in the API, read-only: `AuditEvent.objects.for_user` (those who read audit events see all,
 everyone else their own actions). The events of one record: `?target_type=approvals.application&target_id=7`.
+Each event carries its data as recorded (`before`, `after`) and its `changes` in words (`audit.trail`): the
+names of the rows its values refer to are read for the whole page at once.
 """
 
 from django.core.validators import RegexValidator
@@ -12,10 +14,28 @@ from sciencecity.api.views import ScopedViewSet
 
 from . import labels
 from .models import AuditEvent
+from .trail import TrailReader
 
 TARGET_TYPE = RegexValidator(
     r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$", _("对象类型的格式为“应用.模型”,例如 approvals.application。")
 )
+
+
+class ChangeSerializer(serializers.Serializer):
+    label = serializers.CharField(help_text='the field\'s name; "" for a key without one (see `key`)')
+    key = serializers.CharField(help_text="the recorded key, when it has no name")
+    before = serializers.ListField(
+        child=serializers.CharField(), allow_null=True, help_text="null: recorded only after the action"
+    )
+    after = serializers.ListField(child=serializers.CharField())
+
+    def to_representation(self, change):
+        return {
+            "label": change.label,
+            "key": change.key,
+            "before": None if change.before is None else [value.text for value in change.before],
+            "after": [value.text for value in change.after],
+        }
 
 
 class AuditEventSerializer(serializers.ModelSerializer):
@@ -25,6 +45,7 @@ class AuditEventSerializer(serializers.ModelSerializer):
     target_type = serializers.SerializerMethodField(help_text='"app_label.model"')
     before = serializers.JSONField(read_only=True, allow_null=True)
     after = serializers.JSONField(read_only=True, allow_null=True)
+    changes = ChangeSerializer(many=True, read_only=True, help_text="what changed, in words")
 
     class Meta:
         model = AuditEvent
@@ -40,6 +61,7 @@ class AuditEventSerializer(serializers.ModelSerializer):
             "target_repr",
             "before",
             "after",
+            "changes",
             "request_id",
         ]
         read_only_fields = fields
@@ -84,6 +106,12 @@ class AuditEventViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveMod
 
     def scope(self, queryset):
         return queryset.select_related("actor", "target_type")
+
+    def get_serializer(self, *args, **kwargs):
+        # The page's (or the one event's) changes read together: the rows they name in one query per model.
+        if args and args[0] is not None:
+            TrailReader().describe(args[0] if kwargs.get("many") else [args[0]])
+        return super().get_serializer(*args, **kwargs)
 
 
 routes = [("audit-events", AuditEventViewSet, "audit-event")]

@@ -16,26 +16,26 @@ Audit events store what the services recorded: codes and ids ("approvals.accept_
 The names are read for all the page's events at once, in a fixed number of queries however many events there
 are. The recorded data itself stays available, as recorded, in `raw_before` and `raw_after` (the page's
 "技术详情", and the admin).
+
+What any trail shares (the changes "before → after", choices, dates, users and departments by name, the
+technical details, one query per kind of row named) is the audit app's `audit.trail.TrailReader`;
+`AuditReader` adds what only approvals knows. `register_trail_readings` tells the audit app's own reader (the
+audit API's readable changes) what approvals records as codes and ids.
 """
 
-import datetime
-import json
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.template.defaultfilters import filesizeformat
-from django.utils import formats, timezone
-from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from sciencecity.accounts.models import Department
-from sciencecity.audit import labels
+from sciencecity.audit import trail
+from sciencecity.audit.trail import Reading, TrailReader, Value, clipped, dash, pairs
+from sciencecity.audit.trail import model_of as _model_of
 from sciencecity.catalog.models import (
     Bundle,
     FormField,
@@ -231,48 +231,28 @@ def key_reading(model, key: str) -> KeyReading:
     return EXTRA_KEYS.get(key, KeyReading(None, TEXT))
 
 
-# --- what a page shows ----------------------------------------------------------------------------------------
+# --- the approvals' trail -----------------------------------------------------------------------------------
 
-
-@dataclass
-class Value:
-    text: str
-    data: bool = False  # data people entered (names, notes, numbers): marked so, shown as recorded
-
-
-@dataclass
-class Change:
-    label: str  # the key's name, or "" when the key has none (its code is shown in `key`)
-    key: str
-    before: list[Value] | None  # None when the value was only recorded after the action
-    after: list[Value]
-
-
-EMPTY = (None, "", [], {})
 LISTED = 5  # a list longer than this names its first LISTED entries and counts the rest
 LISTED_ENTRIES = 3  # the same for the situation questions and form fields changed (long texts)
-
-
-def _dash() -> list[Value]:
-    return [Value("—")]
 
 
 def _codes(value) -> list[str]:
     return [str(code) for code in value] if isinstance(value, list | tuple) else []
 
 
-class AuditReader:
+class AuditReader(TrailReader):
     """Reads the audit events of one application (its own, its tasks', materials', certificates', …) as
-    people do. `describe(events)` sets on each event `label` (the action), `object_label` (what it acted on),
-    `changes` (a list of `Change`) and `raw_before`/`raw_after` (the data as recorded, as JSON)."""
+    people do: the audit app's `TrailReader` (what changed, choices, dates, users and departments by name,
+    the technical details), with the approvals' own readings of what it records as codes within the
+    application's catalog version, and of the lists it records."""
 
     def __init__(self, application, *, tasks=(), materials=(), certificates=()):
+        super().__init__()
         self.application = application
         self.tasks = {task.pk: task for task in tasks}
         self.materials = {material.pk: material for material in materials}
         self.certificates = {certificate.pk: certificate for certificate in certificates}
-        self.users = {}
-        self.departments = {}
         self.specs = {}
         self.items = {}
         self.questions = {}
@@ -280,19 +260,16 @@ class AuditReader:
 
     # -- reading the names, a fixed number of queries ------------------------------------------------------
 
-    def _load(self, events) -> None:
-        wanted = {USER: set(), DEPARTMENT: set(), SPEC: set(), ITEM: set(), CERTIFICATE: set()}
+    def load(self, events) -> None:
+        events = list(events)
+        super().load(events)  # users and departments
+        wanted = {SPEC: set(), ITEM: set(), CERTIFICATE: set()}
         needs = set()
         for event in events:
             model = _model_of(event)
-            for key, value in self._pairs(event):
+            for key, value in pairs(event):
                 self._collect(model, key, value, wanted, needs, event.action)
         version = self.application.bundle.version_id
-        User = get_user_model()
-        if ids := {pk for pk in wanted[USER] if pk not in self.users}:
-            self.users.update({user.pk: user for user in User.objects.filter(pk__in=ids)})
-        if ids := wanted[DEPARTMENT]:
-            self.departments = {row.pk: row for row in Department.objects.filter(pk__in=ids)}
         if codes := wanted[SPEC]:
             self.specs = {
                 row.code: row for row in MaterialSpec.objects.filter(version_id=version, code__in=codes)
@@ -315,18 +292,12 @@ class AuditReader:
                 row.code: row for row in FormField.objects.filter(bundle_id=self.application.bundle_id)
             }
 
-    @staticmethod
-    def _pairs(event):
-        for side in (event.before, event.after):
-            if isinstance(side, dict):
-                yield from side.items()
-
     def _collect(self, model, key, value, wanted, needs, action) -> None:
         if action == "approvals.record_verdicts":
             wanted[SPEC].add(key)
             return
         kind = key_reading(model, key).kind
-        if (kind in (USER, DEPARTMENT, CERTIFICATE) and isinstance(value, int)) or (
+        if (kind == CERTIFICATE and isinstance(value, int)) or (
             kind in (SPEC, ITEM) and isinstance(value, str)
         ):
             wanted[kind].add(value)
@@ -343,10 +314,32 @@ class AuditReader:
                 if isinstance(task, dict):
                     wanted[ITEM].add(task.get("item"))
                     wanted[ITEM].update(_codes(task.get("depends_on")))
-                    if isinstance(task.get("department"), int):
-                        wanted[DEPARTMENT].add(task["department"])
         elif kind in (ANSWERS, FORM):
             needs.add(kind)
+
+    # -- how a key is read -----------------------------------------------------------------------------------
+
+    def key_reading(self, event, key) -> Reading:
+        if event.action == "approvals.record_verdicts":  # {material code: [verdict, note]}
+            return Reading(self._spec(key), self._verdict)
+        return self.reading(_model_of(event), key)
+
+    def reading(self, model, key) -> Reading:
+        reading = key_reading(model, key)
+        if reading.kind == HIDDEN:
+            return Reading("", None)
+        label = str(reading.label) if reading.label is not None else ""
+        if reading.kind == CHOICE:
+            return Reading(label, self.choice_reader(reading.choices))
+        refs = None
+        if reading.kind == USER:
+            refs = _rows_of(get_user_model())
+        elif reading.kind == DEPARTMENT:
+            refs = _rows_of(Department)
+        elif reading.kind == TASKS:
+            refs = _task_departments
+        read = getattr(self, f"_read_{reading.kind}", None) or self._read_text
+        return Reading(label, read, refs, entries=reading.kind in (ANSWERS, FORM))
 
     # -- naming things ---------------------------------------------------------------------------------------
 
@@ -392,28 +385,16 @@ class AuditReader:
 
     # -- reading values --------------------------------------------------------------------------------------
 
-    def value(self, reading: KeyReading, value) -> list[Value]:
-        """A recorded value in words: one `Value`, or several for a list (shown separated)."""
-        if value in EMPTY:
-            return _dash()
-        read = getattr(self, f"_read_{reading.kind}", None)
-        if reading.kind == CHOICE:
-            labels = {str(key): label for key, label in reading.choices}
-            return [Value(str(labels[str(value)]))] if str(value) in labels else [Value(str(value), True)]
-        if read is not None:
-            return read(value)
+    def _read_text(self, value):
         if isinstance(value, list | dict):  # a structure nobody named yet: how many entries it has
             return [Value(ngettext("%(count)s 项", "%(count)s 项", len(value)) % {"count": len(value)})]
-        text = str(value)
-        return [Value(text if len(text) <= 300 else text[:297] + "…", True)]
+        return [Value(clipped(str(value)), True)]
 
     def _read_user(self, pk):
-        user = self.users.get(pk)
-        return [Value(str(user) if user else f"#{pk}", True)]
+        return [Value(self.name(get_user_model(), pk), True)]
 
     def _read_department(self, pk):
-        department = self.departments.get(pk)
-        return [Value(str(department) if department else f"#{pk}")]
+        return [Value(self.name(Department, pk))]
 
     def _read_project(self, pk):
         project = self.application.project
@@ -432,7 +413,7 @@ class AuditReader:
         return [Value(self._certificate(certificate) if certificate else f"#{pk}", True)]
 
     def _read_certificate_numbers(self, numbers):
-        return [Value(number, True) for number in _codes(numbers)] or _dash()
+        return [Value(number, True) for number in _codes(numbers)] or dash()
 
     def _read_application_number(self, number):
         if str(number).startswith(DRAFT_NUMBER_PREFIX):  # the draft's placeholder, not a number to quote
@@ -449,28 +430,22 @@ class AuditReader:
         return [Value(self._item(code))]
 
     def _read_date(self, value):
-        day = value if isinstance(value, datetime.date) else parse_date(str(value))
-        return [Value(day.isoformat() if day else str(value))]
+        return self.read_date(value)
 
     def _read_datetime(self, value):
-        moment = value if isinstance(value, datetime.datetime) else parse_datetime(str(value))
-        if moment is None:
-            return [Value(str(value))]
-        if settings.USE_TZ and timezone.is_aware(moment):
-            moment = timezone.localtime(moment)
-        return [Value(formats.date_format(moment, "Y-m-d H:i"))]
+        return self.read_datetime(value)
 
     def _read_bool(self, value):
-        return [Value(gettext("是") if value else gettext("否"))]
+        return self.read_bool(value)
+
+    def _read_number(self, value):
+        return self.read_number(value)
 
     def _read_passed(self, value):
         return [Value(gettext("符合要求") if value else gettext("不符合要求"))]
 
     def _read_bytes(self, value):
         return [Value(str(filesizeformat(value)))]
-
-    def _read_number(self, value):
-        return [Value(str(value))]
 
     def _read_gaps(self, gaps):
         if not isinstance(gaps, dict):
@@ -493,7 +468,7 @@ class AuditReader:
                         "problem": text,
                     }
                 values.append(Value(text, True))
-        return values or _dash()
+        return values or dash()
 
     def _read_outcomes(self, outcomes):
         if not isinstance(outcomes, dict):
@@ -514,7 +489,7 @@ class AuditReader:
         for task in tasks:
             if isinstance(task, dict):
                 name = self._item(task.get("item"))
-                department = self.departments.get(task.get("department"))
+                department = self.row(Department, task.get("department"))
                 entries.append(
                     gettext("%(item)s(%(department)s)") % {"item": name, "department": department}
                     if department
@@ -544,84 +519,52 @@ class AuditReader:
             values.append(Value(gettext(str(note)), True))
         return values
 
-    # -- one event -------------------------------------------------------------------------------------------
 
-    def changes(self, event) -> list[Change]:
-        """What changed, in words: "before → after" for what both sides recorded and differ, the value for what
-        only the after side recorded (empty values left out); keys with nothing to read (ids, hashes) skipped.
-        For the answers and the form, only the entries that changed are named."""
-        before, after = _as_dict(event.before), _as_dict(event.after)
-        changes = []
-        for key in dict.fromkeys([*before, *after]):
-            label, read = self._key(event, key)
-            if read is None:
-                continue
-            change = Change(label, "" if label else key, None, [])
-            if key in before and key in after:
-                old, new = before[key], after[key]
-                if old == new:
-                    continue
-                if (
-                    isinstance(old, dict)
-                    and isinstance(new, dict)
-                    and read in (self._read_answers, self._read_form)
-                ):
-                    change.after = read(
-                        {code: value for code, value in new.items() if old.get(code) != value}
-                    )
-                else:
-                    change.before, change.after = self._read(read, old), self._read(read, new)
-            elif key in after:
-                if after[key] in EMPTY:
-                    continue
-                change.after = self._read(read, after[key])
-            else:
-                change.before, change.after = self._read(read, before[key]), _dash()
-            changes.append(change)
-        return changes
+def _rows_of(model):
+    def refs(value):
+        return [(model, value)] if isinstance(value, int) and not isinstance(value, bool) else []
 
-    def _key(self, event, key):
-        """(label, reader) of a recorded key; the reader is None for a key left out."""
-        if event.action == "approvals.record_verdicts":  # {material code: [verdict, note]}
-            return self._spec(key), self._verdict
-        reading = key_reading(_model_of(event), key)
-        if reading.kind == HIDDEN:
-            return "", None
-        label = str(reading.label) if reading.label is not None else ""
-        if reading.kind == CHOICE or not hasattr(self, f"_read_{reading.kind}"):
-            return label, lambda value, reading=reading: self.value(reading, value)
-        return label, getattr(self, f"_read_{reading.kind}")
-
-    @staticmethod
-    def _read(read, value):
-        return _dash() if value in EMPTY else read(value)
-
-    def describe(self, events) -> list:
-        events = list(events)
-        self._load(events)
-        for event in events:
-            event.label = labels.action_display(event.action)
-            event.object_label, event.object_is_data = self.object_label(event)
-            event.changes = self.changes(event)
-            event.raw_before = _raw(event.before)
-            event.raw_after = _raw(event.after)
-        return events
+    return refs
 
 
-def _as_dict(data) -> dict:
-    if isinstance(data, dict):
-        return data
-    return {} if data is None else {"": data}
+def _task_departments(tasks):
+    """The departments named by the tasks made at acceptance."""
+    if not isinstance(tasks, list):
+        return []
+    return [
+        (Department, task["department"])
+        for task in tasks
+        if isinstance(task, dict) and isinstance(task.get("department"), int)
+    ]
 
 
-def _model_of(event):
-    """The model of the event's target, from the content types' cache (no query per event)."""
-    if not event.target_type_id:
-        return None
-    return ContentType.objects.get_for_id(event.target_type_id).model_class()
+# --- the approvals' models in the audit app's own trail (the API's readable changes) --------------------------
 
 
-def _raw(data) -> str:
-    if data is None:
-        return ""
-    return json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True, cls=DjangoJSONEncoder)
+def _code(value, reader):
+    return str(value)
+
+
+def register_trail_readings() -> None:
+    """Tell the audit app's `TrailReader` what it cannot learn from the approvals' models (in `ready`): the
+    codes recorded for materials and items (shown as codes: the catalog version is the application's), the
+    internal ids and hashes left out, and the relations that names of tasks, materials, deliveries and
+    ratings read."""
+    for model in (
+        Application,
+        ReviewTask,
+        SubmittedMaterial,
+        Certificate,
+        CorrectionNotice,
+        Delivery,
+        Rating,
+    ):
+        for key, reading in RECORDED_AS.items():
+            if reading.kind == HIDDEN:
+                trail.register(model, key, trail.HIDDEN)
+        trail.register(model, "spec", trail.Formatter(_code, RECORDED_AS["spec"].label))
+        trail.register(model, "item", trail.Formatter(_code, RECORDED_AS["item"].label))
+    trail.register_rows(ReviewTask, "application", "item")
+    trail.register_rows(SubmittedMaterial, "application", "spec")
+    trail.register_rows(Delivery, "application")
+    trail.register_rows(Rating, "application")

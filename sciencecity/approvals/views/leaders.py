@@ -12,7 +12,6 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, F, OuterRef, Q
 from django.shortcuts import render
@@ -23,7 +22,7 @@ from django.views.decorators.http import require_safe
 
 from sciencecity.accounts.models import Department
 from sciencecity.accounts.scoping import sees_everything
-from sciencecity.audit.models import AuditEvent
+from sciencecity.audit.trail import events_of
 from sciencecity.catalog.models import Bundle
 from sciencecity.enterprises.models import Enterprise
 from sciencecity.workdays import clock
@@ -328,25 +327,16 @@ def leaders_tasks(request):
 def audit_trail(user, application, tasks, materials, certificates):
     """The audit events of the application and of its tasks, materials, certificates, correction notices,
     delivery and rating, oldest first, as the user may read them, each described by `audit.AuditReader`."""
-    targets = [
+    events = events_of(
+        user,
         (Application, [application.pk]),
         (ReviewTask, [task.pk for task in tasks]),
         (SubmittedMaterial, [material.pk for material in materials]),
         (Certificate, [certificate.pk for certificate in certificates]),
-        (
-            CorrectionNotice,
-            list(CorrectionNotice.objects.filter(application=application).values_list("pk", flat=True)),
+        *(
+            (model, list(model.objects.filter(application=application).values_list("pk", flat=True)))
+            for model in (CorrectionNotice, Delivery, Rating)
         ),
-        (Delivery, list(Delivery.objects.filter(application=application).values_list("pk", flat=True))),
-        (Rating, list(Rating.objects.filter(application=application).values_list("pk", flat=True))),
-    ]
-    types = ContentType.objects.get_for_models(*[model for model, _pks in targets])
-    scope = Q(pk__in=[])
-    for model, pks in targets:
-        if pks:
-            scope |= Q(target_type=types[model], target_id__in=[str(pk) for pk in pks])
-    events = (
-        AuditEvent.objects.for_user(user).filter(scope).select_related("actor").order_by("created_at", "id")
     )
     # Named in words for a supervisor, with the names of all events' users, materials and items read at once.
     reader = audit.AuditReader(application, tasks=tasks, materials=materials, certificates=certificates)
