@@ -65,6 +65,7 @@ from sciencecity.audit.services import snapshot
 from sciencecity.enterprises.models import Enterprise
 from sciencecity.enterprises.services import link_user_to_enterprise, register_enterprise
 from sciencecity.enterprises.validators import make_credit_code
+from sciencecity.problems.models import Problem
 from sciencecity.projects.models import Project
 from sciencecity.projects.services import next_project_code, register_project
 
@@ -649,6 +650,7 @@ def world_digest() -> str:
     states, dates and tasks, certificates, ratings), independent of ids, random tokens and real times."""
     data = {
         **_applications_digest_data(),
+        "problems": _problems_digest_data(),
         "departments": sorted(Department.objects.values_list("code", "name")),
         "users": sorted(
             (
@@ -751,6 +753,34 @@ def _applications_digest_data() -> dict:
         ),
         "ratings": _rows(Rating.objects.values_list("application__number", "score", "comment")),
     }
+
+
+def _problems_digest_data() -> list[str]:
+    """The problems: what the services stored on the story's days (their numbers carry database ids, and
+    their follow-up codes are random, so neither is fingerprinted)."""
+    return _rows(
+        Problem.objects.values_list(
+            "title",
+            "category__code",
+            "source",
+            "status",
+            "area",
+            "department__code",
+            "enterprise__credit_code",
+            "reporter__username",
+            "reported_at",
+            "dispatched_at",
+            "closed_at",
+            "due_date",
+            "escalated_at",
+            "long_term",
+            "rework_count",
+            "reopen_count",
+            "satisfaction",
+            "parent__title",
+            "merged_into__title",
+        )
+    )
 
 
 def _rows(rows) -> list[str]:
