@@ -1,5 +1,6 @@
 """The demo world: figures of the seeds, valid identifiers, an account per role, a year of applications in
-every state played through the approval services, determinism, the command."""
+every state played through the approval services, six years of closed-loop problems (a few hundred here) played
+through the problem services, determinism, the command."""
 
 import datetime
 import importlib
@@ -19,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from stdnum.cn import uscc
 
-from sciencecity.accounts.models import User
+from sciencecity.accounts.models import Department, User
 from sciencecity.accounts.roles import ROLES
 from sciencecity.approvals.models import (
     Application,
@@ -41,6 +42,11 @@ from sciencecity.enterprises.models import Enterprise
 from sciencecity.enterprises.validators import validate_credit_code
 from sciencecity.notifications import selectors
 from sciencecity.notifications.models import Notification
+from sciencecity.problems import geo
+from sciencecity.problems import selectors as problem_selectors
+from sciencecity.problems.models import Problem, ProblemCategory, ProblemEvent, ProblemPhoto, RoutingRule
+from sciencecity.problems.services.lifecycle import may_verify
+from sciencecity.problems.services.routing import department_for
 from sciencecity.projects.models import Project, validate_project_code
 from sciencecity.workdays import clock
 from tests.conftest import CONFIRMED_YEARS, SUITE_NOW, confirm_years
@@ -48,6 +54,9 @@ from tests.conftest import CONFIRMED_YEARS, SUITE_NOW, confirm_years
 pytestmark = [pytest.mark.django_db, pytest.mark.any_day]
 
 SEED = 2026
+# The problems the tests' world plays (`make demo` plays about 4,000): few enough to build quickly, enough for
+# every state and story (the present's open ones are made at any size).
+PROBLEMS = 300
 REGIONS = {district[0] for district in world.DISTRICTS}
 
 
@@ -72,11 +81,11 @@ def demo(django_db_setup, django_db_blocker, tmp_path_factory):
         try:
             confirm_years(CONFIRMED_YEARS)
             with transaction.atomic():
-                first = world.build_world(SEED)
+                first = world.build_world(SEED, problems=PROBLEMS)
                 transaction.set_rollback(True)
             assert not Project.objects.exists()
             out = StringIO()
-            call_command("demo", seed=SEED, stdout=out)
+            call_command("demo", seed=SEED, problems=PROBLEMS, stdout=out)
             yield Demo(first_digest=first.digest, digest=world.world_digest(), output=out.getvalue())
         finally:
             transaction.set_rollback(True)
@@ -156,6 +165,10 @@ def test_one_account_per_role_and_each_logs_in_with_the_printed_password(demo, c
         "party",
         "leader",
         "supervisor",
+        "dispatcher",
+        "inspector",
+        "head-ecology",
+        "reviewer-emergency",
     } <= set(accounts)
     assert "reviewer-planning" in accounts
 
@@ -429,3 +442,149 @@ def test_the_clock_can_be_frozen_and_follows_the_real_time_otherwise():
     assert not clock.is_frozen()
     with pytest.raises(ValueError), clock.frozen_at(datetime.datetime(2026, 3, 2, 12, 0)):
         pass
+
+
+# --- problems --------------------------------------------------------------------------------------------
+
+P = Problem.Status
+
+
+def test_the_problems_are_in_every_state(demo):
+    statuses = Counter(Problem.objects.values_list("status", flat=True))
+    assert set(statuses) == set(P.values), statuses
+    assert PROBLEMS <= Problem.objects.count() <= PROBLEMS + 20  # split children come on top
+    assert statuses[P.CLOSED] > Problem.objects.count() * 0.8
+    assert f"{Problem.objects.count()}" in demo.output and "已办结" in demo.output
+
+
+def test_the_problems_span_six_years_and_nothing_happens_after_now(demo):
+    reported = [
+        timezone.localdate(moment) for moment in Problem.objects.values_list("reported_at", flat=True)
+    ]
+    assert min(reported) < TODAY - datetime.timedelta(days=5 * 365)
+    assert len({day.year for day in reported}) == 6
+    assert max(reported) == TODAY  # reports of this morning wait for the dispatch centre
+    assert not ProblemEvent.objects.filter(created_at__gt=NOW).exists()
+    assert not AuditEvent.objects.filter(action__startswith="problems.", created_at__gt=NOW).exists()
+    events = {timezone.localdate(m) for m in ProblemEvent.objects.values_list("created_at", flat=True)}
+    assert len(events) > 200
+    for problem in Problem.objects.exclude(closed_at=None):
+        assert problem.reported_at <= problem.closed_at <= NOW
+
+
+def test_the_sources_are_in_the_seeds_proportions(demo):
+    sources = Counter(Problem.objects.filter(parent=None).values_list("source", flat=True))
+    total = sum(sources.values())
+    ordered = [source for source, _count in sources.most_common()]
+    assert ordered[0] == Problem.Source.RIVER_PATROL
+    assert 0.3 < sources[Problem.Source.RIVER_PATROL] / total < 0.5
+    site = sources[Problem.Source.QUALITY_INSPECTION] + sources[Problem.Source.SAFETY_INSPECTION]
+    assert 0.12 < site / total < 0.3
+    for source in (Problem.Source.SUPERVISION, Problem.Source.ENTERPRISE_DEMAND, Problem.Source.CITIZEN):
+        assert 0.05 < sources[source] / total < 0.25, source
+    assert sources[Problem.Source.ESCORT_TEAM]
+
+
+def test_the_categories_and_routing_are_data(demo):
+    categories = ProblemCategory.objects.all()
+    assert categories.count() >= 12
+    assert all(category.name_en for category in categories)
+    assert categories.filter(in_remediation_ledger=True).exists()
+    assert categories.filter(evidence_required=True).exists()
+    assert set(categories.values_list("verifier", flat=True)) >= {"reporter", "inspector"}
+    unrouted = [category for category in categories if not category.rules.exists()]
+    assert len(unrouted) == 1  # 噪声扰民: the dispatch centre decides
+    assert RoutingRule.objects.exclude(area="").exists()
+    for code in ("emergency", "transport", "command"):
+        assert Department.objects.filter(code=code).exists(), code
+    # Each routed problem went where the rules say.
+    for problem in Problem.objects.filter(parent=None).select_related("category")[:200]:
+        first = problem.events.filter(action__in=("route", "dispatch")).order_by("created_at", "id").first()
+        if first is not None and first.action == "route":
+            assert first.department_id == department_for(problem.category, problem.area).pk
+
+
+def test_points_lie_in_their_areas_and_demands_name_enterprises(demo):
+    placed = Problem.objects.exclude(latitude=None)
+    assert placed.count() > Problem.objects.count() * 0.7
+    for problem in placed:
+        area = geo.area_at(float(problem.latitude), float(problem.longitude))
+        assert area is not None and area.code == problem.area, problem
+    demands = Problem.objects.filter(source=Problem.Source.ENTERPRISE_DEMAND)
+    assert demands.exists() and not demands.filter(enterprise=None).exists()
+    assert not Problem.objects.filter(category__in_remediation_ledger=True, enterprise=None).exists()
+    assert Problem.objects.exclude(project=None).exists()
+
+
+def test_overdue_escalated_long_term_and_returned_problems(demo):
+    overdue = Problem.objects.overdue(TODAY)
+    assert overdue.exclude(escalated_at=None).exists()
+    assert AuditEvent.objects.filter(action="problems.escalate", actor=None).exists()
+    assert Problem.objects.filter(long_term=True, status=P.RECTIFYING).exists()
+    assert Problem.objects.filter(long_term=True, status=P.CLOSED).exists()
+    returned_then_dispatched = ProblemEvent.objects.filter(
+        action="dispatch", status_before=P.RETURNED, problem__status=P.CLOSED
+    )
+    assert returned_then_dispatched.exists()
+    # The yellow light: a problem on the clock due within two working days, warned by the morning scan.
+    assert Problem.objects.exclude(warned_at=None).exists()
+
+
+def test_reworked_reopened_merged_split_and_dismissed_problems(demo):
+    closed = Problem.objects.filter(status=P.CLOSED, parent=None)
+    reworked = closed.filter(rework_count__gt=0).count()
+    assert 0.03 < reworked / closed.count() < 0.12
+    assert closed.filter(reopen_count__gt=0).exists()
+    assert ProblemEvent.objects.filter(action="fail").count() >= reworked
+    merged = Problem.objects.filter(status=P.MERGED)
+    assert merged.exists() and not merged.filter(merged_into=None).exists()
+    parents = Problem.objects.filter(children__isnull=False).distinct()
+    assert parents.filter(status=P.CLOSED).exists() and parents.filter(status=P.SPLIT).exists()
+    assert all(parent.children.count() >= 2 for parent in parents)
+    assert not parents.filter(status=P.CLOSED, children__status=P.RECTIFYING).exists()
+    assert Problem.objects.filter(status=P.DISMISSED).exclude(resolution="").exists()
+    rated = Problem.objects.exclude(satisfaction=None)
+    assert rated.count() > 10 and rated.filter(satisfaction__gte=4).count() > rated.count() / 2
+
+
+def test_past_years_are_closed_in_a_loop(demo):
+    for year in range(TODAY.year - 5, TODAY.year):
+        figures = problem_selectors.figures(Problem.objects.filter(reported_at__year=year), today=TODAY)
+        assert figures.closed_loop_rate >= 90, (year, figures.as_dict())
+
+
+def test_the_ledger_and_the_photos(demo):
+    leader = user("leader")
+    ledger = problem_selectors.remediation_ledger(leader)
+    assert ledger.count() >= 10
+    assert ledger.filter(status=P.CLOSED).exists()
+    photos = ProblemPhoto.objects.all()
+    assert 0 < photos.count() < 60  # a few, not one per problem
+    assert photos.filter(kind=ProblemPhoto.Kind.EVIDENCE).exists()
+
+
+def test_the_dispatcher_and_the_inspector_log_in_to_their_queues(demo, client):
+    waiting = Problem.objects.filter(status__in=(P.REPORTED, P.RETURNED))
+    assert waiting.filter(status=P.REPORTED).exists() and waiting.filter(status=P.RETURNED).exists()
+    assert client.login(request=HttpRequest(), username="dispatcher", password=world.DEMO_PASSWORD)
+    html = client.get(reverse("problems:queue")).content.decode()
+    for problem in waiting:
+        assert problem.number in html
+    client.logout()
+    inspector = user("inspector")
+    to_verify = [
+        problem
+        for problem in Problem.objects.filter(status=P.RECTIFIED).select_related("category")
+        if may_verify(inspector, problem)
+    ]
+    assert to_verify
+    assert client.login(request=HttpRequest(), username="inspector", password=world.DEMO_PASSWORD)
+    html = client.get(reverse("problems:list") + "?status=rectified").content.decode()
+    for problem in to_verify:
+        assert problem.number in html
+    # A department head has the department's worklist, and the problems' old news is read.
+    client.logout()
+    assert client.login(request=HttpRequest(), username="head-urban", password=world.DEMO_PASSWORD)
+    assert client.get(reverse("problems:worklist")).status_code == 200
+    week_ago = NOW - datetime.timedelta(days=7)
+    assert not Notification.objects.filter(read_at__isnull=True, created_at__lt=week_ago).exists()

@@ -65,10 +65,12 @@ from sciencecity.audit.services import snapshot
 from sciencecity.enterprises.models import Enterprise
 from sciencecity.enterprises.services import link_user_to_enterprise, register_enterprise
 from sciencecity.enterprises.validators import make_credit_code
+from sciencecity.problems.models import Problem
 from sciencecity.projects.models import Project
 from sciencecity.projects.services import next_project_code, register_project
 
 from . import applications as demo_applications
+from . import problems as demo_problems
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 DEFAULT_SEED = 2026
@@ -255,6 +257,7 @@ class WorldSummary:
     key_projects: int = 0
     catalog: str = ""
     applications: demo_applications.ApplicationsSummary | None = None
+    problems: demo_problems.ProblemsSummary | None = None
     digest: str = ""
 
 
@@ -284,7 +287,11 @@ def demo_usernames() -> list[str]:
 
 def demo_users():
     """The demo accounts present in the database."""
-    return User.objects.filter(Q(username__in=demo_usernames()) | Q(username__startswith="reviewer-"))
+    return User.objects.filter(
+        Q(username__in=[*demo_usernames(), *demo_problems.LOGIN_USERNAMES])
+        | Q(username__startswith="reviewer-")
+        | Q(username__startswith="head-")
+    )
 
 
 def world_exists() -> bool:
@@ -292,8 +299,11 @@ def world_exists() -> bool:
     return Enterprise.objects.exists() or Project.objects.exists() or demo_users().exists()
 
 
-def build_world(seed: int = DEFAULT_SEED, progress=None) -> WorldSummary:
-    """Create the whole demo world in one transaction; the database must not hold one already."""
+def build_world(
+    seed: int = DEFAULT_SEED, progress=None, problems: int = demo_problems.PROBLEMS
+) -> WorldSummary:
+    """Create the whole demo world in one transaction; the database must not hold one already. `problems` is
+    how many closed-loop problems to play (the tests ask for a few hundred)."""
     if world_exists():
         raise RuntimeError("the database already holds enterprises, projects or demo accounts")
     rng = random.Random(seed)
@@ -305,9 +315,17 @@ def build_world(seed: int = DEFAULT_SEED, progress=None) -> WorldSummary:
         summary.catalog = _load_catalog(steps)
         enterprises = _create_enterprises(rng, steps)
         applicant_enterprise = enterprises["applicant"]
-        summary.accounts = _create_accounts(rng, steps, departments, applicant_enterprise)
+        # One hash for the one shared password: hashing it per account (Argon2) would cost seconds.
+        password = make_password(DEMO_PASSWORD)
+        summary.accounts = _create_accounts(rng, steps, departments, applicant_enterprise, password)
         _create_projects(rng, steps, enterprises)
         summary.applications = demo_applications.create_applications(seed, steps, _person_name)
+        summary.problems = demo_problems.create_problems(seed, steps, _person_name, password, count=problems)
+        summary.accounts += [
+            DemoAccount(username, DEMO_PASSWORD, role, str(ROLES[role].label), place)
+            for username, role, place in summary.problems.accounts
+        ]
+        summary.departments = Department.objects.count()
         summary.enterprises = Enterprise.objects.count()
         summary.tech_based = Enterprise.objects.filter(is_tech_based=True).count()
         summary.high_tech = Enterprise.objects.filter(is_high_tech=True).count()
@@ -443,7 +461,7 @@ def _create_enterprises(rng, steps) -> dict:
 # --- accounts ----------------------------------------------------------------------------------------
 
 
-def _create_accounts(rng, steps, departments, applicant_entry) -> list[DemoAccount]:
+def _create_accounts(rng, steps, departments, applicant_entry, password) -> list[DemoAccount]:
     specs = list(ACCOUNTS)
     for code in departments:
         # Every department that reviews items (government, the window's assisted service, the utilities).
@@ -455,8 +473,6 @@ def _create_accounts(rng, steps, departments, applicant_entry) -> list[DemoAccou
             )
     steps.start(_("演示账号"), len(specs))
     groups = {group.name: group for group in Group.objects.filter(name__in=ROLES)}
-    # One hash for the one shared password: hashing it per account (Argon2) would cost seconds.
-    password = make_password(DEMO_PASSWORD)
     accounts = []
     for spec in specs:
         department = departments.get(spec.department) if spec.department else None
@@ -634,6 +650,7 @@ def world_digest() -> str:
     states, dates and tasks, certificates, ratings), independent of ids, random tokens and real times."""
     data = {
         **_applications_digest_data(),
+        "problems": _problems_digest_data(),
         "departments": sorted(Department.objects.values_list("code", "name")),
         "users": sorted(
             (
@@ -736,6 +753,34 @@ def _applications_digest_data() -> dict:
         ),
         "ratings": _rows(Rating.objects.values_list("application__number", "score", "comment")),
     }
+
+
+def _problems_digest_data() -> list[str]:
+    """The problems: what the services stored on the story's days (their numbers carry database ids, and
+    their follow-up codes are random, so neither is fingerprinted)."""
+    return _rows(
+        Problem.objects.values_list(
+            "title",
+            "category__code",
+            "source",
+            "status",
+            "area",
+            "department__code",
+            "enterprise__credit_code",
+            "reporter__username",
+            "reported_at",
+            "dispatched_at",
+            "closed_at",
+            "due_date",
+            "escalated_at",
+            "long_term",
+            "rework_count",
+            "reopen_count",
+            "satisfaction",
+            "parent__title",
+            "merged_into__title",
+        )
+    )
 
 
 def _rows(rows) -> list[str]:

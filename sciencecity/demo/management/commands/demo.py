@@ -1,5 +1,5 @@
-"""`python manage.py demo [--seed 2026] [--reset]`: create the demo science city and print its applications by
-state and its accounts.
+"""`python manage.py demo [--seed 2026] [--problems 4000] [--reset]`: create the demo science city and print its
+applications and problems by state and its accounts.
 
 On a database that already holds enterprises, projects or demo accounts it changes nothing and prints the
 demo accounts it finds. There is no in-place reset: every demo write has an append-only audit event, and
@@ -20,12 +20,14 @@ from rich.table import Table
 from sciencecity.accounts.roles import role_label
 from sciencecity.approvals.models import Application
 from sciencecity.demo import world
+from sciencecity.problems.models import Problem
 
 
 class Command(BaseCommand):
     help = (
         "Create the demo science city (departments, catalog, an account per role, enterprises, 343 projects, "
-        "about 120 applications in every state) and print the applications by state and the demo accounts."
+        "about 120 applications and about 4,000 closed-loop problems in every state) and print the applications "
+        "and problems by state and the demo accounts."
     )
 
     def add_arguments(self, parser):
@@ -37,12 +39,18 @@ class Command(BaseCommand):
             help="random seed; the same seed gives the same world",
         )
         parser.add_argument(
+            "--problems",
+            type=int,
+            default=world.demo_problems.PROBLEMS,
+            help="how many closed-loop problems to play from 2021 to today (the tests use a few hundred)",
+        )
+        parser.add_argument(
             "--reset",
             action="store_true",
             help="rebuild; refused on a non-empty database (audit events cannot be deleted): use a fresh one",
         )
 
-    def handle(self, *args, seed, reset, **options):
+    def handle(self, *args, seed, reset, problems=world.demo_problems.PROBLEMS, **options):
         stream = getattr(self.stdout, "_out", sys.stdout)
         # Wide enough for the table when the output is a file or pipe (rich assumes 80 columns there).
         console = Console(file=stream, highlight=False, width=None if stream.isatty() else 160)
@@ -69,7 +77,7 @@ class Command(BaseCommand):
             TimeElapsedColumn(),
             console=console,
         ) as progress:
-            summary = world.build_world(seed, progress=progress)
+            summary = world.build_world(seed, progress=progress, problems=problems)
         elapsed = time.monotonic() - started
         console.print(summary.catalog)
         console.print(
@@ -89,6 +97,7 @@ class Command(BaseCommand):
             }
         )
         self._print_applications(console, summary.applications)
+        self._print_problems(console, summary.problems)
         console.print(_("数据指纹(相同种子应相同):%(digest)s") % {"digest": summary.digest[:16]})
         self._print_accounts(console, summary.accounts)
 
@@ -113,6 +122,25 @@ class Command(BaseCommand):
                 label, *(str(counts[code]) for code in applications.bundles), str(sum(counts.values()))
             )
         console.print(table)
+
+    def _print_problems(self, console, problems):
+        """The problems by state and by source, and the 散乱污 ledger's length."""
+        if problems is None or not problems.total:
+            return
+        table = Table(title=f"{_('问题闭环')} {problems.total}")
+        table.add_column(_("状态"), style="bold")
+        table.add_column(_("合计"), justify="right")
+        for status in Problem.Status:
+            table.add_row(str(status.label), str(problems.by_status.get(status.value, 0)))
+        sources = Table(title=_("来源"))
+        sources.add_column(_("来源"), style="bold")
+        sources.add_column(_("合计"), justify="right")
+        for source in Problem.Source:
+            if problems.by_source.get(source.value):
+                sources.add_row(str(source.label), str(problems.by_source[source.value]))
+        sources.add_row(_("散乱污整治台账"), str(problems.ledger))
+        console.print(table)
+        console.print(sources)
 
     def _print_existing_accounts(self, console):
         users = world.demo_users().select_related("department", "enterprise").prefetch_related("groups")
