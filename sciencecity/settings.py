@@ -218,6 +218,8 @@ SPECTACULAR_SETTINGS = {
         "RatingFollowUpStatusEnum": "sciencecity.approvals.models.RatingFollowUp.Status",
         "CatalogVersionStatusEnum": "sciencecity.catalog.models.CatalogVersion.Status",
         "FormFieldKindEnum": "sciencecity.catalog.models.FormField.Kind",
+        "ProblemStatusEnum": "sciencecity.problems.models.Problem.Status",
+        "ProblemSourceEnum": "sciencecity.problems.models.Problem.Source",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
