@@ -19,10 +19,9 @@ import zoneinfo
 from django.conf import settings
 from django_tasks import TaskResultStatus, task
 
+from sciencecity.problems.services.deadlines import scan_problem_deadlines
 from sciencecity.workdays import clock
 from sciencecity.workdays.recount import recount_if_years_became_known
-
-from sciencecity.problems.services.deadlines import scan_problem_deadlines
 
 from .services.deadlines import scan_deadlines
 
