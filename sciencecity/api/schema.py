@@ -52,7 +52,10 @@ def _uploads_a_file(body: dict, components: dict) -> bool:
 
 def add_problem_responses(result, generator, request, public):
     """A drf-spectacular postprocessing hook: the Problem schema, and error responses on every operation."""
-    result.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    if schemas.get("Problem", PROBLEM) != PROBLEM:  # a serializer named so would be silently replaced
+        raise ValueError("a serializer's schema component is named 'Problem': give it another component_name")
+    schemas["Problem"] = PROBLEM
     reference = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
     for path_item in result.get("paths", {}).values():
         for method, operation in path_item.items():

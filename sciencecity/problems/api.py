@@ -7,14 +7,18 @@ Every write calls the function of `services.lifecycle` that the pages call, whic
 """
 
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import (
+    extend_schema,
+    extend_schema_field,
+    extend_schema_serializer,
+)
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
 from sciencecity.accounts.models import Department
-from sciencecity.api.filters import IdFilter
+from sciencecity.api.filters import MAX_ID, IdFilter
 from sciencecity.api.idempotency import idempotent
 from sciencecity.api.views import ScopedViewSet
 from sciencecity.enterprises.models import Enterprise
@@ -94,6 +98,8 @@ class EventSerializer(serializers.ModelSerializer):
         return str(event.actor) if event.actor_id else None
 
 
+# Named apart from `Problem`, the schema's component of the error responses (RFC 9457 problem details).
+@extend_schema_serializer(component_name="ProblemSummary")
 class ProblemSerializer(serializers.ModelSerializer):
     """A problem as the lists show it, with its light (red / yellow / green, "" when off the clock)."""
 
@@ -132,13 +138,20 @@ class ProblemSerializer(serializers.ModelSerializer):
             "parent",
         ]
 
-    @extend_schema_field(serializers.ChoiceField(choices=["", *selectors.LIGHTS]))
+    @extend_schema_field(
+        {
+            "type": "string",
+            "enum": ["", "green", "yellow", "red"],  # the order of the tasks' lights: one enum in the schema
+            "description": "red, yellow or green while the deadline runs; empty when off the clock",
+        }
+    )
     def get_light(self, problem) -> str:
         today = self.context.setdefault("today", clock.today())
         until = self.context.setdefault("warn_until", warn_until(today))
         return problem.light(today, until)
 
 
+@extend_schema_serializer(component_name="ProblemDetail")
 class ProblemDetailSerializer(ProblemSerializer):
     """One problem with its description, resolution, plan, the reporter's photos, the timeline (each step with
     its own photos) and the caller's actions."""
@@ -497,6 +510,14 @@ class StatisticsSerializer(serializers.Serializer):
     trend = MonthSerializer(many=True)
 
 
+class StatisticsQuerySerializer(serializers.Serializer):
+    category = serializers.IntegerField(
+        required=False, min_value=0, max_value=MAX_ID, help_text="A category's id"
+    )
+    area = serializers.CharField(required=False, max_length=40, help_text="An area's code")
+    source = serializers.ChoiceField(choices=Problem.Source.choices, required=False)
+
+
 class ViewsProblems(BasePermission):
     """As the statistics page: `problems.view_problem`."""
 
@@ -515,16 +536,18 @@ class ProblemStatisticsViewSet(ScopedViewSet):
     filterset_class = None
     pagination_class = None
 
-    @extend_schema(responses=StatisticsSerializer)
+    @extend_schema(parameters=[StatisticsQuerySerializer], responses=StatisticsSerializer)
     def list(self, request):
         from . import geo
 
+        query = StatisticsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)  # an id beyond the database's integers is a 400, not a 500
         figures = selectors.statistics(
             request.user,
             selectors.ProblemFilter(
-                category=_int(request.query_params.get("category")),
-                area=request.query_params.get("area", ""),
-                source=request.query_params.get("source", ""),
+                category=query.validated_data.get("category"),
+                area=query.validated_data.get("area", ""),
+                source=query.validated_data.get("source", ""),
             ),
             area_labels={a.code: geo.area_label(a) for a in geo.areas()},
             department_labels={d.pk: d.display_name for d in Department.objects.all()},
@@ -538,13 +561,6 @@ class ProblemStatisticsViewSet(ScopedViewSet):
             "trend": figures.trend,
         }
         return Response(StatisticsSerializer(data).data)
-
-
-def _int(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 routes = [
