@@ -34,6 +34,11 @@ def test_the_contracts_hold():
         ("accounts/roles.py", "from sciencecity.approvals import models", "Base apps import no domain app"),
         ("workflow/errors.py", "import sciencecity.catalog.models", "Base apps import no domain app"),
         (
+            "notifications/subjects.py",
+            "from sciencecity.approvals import models",
+            "Base apps import no domain app",
+        ),
+        (
             "approvals/selectors.py",
             "from sciencecity.demo import world",
             "Domain apps do not import the demo",

@@ -30,25 +30,25 @@ def task_links(user, tasks) -> dict[int, Link]:
     return _links(user, [(task.application, task) for task in tasks])
 
 
-def _links(user, subjects_: list) -> dict[int, Link]:
+def _links(user, pairs: list) -> dict[int, Link]:
     """{subject pk: link} for (application, task or None) pairs: the applicant's portal page for their
     enterprise's applications; the intake page for the window; the task page for a department's reviewers and
     heads (the subject task when it is their department's, else their department's first task in the
     application); the leaders' page for leaders and supervisors. At most one query, whatever the number."""
     own_tasks = {}  # application → the first task of the user's department in it
-    if subjects_ and user.department_id and user.has_perm("approvals.review_task"):
+    if pairs and user.department_id and user.has_perm("approvals.review_task"):
         for task_pk, application_pk in (
             ReviewTask.objects.for_user(user)
             .filter(
                 department_id=user.department_id,
-                application_id__in={application.pk for application, _task in subjects_},
+                application_id__in={application.pk for application, _task in pairs},
             )
             .order_by("-pk")
             .values_list("pk", "application_id")
         ):
             own_tasks[application_pk] = task_pk  # ordered downwards: the lowest is written last
     links = {}
-    for application, task in subjects_:
+    for application, task in pairs:
         url = _page_of(user, application, task, own_tasks)
         if url:
             subject = task if task is not None else application

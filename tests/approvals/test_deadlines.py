@@ -226,7 +226,7 @@ def test_yellow_warns_the_assignee_and_the_heads_once(world):
     assert reload(far).warning_level == W.NONE
     assert summary.notifications == 2
     note = Notification.objects.get(task=task, recipient=world.reviewer)
-    assert note.application_id == task.application_id
+    assert note.about.application_id == task.application_id
     assert note.dedupe_key == f"task-{task.pk}-yellow-2026-03-04"
     assert "2026-03-04" in note.body
 

@@ -141,7 +141,7 @@ class TestDelivery:
         assert event.before == {"status": "concluded"}
         assert event.after["status"] == "delivered" and event.after["certificates"] == numbers
         note = Notification.objects.get(recipient=world.applicant, kind="delivered")
-        assert note.title == "证照已送达" and note.application == application
+        assert note.title == "证照已送达" and note.about == application
         assert all(number in note.body for number in numbers)
         # Every delivered certificate gets its PDF rendered (idempotent if it already is).
         rendered = sorted(

@@ -249,3 +249,14 @@ def test_the_api_filters_by_application_with_its_tasks(api, world, released):
     everything = client.get("/api/v1/notifications/", {"page_size": 100}).json()["results"]
     unrelated = [row for row in everything if row["application"] is None]
     assert len(unrelated) == 1 and unrelated[0]["task"] is None
+
+
+def test_the_admin_shows_notifications_read_only(admin_client):
+    reader = UserFactory()
+    (note,) = services.notify([reader], "test", compose, about=EnterpriseFactory())
+    changelist = reverse("admin:notifications_notification_changelist")
+    assert admin_client.get(changelist).status_code == 200
+    assert admin_client.get(changelist, {"q": "企业"}).status_code == 200
+    assert admin_client.get(reverse("admin:notifications_notification_add")).status_code == 403
+    change = admin_client.get(reverse("admin:notifications_notification_change", args=[note.pk]))
+    assert change.status_code == 200 and 'name="_save"' not in change.content.decode()
