@@ -40,12 +40,14 @@ from sciencecity.demo import applications as demo_applications
 from sciencecity.demo import world
 from sciencecity.enterprises.models import Enterprise
 from sciencecity.enterprises.validators import validate_credit_code
-from sciencecity.notifications import kinds, selectors
+from sciencecity.notifications import kinds as notification_kinds
+from sciencecity.notifications import selectors
 from sciencecity.notifications.models import Notification
 from sciencecity.problems import geo
 from sciencecity.problems import selectors as problem_selectors
 from sciencecity.problems.models import Problem, ProblemCategory, ProblemEvent, ProblemPhoto, RoutingRule
 from sciencecity.problems.services.lifecycle import may_verify
+from sciencecity.problems.services.notices import ProblemNoticeKind
 from sciencecity.problems.services.routing import department_for
 from sciencecity.projects.models import Project, validate_project_code
 from sciencecity.workdays import clock
@@ -359,8 +361,9 @@ def test_notifications_and_notices_are_dated_at_their_events_not_at_generation(d
         assert notice.answered_at is None or notice.issued_at <= notice.answered_at
         told = sent.filter(kind=NotificationKind.CORRECTION_REQUESTED, application=notice.application)
         assert told.filter(created_at=notice.issued_at).exists(), notice
-    # Every kind the demo sends has a name on the notifications page.
-    assert set(sent.values_list("kind", flat=True)) <= kinds.values()
+    # Every kind the demo sends (the approvals' and the problems') has a name on the notifications page.
+    assert set(sent.values_list("kind", flat=True)) <= set(notification_kinds.values())
+    assert set(sent.values_list("kind", flat=True)) & set(ProblemNoticeKind.values)
     # The audit trail is dated on the story's days too: an acceptance is audited when it happened.
     audited = AuditEvent.objects.filter(action="approvals.accept_application")
     assert not AuditEvent.objects.filter(action__startswith="approvals.", created_at__gt=NOW).exists()

@@ -442,16 +442,18 @@ def plan_problems(seed: int, count: int, days, today: datetime.date, now: dateti
         return max(minimum, round(count * rate))
 
     recent = now - datetime.timedelta(days=45)
-    two_years = now - datetime.timedelta(days=730)
+    three_years = now - datetime.timedelta(days=3 * 365)
     for plan in pick(share(0.0025, 2), lambda p: p.source == SRC.CITIZEN and p.category == "municipal"):
         plan.fate = SPLIT
     for plan in pick(share(0.02, 3), lambda p: p.source == SRC.CITIZEN):
         plan.fate = DISMISSED
-    for plan in pick(share(0.022, 3), lambda p: two_years < p.reported_at < recent):
+    # Still open from earlier years: long-term plans (some past their date) and a few stuck and escalated,
+    # few enough that the closed-loop rate of a past year stays about 95 %.
+    for plan in pick(share(0.012, 2), lambda p: three_years < p.reported_at < recent):
         plan.fate = LONG_TERM
         plan.long_term = True
-    stuck_from = now - datetime.timedelta(days=300)
-    for plan in pick(share(0.01, 3), lambda p: stuck_from < p.reported_at < recent):
+    stuck_from = now - datetime.timedelta(days=200)
+    for plan in pick(share(0.006, 2), lambda p: stuck_from < p.reported_at < recent):
         plan.fate = STUCK
     # Duplicates: a citizen's or a patrol's report of a problem reported a few hours before.
     targets = pick(
