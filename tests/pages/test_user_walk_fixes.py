@@ -476,7 +476,9 @@ class TestLoginAndWorkbench:
         user = UserFactory(username=f"later-{role}", roles=[role])
         response = as_user(client, user).get(reverse("home"))
         areas = {a["title"]: a for a in response.context["areas"]}
-        assert set(areas) == {title, "通知"}
+        # Besides the notifications, only the problems' cards: anyone may report a problem, and the
+        # project specialist (the escort team) follows the problems of the projects.
+        assert {title, "通知"} <= set(areas) <= {title, "通知", "问题闭环", "报告问题"}
         assert "尚在建设中" in areas[title]["description"] and areas[title]["url"] == ""
         assert "尚在建设中" in response.content.decode()
 
