@@ -26,7 +26,7 @@ from sciencecity.workdays import clock
 from sciencecity.workflow.errors import fetch_in_scope
 
 from . import selectors
-from .models import Problem, ProblemCategory, ProblemEvent, ProblemPhoto
+from .models import OPEN_STATES, Problem, ProblemCategory, ProblemEvent, ProblemPhoto
 from .services import lifecycle
 from .services.deadlines import warn_until
 from .transitions import PROBLEM_TRANSITIONS, step_name
@@ -279,7 +279,7 @@ class ProblemFilterSet(filters.FilterSet):
         fields = []
 
     def filter_open(self, queryset, name, value):
-        return queryset.open() if value else queryset.exclude(status__in=selectors.OPEN_STATES)
+        return queryset.open() if value else queryset.exclude(status__in=OPEN_STATES)
 
     def filter_light(self, queryset, name, value):
         return selectors.light_filter(queryset, value)

@@ -152,3 +152,18 @@ def test_statistics_need_the_permission_to_read_problems_and_json_nesting_is_bou
     nested = "[" * 1000 + "]" * 1000
     response = citizen.post("/api/v1/problems/", nested, content_type="application/json")
     assert response.status_code == 400
+
+
+def test_open_filter_both_ways(api, zone):
+    from sciencecity.problems.services import lifecycle
+
+    waiting = report(zone, category=zone.unrouted)
+    done = report(zone, category=zone.unrouted)
+    lifecycle.dismiss_problem(zone.dispatcher, done, "重复举报")
+    leader = api(zone.leader)
+    assert [p["id"] for p in leader.get("/api/v1/problems/", {"open": "true"}).json()["results"]] == [
+        waiting.pk
+    ]
+    assert [p["id"] for p in leader.get("/api/v1/problems/", {"open": "false"}).json()["results"]] == [
+        done.pk
+    ]
