@@ -465,7 +465,8 @@ def test_the_problems_span_six_years_and_nothing_happens_after_now(demo):
         timezone.localdate(moment) for moment in Problem.objects.values_list("reported_at", flat=True)
     ]
     assert min(reported) < TODAY - datetime.timedelta(days=5 * 365)
-    assert len({day.year for day in reported}) == 6
+    # From the first year of the story to the demo's present, whatever day the demo is built on.
+    assert {day.year for day in reported} == set(range(min(reported).year, TODAY.year + 1))
     assert max(reported) == TODAY  # reports of this morning wait for the dispatch centre
     assert not ProblemEvent.objects.filter(created_at__gt=NOW).exists()
     assert not AuditEvent.objects.filter(action__startswith="problems.", created_at__gt=NOW).exists()
