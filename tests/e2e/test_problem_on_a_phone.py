@@ -23,6 +23,12 @@ def photo_bytes() -> bytes:
     return out.getvalue()
 
 
+def signed_in(page, user):
+    """Sign in and wait until the login has landed: the next `goto` must not race the login's POST."""
+    sign_in(page, user)
+    page.wait_for_url(lambda url: "/login/" not in url)
+
+
 def phone_page(browser, live_server, latitude, longitude):
     context = browser.new_context(
         base_url=live_server.url,
@@ -60,7 +66,7 @@ def test_report_on_a_phone_and_follow_it_to_closed(browser, live_server, zone): 
     assert problem.area == zone.first
 
     staff_page = phone_page(browser, live_server, latitude, longitude)
-    sign_in(staff_page, zone.env_reviewer)
+    signed_in(staff_page, zone.env_reviewer)
     staff_page.goto(f"/problems/{problem.pk}/")
     staff_page.locator("#act-accept").get_by_role("button", name="签收").click()
     expect(staff_page.locator("#problem-status")).to_have_text("整改中")
@@ -72,7 +78,7 @@ def test_report_on_a_phone_and_follow_it_to_closed(browser, live_server, zone): 
     rectify.get_by_role("button", name="整改完成").click()
     expect(staff_page.locator("#problem-status")).to_have_text("待核查")
 
-    sign_in(staff_page, zone.inspector)
+    signed_in(staff_page, zone.inspector)
     staff_page.goto(f"/problems/{problem.pk}/")
     verify = staff_page.locator("#act-verify")
     verify.get_by_label("整改到位,通过").check()
