@@ -34,7 +34,16 @@ from .transitions import PROBLEM_TRANSITIONS, step_name
 # --- output ----------------------------------------------------------------------------------------------
 
 
+def whole_number(**kwargs):
+    """A read-only integer without the database's range: the schema must not differ between SQLite (64-bit
+    integers) and PostgreSQL (32-bit), which a model integer field would carry into it."""
+    return serializers.IntegerField(read_only=True, **kwargs)
+
+
 class CategorySerializer(serializers.ModelSerializer):
+    deadline_days = whole_number()
+    reopen_days = whole_number()
+
     class Meta:
         model = ProblemCategory
         fields = [
@@ -61,6 +70,8 @@ class DepartmentRefSerializer(serializers.Serializer):
 
 class PhotoSerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
+    width = whole_number()
+    height = whole_number()
 
     class Meta:
         model = ProblemPhoto
@@ -106,6 +117,9 @@ class ProblemSerializer(serializers.ModelSerializer):
     category = serializers.CharField(source="category.code")
     department = DepartmentRefSerializer(allow_null=True)
     light = serializers.SerializerMethodField()
+    rework_count = whole_number()
+    reopen_count = whole_number()
+    satisfaction = whole_number(allow_null=True)
 
     class Meta:
         model = Problem
@@ -158,6 +172,7 @@ class ProblemDetailSerializer(ProblemSerializer):
 
     events = EventSerializer(many=True, read_only=True)
     photos = serializers.SerializerMethodField()
+    working_days = whole_number(allow_null=True)
     actions = serializers.SerializerMethodField()
     children = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
 
