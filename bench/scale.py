@@ -382,12 +382,16 @@ def plans(run) -> list[tuple[str, str]]:
     return result
 
 
-BIG_TABLES = ("approvals_", "enterprises_enterprise", "projects_project", "audit_")
-SMALL_TABLES = ("approvals_applicationcountsnapshot",)  # the newest few snapshots
+BIG_TABLES = ("approvals_", "enterprises_enterprise", "projects_project", "audit_", "problems_problem")
+SMALL_TABLES = (
+    "approvals_applicationcountsnapshot",  # the newest few snapshots
+    "problems_problemfiguresnapshot",
+    "problems_problemcategory",  # reference data
+)
 
 
 def uses_index(plan: str) -> str:
-    """How the plan reads the big tables (applications, tasks, enterprises, projects): by index or by a
+    """How the plan reads the big tables (applications, tasks, problems, enterprises, projects): by index or by a
     sequential scan. Small catalog and department tables are read whole, which is right for them."""
     found = []
     for line in plan.splitlines():

@@ -27,7 +27,6 @@ LISTED = {
     "approvals.Certificate",
     "notifications.Notification",
     "problems.Problem",
-    "approvals.RatingFollowUp",
     "api.ApiToken",
     "workdays.DeadlineRecount",
 }
@@ -60,7 +59,7 @@ def test_every_model_of_our_apps_is_listed_or_a_child_row():
         "approvals.TaskEvent",
         "approvals.Delivery",
         "approvals.Rating",
-        "approvals.NumberSequence",
+        "workflow.NumberSequence",
         "approvals.ApplicationCountSnapshot",  # zone-wide counts, read only by the leaders' overview
         "api.IdempotencyRecord",  # read only by the idempotency layer, per user and key
         "problems.ProblemEvent",  # read through their problem (its timeline)

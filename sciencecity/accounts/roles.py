@@ -83,8 +83,6 @@ ROLES: dict[str, Role] = {
                 "accounts.view_user",
                 "approvals.review_task",
                 "approvals.manage_department_tasks",
-                "approvals.view_ratingfollowup",
-                "approvals.change_ratingfollowup",
                 *_REPORT_PROBLEMS,
                 "problems.handle_problem",
             ),

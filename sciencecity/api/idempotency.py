@@ -60,8 +60,37 @@ def fingerprint(request) -> str:
     return digest.hexdigest()
 
 
+def form_fingerprint(method: str, path: str, items) -> str:
+    """The fingerprint of a plain form POST (Open311): its method, path and fields (name, values), sorted."""
+    digest = hashlib.sha256(f"{method} {path}\n".encode())
+    for name, values in sorted(items, key=lambda pair: pair[0]):
+        digest.update(f"\n{name}=".encode())
+        _digest_value(digest, values)
+    return digest.hexdigest()
+
+
+def matches(record: IdempotencyRecord, method: str, path: str, print_: str) -> bool:
+    """Whether a stored answer is for this same request (else the key was reused for another one)."""
+    return record.fingerprint == print_ and record.method == method and record.path == path
+
+
+def remember(user, key: str, method: str, path: str, print_: str, status: int, body, location: str = ""):
+    """Store the first successful answer under the caller's key, inside the transaction that did the work (a
+    racing twin then fails on the unique key and replays this one)."""
+    return IdempotencyRecord.objects.create(
+        user=user,
+        key=key,
+        method=method,
+        path=path[:500],
+        fingerprint=print_,
+        status_code=status,
+        body=body,
+        location=location,
+    )
+
+
 def _replay(record: IdempotencyRecord, request, print_: str):
-    if record.fingerprint != print_ or record.method != request.method or record.path != request.path:
+    if not matches(record, request.method, request.path, print_):
         return problem(
             422,
             _("幂等键“%(key)s”已用于另一个请求,请为新请求使用新的键。") % {"key": record.key},
@@ -94,15 +123,15 @@ def idempotent(view_method):
             with transaction.atomic():
                 response = view_method(self, request, *args, **kwargs)
                 if 200 <= response.status_code < 300:
-                    IdempotencyRecord.objects.create(
-                        user=request.user,
-                        key=key,
-                        method=request.method,
-                        path=request.path[:500],
-                        fingerprint=print_,
-                        status_code=response.status_code,
-                        body=response.data,
-                        location=response.headers.get("Location", ""),
+                    remember(
+                        request.user,
+                        key,
+                        request.method,
+                        request.path,
+                        print_,
+                        response.status_code,
+                        response.data,
+                        response.headers.get("Location", ""),
                     )
         except IntegrityError:
             # Another request with this key committed first: ours is rolled back, theirs is the answer.

@@ -24,9 +24,7 @@ from .models import (
     Certificate,
     CorrectionNotice,
     Delivery,
-    NumberSequence,
     Rating,
-    RatingFollowUp,
     ReviewTask,
     SubmittedMaterial,
     TaskEvent,
@@ -339,17 +337,3 @@ class RatingAdmin(ReadOnlyAdmin):
     list_select_related = ("application", "rated_by")
     search_fields = ("application__number", "comment")
     date_hierarchy = "rated_at"
-
-
-@admin.register(RatingFollowUp)
-class RatingFollowUpAdmin(ReadOnlyAdmin):
-    list_display = ("rating", "department", "status", "due_date", "closed_by", "closed_at")
-    list_filter = ("status", "department", "due_date")
-    list_select_related = ("rating__application", "department", "closed_by")
-    search_fields = ("rating__application__number", "resolution")
-
-
-@admin.register(NumberSequence)
-class NumberSequenceAdmin(ReadOnlyAdmin):
-    list_display = ("key", "last_value")
-    search_fields = ("key",)

@@ -5,8 +5,8 @@ What it makes
 About 120 applications of the two demo bundles (开工一件事, 联合验收一件事) on the demo projects, over the
 last eleven months up to the demo's present, `NOW` (11:30 on the day the demo is built), in every state:
 
-- delivered (出件), most of them rated (好差评), two poorly, which opened a follow-up for the lead department
-  (one closed by the head of housing, one still open); concluded and waiting for the window to deliver;
+- delivered (出件), most of them rated (好差评), two poorly, which opened a problem (差评整改) for the lead
+  department (one rectified by the head of housing and verified by the rater, one still waiting to be accepted); concluded and waiting for the window to deliver;
 - in review: tasks pending, in review, waiting for their prerequisites, some overdue (red, and escalated to the
   leaders after a whole working day), some due today or tomorrow (yellow), one paused for a supplement the
   applicant has not answered, one whose items are all decided but whose tolerated gap (容缺) is still missing,
@@ -24,7 +24,7 @@ rated start-construction, a joint acceptance in review that reuses that applicat
 for its answer to a supplement request, a start-construction in correction, a withdrawn one and a draft;
 `window` has applications to take in, a supplied gap to check and results to deliver; the reviewers
 (`reviewer` of housing, `reviewer-planning`, ...) have tasks to claim or decide; `head` (housing) has an
-escalated task to extend or chase and an open follow-up of a poor rating; `leader` has the escalations.
+escalated task to extend or chase and a poor rating's problem to accept; `leader` has the escalations.
 
 The demo lives in the present: it is built along a timeline that ends on the day it is run (`set_present`),
 so deadlines that reach a year whose official holidays are not published yet are counted provisionally and
@@ -79,7 +79,6 @@ from sciencecity.approvals import selectors
 from sciencecity.approvals.models import (
     Application,
     Certificate,
-    RatingFollowUp,
     ReviewTask,
     SubmittedMaterial,
 )
@@ -92,6 +91,7 @@ from sciencecity.catalog.models import CatalogVersion, FormField
 from sciencecity.enterprises.models import Enterprise
 from sciencecity.enterprises.services import link_user_to_enterprise
 from sciencecity.notifications.models import Notification
+from sciencecity.problems.services import lifecycle
 from sciencecity.projects.models import Project
 from sciencecity.workdays import clock
 from sciencecity.workdays.calendar import is_working_day
@@ -323,6 +323,7 @@ POOR_RATINGS = (
     (1, "补充材料要求前后不一致,来回提交了两次,进度也没有人主动告知。"),
 )
 FOLLOW_UP_RESOLUTION = "已约谈承办人员,优化施工图审查内部流转,承诺超期前主动告知企业;已向企业当面说明并致歉。"
+FOLLOW_UP_VERIFIED = "已接到部门回访,整改情况属实。"
 SUPERVISORS = (
     "重庆市建设监理有限公司", "重庆赛迪工程咨询有限公司", "重庆联盛建设项目管理有限公司",
     "重庆华兴工程咨询有限公司", "重庆正信建设监理有限公司", "重庆西南工程项目管理有限公司",
@@ -490,7 +491,7 @@ class Story:
     extend: bool = False  # the head extends a housing task
     late: bool = False  # one task is decided after its deadline
     rating: tuple[int, str] | None = None
-    follow_up_closed: bool = False  # a poor rating's follow-up closed by the head
+    follow_up_closed: bool = False  # a poor rating's problem rectified and verified by the rater
     finish_by: datetime.datetime | None = None  # every step pulled in before this moment (finished fates)
     # While it runs.
     application: Application | None = None
@@ -855,7 +856,7 @@ def gap_script(story: Story, stage: Stage):
 
 
 def delivery_script(story: Story, stage: Stage):
-    """Unified delivery by the window, the applicant's rating, and a poor rating's follow-up closed."""
+    """Unified delivery by the window, the applicant's rating, and a poor rating's problem closed."""
     rng = story.rng
     yield stage.later(story, 0, 2)
     method = rng.choices(("electronic", "window", "post"), weights=(6, 3, 2))[0]
@@ -872,10 +873,15 @@ def delivery_script(story: Story, stage: Stage):
     yield stage.later(story, 0, 4)
     rating = ratings.rate_application(story.user, story.application, *story.rating)
     if story.follow_up_closed:
-        yield stage.later(story, 1, 4)
-        ratings.close_follow_up(
-            stage.cast.head, RatingFollowUp.objects.get(rating=rating), FOLLOW_UP_RESOLUTION
-        )
+        # The poor rating's problem closed in the problems' loop: the lead department's head accepts and
+        # rectifies it, the rater verifies (回访).
+        problem = ratings.problem_of(rating)
+        yield stage.later(story, 0, 1)
+        lifecycle.accept_problem(stage.cast.head, problem)
+        yield stage.later(story, 1, 3)
+        lifecycle.rectify_problem(stage.cast.head, problem, FOLLOW_UP_RESOLUTION)
+        yield stage.later(story, 0, 2)
+        lifecycle.verify_problem(story.user, problem, True, FOLLOW_UP_VERIFIED)
 
 
 def scan_script(days: WorkingDays):

@@ -213,7 +213,7 @@ class ProblemDetailSerializer(ProblemSerializer):
 
 
 class ReportSerializer(serializers.Serializer):
-    category = serializers.SlugRelatedField(slug_field="code", queryset=ProblemCategory.objects.all())
+    category = serializers.SlugRelatedField(slug_field="code", queryset=ProblemCategory.objects.reportable())
     title = serializers.CharField(max_length=120)
     description = serializers.CharField(max_length=4000)
     source = serializers.ChoiceField(choices=Problem.Source.choices, required=False)
@@ -523,6 +523,11 @@ class StatisticsSerializer(serializers.Serializer):
     by_area = FiguresSerializer(many=True)
     by_source = FiguresSerializer(many=True)
     trend = MonthSerializer(many=True)
+    as_of = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When the background worker counted these figures (the zone's, from its snapshot); null when "
+        "counted live for this request",
+    )
 
 
 class StatisticsQuerySerializer(serializers.Serializer):
@@ -574,6 +579,7 @@ class ProblemStatisticsViewSet(ScopedViewSet):
             "by_area": [row.as_dict() for row in figures.by_area],
             "by_source": [row.as_dict() for row in figures.by_source],
             "trend": figures.trend,
+            "as_of": figures.as_of,
         }
         return Response(StatisticsSerializer(data).data)
 

@@ -31,7 +31,7 @@ class PhotosField(forms.FileField):
 
 
 def active_categories():
-    return ProblemCategory.objects.filter(is_active=True)
+    return ProblemCategory.objects.reportable()
 
 
 def handling_departments():

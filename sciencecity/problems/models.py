@@ -28,6 +28,20 @@ DEPARTMENT_ROLES = frozenset({"department_reviewer", "department_head", "project
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 8
 
+# The system category of the problems that poor service ratings open (made by migration 0003, and again by
+# the first poor rating if an administrator deleted it): five working days, verified by the rater (回访).
+SERVICE_RATING_CATEGORY = "service-rating"
+SERVICE_RATING_DEFAULTS = {
+    "name": "服务差评整改",
+    "name_en": "Poor service rating follow-up",
+    "description": "企业对办件评价 2 分及以下时自动生成,由牵头部门整改,评价人回访核查。",
+    "deadline_days": 5,
+    "verifier": "reporter",
+    "evidence_required": False,
+    "reopen_days": 15,
+    "order": 900,
+}
+
 
 def new_follow_up_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
@@ -35,6 +49,13 @@ def new_follow_up_code() -> str:
 
 def _in_language(zh: str, en: str) -> str:
     return en if en and (get_language() or "").startswith("en") else zh
+
+
+class ProblemCategoryQuerySet(models.QuerySet):
+    def reportable(self):
+        """The categories a person reports under: the active ones but the system's own (a poor service rating's
+        problems are opened by the rating, not reported)."""
+        return self.filter(is_active=True).exclude(code=SERVICE_RATING_CATEGORY)
 
 
 class ProblemCategory(models.Model):
@@ -68,6 +89,8 @@ class ProblemCategory(models.Model):
     )
     is_active = models.BooleanField(_("启用"), default=True)
     order = models.PositiveSmallIntegerField(_("排序"), default=0)
+
+    objects = ProblemCategoryQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("问题类别")
@@ -400,3 +423,23 @@ class ProblemPhoto(models.Model):
 
     def __str__(self):
         return f"{self.problem_id} {self.get_kind_display()}"
+
+
+class ProblemFigureSnapshot(models.Model):
+    """The zone's problem statistics as the background worker counted them at one moment (`figures`): the
+    counts per (category, department, area, source) with the histogram of working days, and the trend's
+    months. The statistics page reads the newest instead of counting every problem on each visit."""
+
+    taken_at = models.DateTimeField(_("统计时间"), db_index=True)
+    # [[category_id, department_id, area, source, {reported, closed, …, days: {working days: count}}], …]
+    groups = models.JSONField(_("分组统计"), default=list)
+    # [["YYYY-MM", category_id, department_id, area, source, reported, closed], …]
+    trend = models.JSONField(_("月度趋势"), default=list)
+    seconds = models.FloatField(_("统计用时(秒)"), default=0)
+
+    class Meta:
+        verbose_name = _("问题统计快照")
+        verbose_name_plural = pgettext_lazy("plural", "问题统计快照")
+
+    def __str__(self):
+        return f"{self.taken_at:%Y-%m-%d %H:%M}"

@@ -1,17 +1,29 @@
 """Reads of problems that the pages, the API and Open311 share: the lists (scoped, filtered, indexed) and the
 statistics (closed-loop, on-time, rework and reopen rates, satisfaction, median working days, trends)."""
 
+import dataclasses
 import datetime
 import statistics as stats
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import Aggregate, Avg, Count, FloatField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, TruncMonth
 
+from sciencecity.accounts.scoping import _roles, sees_everything
 from sciencecity.workdays import clock
 
-from .models import CLOCKED_STATES, Problem, ProblemCategory, ProblemEvent, ProblemPhoto, RoutingRule
+from .models import (
+    CLOCKED_STATES,
+    DEPARTMENT_ROLES,
+    ZONE_WIDE_PROBLEM_ROLES,
+    Problem,
+    ProblemCategory,
+    ProblemEvent,
+    ProblemPhoto,
+    RoutingRule,
+)
 from .services.deadlines import warn_until
 
 S = Problem.Status
@@ -208,7 +220,7 @@ def _medians(queryset, key: str | None) -> dict:
     return {group: float(stats.median(days)) for group, days in values.items()}
 
 
-def figures(queryset, today=None) -> Figures:
+def figures_of(queryset, today=None) -> Figures:
     today = today or clock.today()
     row = queryset.aggregate(**_aggregates(today))
     result = Figures(**{k: v or 0 for k, v in row.items() if k != "satisfaction"})
@@ -283,23 +295,55 @@ class Statistics:
     by_area: list = field(default_factory=list)
     by_source: list = field(default_factory=list)
     trend: list = field(default_factory=list)
+    as_of: datetime.datetime | None = None  # the snapshot's moment; None when counted live
 
 
 def statistics(
     user, f: ProblemFilter | None = None, *, area_labels=None, department_labels=None
 ) -> Statistics:
-    """The statistics page's figures for the problems `user` sees, filtered."""
-    queryset = filtered(Problem.objects.for_user(user), f or ProblemFilter())
-    categories = {c.pk: c.display_name for c in ProblemCategory.objects.all()}
-    sources = dict(Problem.Source.choices)
+    """The statistics page's figures for the problems `user` sees, filtered: from the background worker's
+    snapshot when it answers them (`figures`: a zone-wide reader, filters among category, department, area and
+    source, a fresh snapshot), else counted live."""
+    from . import figures  # it builds on this module's definitions
+
+    f = f or ProblemFilter()
+    if department_reader(user):
+        # A department's statistics are its own problems' (not those its staff reported elsewhere).
+        f = dataclasses.replace(f, department=user.department_id)
+    labels = {
+        "category": {c.pk: c.display_name for c in ProblemCategory.objects.all()},
+        "department": department_labels or {},
+        "area": area_labels or {},
+        "source": dict(Problem.Source.choices),
+    }
+    if figures.answers(user, f):
+        snapshot = figures.fresh_snapshot(snapshot_max_age())
+        if snapshot is not None:
+            return figures.statistics_from(snapshot, f, labels, clock.today())
+    queryset = filtered(Problem.objects.for_user(user), f)
     return Statistics(
-        zone=figures(queryset),
-        by_category=figures_by(queryset, "category", categories),
-        by_department=figures_by(queryset, "department", department_labels or {}),
-        by_area=figures_by(queryset, "area", area_labels or {}),
-        by_source=figures_by(queryset, "source", sources),
+        zone=figures_of(queryset),
+        by_category=figures_by(queryset, "category", labels["category"]),
+        by_department=figures_by(queryset, "department", labels["department"]),
+        by_area=figures_by(queryset, "area", labels["area"]),
+        by_source=figures_by(queryset, "source", labels["source"]),
         trend=monthly(queryset),
     )
+
+
+def department_reader(user) -> bool:
+    """A department's staff who read their department's problems only (not the zone's)."""
+    roles = _roles(user)
+    return bool(
+        user.department_id
+        and roles & DEPARTMENT_ROLES
+        and not (sees_everything(user) or roles & ZONE_WIDE_PROBLEM_ROLES)
+    )
+
+
+def snapshot_max_age() -> datetime.timedelta:
+    """A snapshot older than this is stale: twice the background worker's interval."""
+    return datetime.timedelta(minutes=2 * settings.OVERVIEW_REFRESH_MINUTES)
 
 
 def hotspots(queryset) -> list[dict]:
@@ -339,10 +383,16 @@ def remediation_ledger(user, f: ProblemFilter | None = None):
 PUBLIC_SOURCES = (Problem.Source.CITIZEN, Problem.Source.OPEN311)
 
 
+# The steps whose notes the public may read as a request's status_notes: what the department did and how the
+# problem ended. Not the internal ones: a department's return reason to the dispatch centre, the centre's
+# instructions, a verifier's findings, a reporter's reopening reason.
+PUBLIC_NOTE_ACTIONS = ("accept", "progress", "plan_long_term", "rectify", "pass", "dismiss", "merge")
+
+
 def public_problems():
     """The problems anyone may read through Open311, with what a request shows beside its own columns, in one
-    query: the latest note of its timeline, the moment of its latest step and its first report photo (three
-    correlated subqueries, each on an index: problem_event_idx, problem_photo_idx)."""
+    query: the latest public note of its timeline, the moment of its latest step and its first report photo
+    (three correlated subqueries, each on an index: problem_event_idx, problem_photo_idx)."""
     events = ProblemEvent.objects.filter(problem=OuterRef("pk")).order_by("-created_at", "-id")
     first_photo = ProblemPhoto.objects.filter(problem=OuterRef("pk"), kind=ProblemPhoto.Kind.REPORT).order_by(
         "uploaded_at", "id"
@@ -351,7 +401,9 @@ def public_problems():
         Problem.objects.filter(source__in=PUBLIC_SOURCES)
         .select_related("category", "department", "merged_into")
         .annotate(
-            latest_note=Subquery(events.exclude(note="").values("note")[:1]),
+            latest_note=Subquery(
+                events.filter(action__in=PUBLIC_NOTE_ACTIONS).exclude(note="").values("note")[:1]
+            ),
             updated_at=Coalesce(Subquery(events.values("created_at")[:1]), "reported_at"),
             first_photo_id=Subquery(first_photo.values("id")[:1]),
         )
@@ -374,7 +426,7 @@ def public_problems():
 def public_categories():
     """The active categories with the department their rule for every area sends them to (None when the
     dispatch centre decides), in two queries."""
-    categories = list(ProblemCategory.objects.filter(is_active=True))
+    categories = list(ProblemCategory.objects.reportable())
     departments = {
         rule.category_id: rule.department
         for rule in RoutingRule.objects.filter(category__in=categories, area="").select_related("department")

@@ -10,9 +10,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from sciencecity.approvals.models import Application, Certificate, RatingFollowUp
-from sciencecity.approvals.services import ratings
+from sciencecity.approvals.models import Application, Certificate
 from sciencecity.notifications.models import Notification
+from sciencecity.problems.models import Problem
 from tests.approvals.conftest import START_MINIMAL, accepted, approve, approve_all
 from tests.factories import EnterpriseFactory, ProjectFactory, applicant_of, staff
 
@@ -260,41 +260,51 @@ def test_the_unread_counts_per_kind_cost_the_same_for_more(world, api, certifica
     assert len(many) == len(few)
 
 
-# --- rating follow-ups ------------------------------------------------------------------------------------
+# --- a poor rating's problem (差评整改) ---------------------------------------------------------------------
 
 
 @pytest.fixture
-def follow_up(world):
+def poorly_rated(world, api):
     application = accepted(world, "start-construction", START_MINIMAL)
     approve_all(world, application)
-    rating = ratings.rate_application(world.applicant, application, 1, "等了太久")
-    return RatingFollowUp.objects.get(rating=rating)
+    rated = api(world.applicant).post(
+        f"/api/v1/applications/{application.pk}/rating/", {"score": 1, "comment": "等了太久"}, format="json"
+    )
+    assert rated.status_code == 201
+    return application
 
 
-def test_heads_of_the_lead_department_see_and_close_follow_ups(world, api, follow_up):
+def test_a_poor_rating_opens_a_problem_that_closes_in_the_problems_loop(world, api, poorly_rated):
+    applicant = api(world.applicant)
+    rating = applicant.get(f"/api/v1/applications/{poorly_rated.pk}/").json()["rating"]
+    opened = rating["problem"]
+    assert opened["status"] == "dispatched" and opened["number"].startswith("WT")
+    path = f"/api/v1/problems/{opened['id']}/"
     head = api(world.head("housing"))
-    rows = head.get("/api/v1/rating-follow-ups/").json()["results"]
-    assert [row["id"] for row in rows] == [follow_up.pk]
-    assert rows[0]["rating"]["score"] == 1 and rows[0]["rating"]["comment"] == "等了太久"
-    assert rows[0]["department"]["code"] == "housing" and rows[0]["status"] == "open"
+    shown = head.get(path).json()
+    assert shown["source"] == "service_rating" and "等了太久" in shown["description"]
+    assert head.post(path + "accept/", {}, format="json").status_code == 200
+    # The category asks for no photo: what was done is enough.
+    assert head.post(path + "rectify/", {"note": "已约谈经办人并优化流程"}, format="json").status_code == 200
+    problem_of(head.post(path + "verify/", {"passed": True}, format="json"), 403)  # the rater verifies
+    closed = applicant.post(path + "verify/", {"passed": True, "note": "回访属实"}, format="json")
+    assert closed.status_code == 200 and closed.json()["status"] == "closed"
+    detail = applicant.get(f"/api/v1/applications/{poorly_rated.pk}/").json()
+    assert detail["rating"]["problem"]["status"] == "closed"
 
-    path = f"/api/v1/rating-follow-ups/{follow_up.pk}/close/"
-    assert fields_of(head.post(path, {"resolution": ""})) == {"resolution"}
-    closed = head.post(path, {"resolution": "已约谈经办人并优化流程"})
-    assert closed.status_code == 200
-    assert closed.json()["status"] == "closed" and closed.json()["closed_by"] == str(world.head("housing"))
-    assert problem_of(head.post(path, {"resolution": "再办一次"}), 409)["code"] == "illegal_transition"
 
-
-def test_follow_ups_are_out_of_scope_for_others_and_read_only_for_supervisors(world, api, follow_up):
-    path = f"/api/v1/rating-follow-ups/{follow_up.pk}/"
+def test_a_poor_ratings_problem_is_out_of_scope_for_other_departments_and_enterprises(
+    world, api, poorly_rated
+):
+    opened = api(world.applicant).get(f"/api/v1/applications/{poorly_rated.pk}/").json()["rating"]["problem"]
+    path = f"/api/v1/problems/{opened['id']}/"
     problem_of(api(world.head("planning")).get(path), 404)
-    problem_of(api(world.reviewer("housing")).post(path + "close/", {"resolution": "我来"}), 404)
-    problem_of(api(world.applicant).get(path), 404)
+    problem_of(api(world.reviewer("planning")).post(path + "accept/", {}, format="json"), 404)
+    problem_of(api(applicant_of(EnterpriseFactory())).get(path), 404)
     supervisor = api(staff("supervisor"))
     assert supervisor.get(path).status_code == 200
-    problem_of(supervisor.post(path + "close/", {"resolution": "监督办结"}), 403)
-    assert RatingFollowUp.objects.get(pk=follow_up.pk).status == RatingFollowUp.Status.OPEN
+    problem_of(supervisor.post(path + "accept/", {}, format="json"), 403)
+    assert Problem.objects.get(pk=opened["id"]).status == Problem.Status.DISPATCHED
 
 
 # --- reports ------------------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from django.urls import URLPattern, URLResolver
 from rest_framework.test import APIClient
 
 from sciencecity.api.services import create_token
-from sciencecity.approvals.models import Certificate, RatingFollowUp
+from sciencecity.approvals.models import Certificate
 from sciencecity.approvals.services import applications as application_services
 from sciencecity.approvals.services import delivery, intake, ratings, review
 from sciencecity.audit.models import AuditEvent
@@ -190,9 +190,9 @@ def build_side(world: World, name: str) -> Side:
     approve_all(world, rated)
     rated.refresh_from_db()
     rating = ratings.rate_application(world.applicant, rated, 1, "太慢了")
-    # The bundle's lead department follows a poor rating up; give each side's to its own department.
-    RatingFollowUp.objects.filter(rating=rating).update(department=side.department)
-    o["rated"], o["follow_up"] = rated, RatingFollowUp.objects.get(rating=rating)
+    # A poor rating opens a problem for the bundle's lead department; give each side's to its own department.
+    Problem.objects.filter(rating_id=rating.pk).update(department=side.department)
+    o["rated"] = rated
     return side
 
 
@@ -352,7 +352,6 @@ SEES_BOTH_SIDES = {
     "project": CIVIL_SERVANTS,
     "token": frozenset({"administrator"}),
     "notification": frozenset(),
-    "follow_up": ZONE_WIDE,
     "audit": ZONE_WIDE,
     # The dispatch centre routes problems and inspectors verify them wherever they are.
     "problem": ZONE_WIDE | {"dispatcher", "inspector"},
@@ -693,18 +692,6 @@ EXPECTED: dict[str, Expect] = {
     "POST notifications/{pk}/read/": Expect(S(200), kind="notification", target="notification"),
     "POST notifications/read-all/": Expect(S(200)),
     "GET notifications/kinds/": Expect(S(200)),
-    "GET rating-follow-ups/": Expect(S(200), kind="follow_up", listing="follow_up"),
-    "GET rating-follow-ups/{pk}/": Expect(
-        S(404, department_head=200, leader=200, supervisor=200, administrator=200),
-        kind="follow_up",
-        target="follow_up",
-    ),
-    "POST rating-follow-ups/{pk}/close/": Expect(
-        S(404, department_head=200, leader=403, supervisor=403, administrator=403),
-        kind="follow_up",
-        target="follow_up",
-        body=json_body({"resolution": "已约谈窗口人员并整改"}),
-    ),
     "GET reports/reform/": Expect(
         S(403, leader=200, supervisor=200, administrator=200), query="?bundle=start-construction"
     ),

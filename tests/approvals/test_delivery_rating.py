@@ -1,4 +1,5 @@
-"""Unified delivery (统一出件) and service rating (好差评) with the follow-up of poor ratings (差评整改)."""
+"""Unified delivery (统一出件) and service rating (好差评); a poor rating opens a problem (差评整改) that closes in
+the problems' loop."""
 
 import datetime
 import itertools
@@ -15,17 +16,18 @@ from sciencecity.approvals.models import (
     ApplicationItem,
     Delivery,
     Rating,
-    RatingFollowUp,
     ReviewTask,
 )
 from sciencecity.approvals.services.certificates import issue_for_task, revoke_certificate
 from sciencecity.approvals.services.delivery import deliver_application
-from sciencecity.approvals.services.ratings import close_follow_up, rate_application
+from sciencecity.approvals.services.ratings import problem_of, rate_application
 from sciencecity.approvals.tasks import render_certificate
 from sciencecity.approvals.transitions import IllegalTransition
 from sciencecity.audit.models import AuditEvent
 from sciencecity.catalog.models import Bundle, CatalogVersion, ServiceItem, Stage
 from sciencecity.notifications.models import Notification
+from sciencecity.problems.models import Problem, ProblemCategory
+from sciencecity.problems.services import lifecycle
 from tests.factories import (
     DepartmentFactory,
     EnterpriseFactory,
@@ -222,7 +224,7 @@ class TestRating:
     def test_a_good_rating_is_recorded_and_audited(self, world):
         rating = rate_application(world.applicant, world.application, 5, "  一次办成,很满意  ")
         assert (rating.score, rating.comment, rating.rated_by) == (5, "一次办成,很满意", world.applicant)
-        assert not RatingFollowUp.objects.exists()
+        assert not Problem.objects.exists()
         event = AuditEvent.objects.get(action="approvals.rate_application")
         assert event.actor == world.applicant and event.after["score"] == 5
 
@@ -252,7 +254,7 @@ class TestRating:
         with pytest.raises(IllegalTransition, match="只能评价一次"):
             rate_application(world.applicant, world.application, 1, "改主意了")
         assert Rating.objects.get().score == 5
-        assert not RatingFollowUp.objects.exists()
+        assert not Problem.objects.exists()
 
     def test_only_the_applicant_side_of_the_enterprise_rates(self, world):
         outsider = grant(applicant_of(EnterpriseFactory()), "approvals.rate_application")
@@ -263,7 +265,7 @@ class TestRating:
         colleague = grant(applicant_of(world.enterprise), "approvals.rate_application")
         assert rate_application(colleague, world.application, 5).rated_by == colleague
 
-    def test_a_poor_rating_opens_a_follow_up_due_five_working_days_later_across_national_day(
+    def test_a_poor_rating_opens_a_problem_due_five_working_days_later_across_national_day(
         self, world, time_machine
     ):
         # Wednesday 2026-09-30; 1–7 October are the holiday and Saturday 10 October is a make-up working day:
@@ -273,58 +275,94 @@ class TestRating:
         reviewer = staff("department_reviewer", world.lead)
         other_head = staff("department_head", world.housing)
         rating = rate_application(world.applicant, world.application, 2, "材料被要求重复提交")
-        follow_up = rating.follow_up
-        assert follow_up.department == world.lead  # the bundle's lead department
-        assert follow_up.status == RatingFollowUp.Status.OPEN
-        assert follow_up.due_date == datetime.date(2026, 10, 13)
-        notified = Notification.objects.filter(kind="rating_follow_up")
-        assert {note.recipient for note in notified} == set(heads)
-        assert not Notification.objects.filter(recipient__in=[reviewer, other_head]).exists()
-        assert all("2026-10-13" in note.body and "材料被要求重复提交" in note.body for note in notified)
-        assert AuditEvent.objects.filter(
-            action="approvals.open_rating_follow_up", target_id=str(follow_up.pk)
-        ).exists()
+        problem = problem_of(rating)
+        assert problem.rating_id == rating.pk
+        assert (problem.source, problem.category.code) == (Problem.Source.SERVICE_RATING, "service-rating")
+        assert problem.department == world.lead  # the bundle's lead department, at once
+        assert problem.status == Problem.Status.DISPATCHED
+        assert (problem.reporter, problem.enterprise) == (world.applicant, world.enterprise)
+        assert problem.due_date == datetime.date(2026, 10, 13)
+        assert problem.number == "WT20260000001"
+        assert world.application.number in problem.title and "材料被要求重复提交" in problem.description
+        notified = Notification.objects.filter(kind="problem_dispatched")
+        assert {note.recipient for note in notified} == {*heads, reviewer}  # the department that handles it
+        assert not Notification.objects.filter(recipient=other_head).exists()
+        assert all("2026-10-13" in note.body for note in notified)
+        assert list(
+            AuditEvent.objects.filter(target_id=str(problem.pk), action__startswith="problems.")
+            .order_by("pk")
+            .values_list("action", flat=True)
+        ) == ["problems.report", "problems.route"]
 
     @pytest.mark.parametrize(("score", "opens"), [(1, True), (2, True), (3, False), (4, False)])
     def test_poor_means_two_or_less(self, world, score, opens):
         rating = rate_application(world.applicant, world.application, score)
-        assert RatingFollowUp.objects.filter(rating=rating).exists() is opens
+        assert Problem.objects.filter(rating_id=rating.pk).exists() is opens
+        assert (problem_of(rating) is not None) is opens
+
+    def test_a_refused_rating_opens_no_problem(self, world):
+        rate_application(world.applicant, world.application, 4)
+        with pytest.raises(IllegalTransition):
+            rate_application(world.applicant, world.application, 1, "再评一次")
+        assert not Problem.objects.exists()
+
+    def test_a_failure_of_the_problem_saves_no_rating_either(self, world, monkeypatch):
+        # The rating and its problem are one transaction: a failure of the second leaves neither.
+        def broken(*args, **kwargs):
+            raise RuntimeError("the problems' side failed")
+
+        monkeypatch.setattr("sciencecity.approvals.services.ratings.report_poor_rating", broken)
+        with pytest.raises(RuntimeError):
+            rate_application(world.applicant, world.application, 1, "差")
+        assert not Rating.objects.exists() and not Problem.objects.exists()
+
+    def test_a_deleted_system_category_is_made_again(self, world):
+        ProblemCategory.objects.filter(code="service-rating").delete()
+        problem = problem_of(rate_application(world.applicant, world.application, 1, "差"))
+        assert problem.category.code == "service-rating" and problem.category.verifier == "reporter"
 
 
-class TestFollowUp:
+class TestPoorRatingProblem:
     @pytest.fixture
-    def follow_up(self, world):
-        return rate_application(world.applicant, world.application, 1, "态度差").follow_up
+    def problem(self, world):
+        return problem_of(rate_application(world.applicant, world.application, 1, "态度差"))
 
-    def test_the_lead_departments_head_closes_it_and_the_rater_is_told(self, world, follow_up):
+    def test_the_lead_department_rectifies_and_the_rater_verifies(self, world, problem):
         head = staff("department_head", world.lead)
-        closed = close_follow_up(head, follow_up, "  已约谈窗口人员并回访企业  ")
-        assert closed.status == RatingFollowUp.Status.CLOSED
-        assert (closed.resolution, closed.closed_by) == ("已约谈窗口人员并回访企业", head)
-        assert closed.closed_at is not None
-        event = AuditEvent.objects.get(action="approvals.close_rating_follow_up")
-        assert event.actor == head and event.after["status"] == "closed"
-        told = Notification.objects.get(recipient=world.applicant, kind="rating_follow_up_closed")
-        assert "已约谈窗口人员并回访企业" in told.body
+        lifecycle.accept_problem(head, problem)
+        # No photo needed: the category asks for none.
+        lifecycle.rectify_problem(head, problem, "  已约谈窗口人员并回访企业  ")
+        told = Notification.objects.get(recipient=world.applicant, kind="problem_rectified")
+        assert problem.number in told.title
+        closed = lifecycle.verify_problem(world.applicant, problem, True, "回访属实")
+        assert closed.status == Problem.Status.CLOSED and closed.closed_on_time
+        assert closed.resolution == "已约谈窗口人员并回访企业"
+        assert AuditEvent.objects.filter(action="problems.pass", actor=world.applicant).exists()
 
-    def test_closing_twice_is_refused(self, world, follow_up):
+    def test_the_rater_sends_it_back_when_nothing_changed(self, world, problem):
         head = staff("department_head", world.lead)
-        close_follow_up(head, follow_up, "已整改")
-        with pytest.raises(IllegalTransition, match="已办结"):
-            close_follow_up(head, follow_up, "再次")
-        follow_up.refresh_from_db()
-        assert follow_up.resolution == "已整改"
+        lifecycle.accept_problem(head, problem)
+        lifecycle.rectify_problem(head, problem, "已整改")
+        lifecycle.verify_problem(world.applicant, problem, False, "没有人联系过我们")
+        problem.refresh_from_db()
+        assert (problem.status, problem.rework_count) == (Problem.Status.RECTIFYING, 1)
 
-    def test_only_a_head_of_the_responsible_department(self, world, follow_up):
-        for user in (
-            staff("department_head", world.housing),
-            staff("department_reviewer", world.lead),
-            world.applicant,
-        ):
+    def test_only_the_responsible_department_handles_it_and_only_the_rater_verifies(self, world, problem):
+        for user in (staff("department_head", world.housing), world.applicant):
             with pytest.raises(PermissionDenied):
-                close_follow_up(user, follow_up, "已整改")
-        assert RatingFollowUp.objects.get().status == RatingFollowUp.Status.OPEN
+                lifecycle.accept_problem(user, problem)
+        head = staff("department_head", world.lead)
+        lifecycle.accept_problem(head, problem)
+        lifecycle.rectify_problem(head, problem, "已整改")
+        colleague = grant(applicant_of(world.enterprise), "approvals.rate_application")
+        for user in (head, colleague):
+            with pytest.raises(PermissionDenied):
+                lifecycle.verify_problem(user, problem, True)
+        problem.refresh_from_db()
+        assert problem.status == Problem.Status.RECTIFIED
 
-    def test_resolution_is_required(self, world, follow_up):
-        with pytest.raises(ValidationError):
-            close_follow_up(staff("department_head", world.lead), follow_up, "   ")
+    def test_the_enterprise_sees_it_other_enterprises_do_not(self, world, problem):
+        colleague = applicant_of(world.enterprise)
+        outsider = applicant_of(EnterpriseFactory())
+        assert Problem.objects.for_user(colleague).filter(pk=problem.pk).exists()
+        assert not Problem.objects.for_user(outsider).filter(pk=problem.pk).exists()

@@ -3,6 +3,7 @@ evidence, verification and rework, reopening, merge, split, dismissal, long-term
 which change nothing."""
 
 import datetime
+import zoneinfo
 
 import pytest
 import time_machine
@@ -10,7 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from sciencecity.audit.models import AuditEvent
 from sciencecity.notifications.models import Notification
-from sciencecity.problems.models import Problem, ProblemEvent, ProblemPhoto
+from sciencecity.problems.models import Problem, ProblemCategory, ProblemEvent, ProblemPhoto
 from sciencecity.problems.services import lifecycle
 from sciencecity.problems.transitions import PROBLEM_TRANSITIONS
 from sciencecity.workdays import clock
@@ -18,6 +19,8 @@ from sciencecity.workdays.calendar import add_working_days
 from sciencecity.workflow.transitions import IllegalTransition
 
 from .conftest import jpeg, report
+
+SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 
 S = Problem.Status
 
@@ -186,6 +189,26 @@ def test_an_anonymous_report_needs_a_phone_and_a_point_in_the_zone(zone):
         lifecycle.report_problem(None, data)
     assert "园区范围" in str(error.value)
     assert not Problem.objects.exists()
+
+
+def test_the_service_rating_category_is_opened_by_ratings_not_reported(zone):
+    system = ProblemCategory.objects.get(code="service-rating")
+    assert system not in ProblemCategory.objects.reportable()
+    with pytest.raises(ValidationError) as error:
+        report(zone, category=system)
+    assert "category" in error.value.error_dict
+    assert not Problem.objects.exists()
+
+
+def test_numbers_run_per_year_without_gaps(zone, time_machine):
+    time_machine.move_to(datetime.datetime(2026, 12, 30, 10, 0, tzinfo=SHANGHAI), tick=False)
+    first = report(zone)
+    with pytest.raises(ValidationError):
+        report(zone, point=zone.outside)  # refused: takes no number
+    second = report(zone)
+    time_machine.move_to(datetime.datetime(2027, 1, 4, 10, 0, tzinfo=SHANGHAI), tick=False)
+    third = report(zone)
+    assert [first.number, second.number, third.number] == ["WT20260000001", "WT20260000002", "WT20270000001"]
 
 
 def test_merge_makes_the_duplicate_follow_the_survivor(zone):

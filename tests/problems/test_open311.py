@@ -202,6 +202,35 @@ def test_a_required_attribute_is_kept_in_the_description(zone, hotline):
     assert problem.description.endswith("\n涉及企业:某某五金厂")
 
 
+def test_a_retried_post_with_an_idempotency_key_reports_once(zone, hotline):
+    _user, secret = hotline
+    client = Client()
+    data = form(zone, secret)
+    headers = {"Idempotency-Key": "hotline-20261118-0001"}
+    first = client.post(f"{ROOT}requests.json", data, headers=headers)
+    assert first.status_code == 201
+    again = client.post(
+        f"{ROOT}requests.xml", data, headers=headers
+    )  # the answer was lost: the client retries
+    assert again.status_code == 201 and again["Idempotent-Replayed"] == "true"
+    [answer] = json.loads(first.content)
+    assert (
+        SafeET.fromstring(again.content).findtext("request/service_request_id")
+        == answer["service_request_id"]
+    )
+    assert Problem.objects.count() == 1
+    # The same key for another report is refused; a refused report stores no answer for its key.
+    other = client.post(f"{ROOT}requests.json", {**data, "description": "另一处垃圾"}, headers=headers)
+    assert other.status_code == 400 and "幂等键" in json.loads(other.content)[0]["description"]
+    refused = {"Idempotency-Key": "hotline-20261118-0002"}
+    assert (
+        client.post(f"{ROOT}requests.json", {**data, "service_code": "nope"}, headers=refused).status_code
+        == 400
+    )
+    assert client.post(f"{ROOT}requests.json", data, headers=refused).status_code == 201
+    assert Problem.objects.count() == 2
+
+
 @pytest.mark.parametrize("key", [None, "", "sc_not-a-key"])
 def test_without_a_valid_key_nothing_is_reported(client, zone, hotline, key):
     data = form(zone, key or "")
@@ -293,6 +322,18 @@ def test_a_request_without_photo_or_department(client, zone):
     assert value["media_url"] == "" and value["agency_responsible"] == ""
     assert value["service_notice"] == "等待指挥中心派遣。"
     assert value["status_notes"] == "" and value["expected_datetime"] == ""
+
+
+def test_status_notes_never_show_internal_notes(client, zone):
+    problem = reported(zone)
+    lifecycle.return_problem(zone.env_reviewer, problem, "内部:不属于本局职责,请改派建设局")
+    lifecycle.dispatch_problem(zone.dispatcher, problem, zone.environment, "内部:请生态环境局牵头")
+    _response, [value] = get_json(client, f"requests/{problem.number}.json")
+    assert value["status_notes"] == ""
+    assert "内部" not in get_xml(client, f"requests/{problem.number}.xml")[0].content.decode()
+    lifecycle.accept_problem(zone.env_reviewer, problem, "已安排人员处理")
+    _response, [value] = get_json(client, f"requests/{problem.number}.json")
+    assert value["status_notes"] == "已安排人员处理"
 
 
 def test_unknown_and_internal_requests_are_404(client, zone):

@@ -23,6 +23,7 @@ from ..models import (
     SubmittedMaterial,
     TaskEvent,
 )
+from ..services import ratings
 from ..services.deadlines import traffic_light
 
 # --- output ----------------------------------------------------------------------------------------------
@@ -203,11 +204,27 @@ class ApplicationDeliverySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class RatingProblemSerializer(serializers.Serializer):
+    """The problem a poor rating opened (差评整改), followed under /api/v1/problems/."""
+
+    id = serializers.IntegerField(read_only=True)
+    number = serializers.CharField(read_only=True)
+    status = serializers.CharField(read_only=True)
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+
+
 class ApplicationRatingSerializer(serializers.ModelSerializer):
+    problem = serializers.SerializerMethodField(help_text="The problem a poor rating (2 or less) opened")
+
     class Meta:
         model = Rating
-        fields = ["id", "score", "comment", "rated_at"]
+        fields = ["id", "score", "comment", "rated_at", "problem"]
         read_only_fields = fields
+
+    @extend_schema_field(RatingProblemSerializer(allow_null=True))
+    def get_problem(self, rating):
+        problem = ratings.problem_of(rating)
+        return None if problem is None else RatingProblemSerializer(problem).data
 
 
 class ApplicationDetailSerializer(ApplicationSerializer):

@@ -1,12 +1,10 @@
-"""Certificates, rating follow-ups and reports in the API (notifications: `sciencecity.notifications.api`).
+"""Certificates and reports in the API (notifications: `sciencecity.notifications.api`).
 
 - Certificates (电子证照) in the caller's scope (`Certificate.objects.for_user`: the holder enterprise's
   applicants, the issuing department, the window and leaders), their PDF (rendered on first download, as the
   download page does) and the administrator's revocation (`services.certificates.revoke_certificate`).
   Public verification needs no login and answers exactly what the /verify/ page shows: the certificate's
   validity and public facts, never a person, a phone number or a file.
-- Rating follow-ups (差评整改): zone-wide readers and the heads of the responsible department; closing is
-  `services.ratings.close_follow_up` (heads of that department only).
 - Reports: the reform metrics of one bundle (`services.reform.reform_report`) and the leaders' overview
   (`dashboard`), for those who may open the leaders' pages (leaders, supervisors, administrators).
 """
@@ -31,10 +29,9 @@ from sciencecity.catalog.models import Bundle, CatalogVersion
 from sciencecity.workdays import clock
 
 from .. import dashboard, selectors
-from ..models import Application, Certificate, RatingFollowUp
+from ..models import Application, Certificate
 from ..notifications import NumberedApplicationSerializer
 from ..pdf import certificate_pdf_response, verification_url
-from ..services import ratings
 from ..services.certificates import revoke_certificate
 from ..services.reform import reform_report
 from .application_serializers import ApplicationEnterpriseSerializer, ApplicationProjectSerializer
@@ -196,79 +193,6 @@ class CertificateViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveMo
             raise Http404(_("没有找到该核验码对应的证照。"))
         certificate.is_valid = certificate.status == Certificate.Status.VALID
         return _public(Response(VerifiedCertificateSerializer(certificate).data))
-
-
-# --- rating follow-ups ----------------------------------------------------------------------------------------
-
-
-class FollowUpRatingSerializer(serializers.Serializer):
-    score = serializers.IntegerField()
-    comment = serializers.CharField()
-    rated_at = serializers.DateTimeField()
-    application = NumberedApplicationSerializer()
-
-
-class FollowUpSerializer(serializers.ModelSerializer):
-    status_display = serializers.CharField(source="get_status_display", read_only=True)
-    department = CodeNameSerializer(read_only=True)
-    rating = FollowUpRatingSerializer(read_only=True)
-    closed_by = serializers.SerializerMethodField()
-
-    class Meta:
-        model = RatingFollowUp
-        fields = [
-            "id",
-            "status",
-            "status_display",
-            "department",
-            "due_date",
-            "due_date_provisional",
-            "rating",
-            "resolution",
-            "closed_by",
-            "closed_at",
-        ]
-        read_only_fields = fields
-
-    def get_closed_by(self, follow_up) -> str | None:
-        return str(follow_up.closed_by) if follow_up.closed_by_id else None
-
-
-class CloseFollowUpSerializer(serializers.Serializer):
-    resolution = serializers.CharField(max_length=5000, help_text="What was done (整改情况)")
-
-
-class FollowUpFilter(filters.FilterSet):
-    status = filters.ChoiceFilter(choices=RatingFollowUp.Status.choices)
-    department = filters.CharFilter(field_name="department__code", help_text="The department's code")
-
-    class Meta:
-        model = RatingFollowUp
-        fields = ["status", "department"]
-
-
-class RatingFollowUpViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
-    """Follow-ups of poor ratings (差评整改), by due date: zone-wide readers see all, a department's heads
-    their department's."""
-
-    model = RatingFollowUp
-    serializer_class = FollowUpSerializer
-    filterset_class = FollowUpFilter
-    ordering_fields = ["due_date", "id"]
-    ordering = ["due_date", "id"]
-
-    def scope(self, queryset):
-        return queryset.select_related("department", "rating__application", "closed_by")
-
-    @extend_schema(request=CloseFollowUpSerializer, responses=FollowUpSerializer)
-    @action(detail=True, methods=["post"])
-    def close(self, request, pk=None):
-        """A head of the responsible department closes the follow-up with what was done."""
-        follow_up = self.get_object()
-        data = CloseFollowUpSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        ratings.close_follow_up(request.user, follow_up, data.validated_data["resolution"])
-        return Response(self.get_serializer(self.get_queryset().get(pk=follow_up.pk)).data)
 
 
 # --- reports ------------------------------------------------------------------------------------------------
@@ -511,6 +435,5 @@ class ReportViewSet(viewsets.ViewSet):
 
 routes = [
     ("certificates", CertificateViewSet, "certificate"),
-    ("rating-follow-ups", RatingFollowUpViewSet, "rating-follow-up"),
     ("reports", ReportViewSet, "report"),
 ]

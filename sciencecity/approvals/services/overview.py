@@ -11,6 +11,7 @@ import time
 
 from django.db import transaction
 
+from sciencecity.problems import figures as problem_figures
 from sciencecity.workdays import clock
 
 from ..models import ApplicationCountSnapshot
@@ -39,12 +40,16 @@ def take_count_snapshot() -> ApplicationCountSnapshot:
 
 
 def refresh_overview() -> dict:
-    """Store missing working-day figures, then take a count snapshot; returns what it did."""
+    """Store missing working-day figures, then take a count snapshot of the applications and the problems'
+    statistics snapshot (`problems.figures`); returns what it did."""
     filled = fill_working_days_elapsed()
     snapshot = take_count_snapshot()
+    problems = problem_figures.take_snapshot()
     return {
         "taken_at": snapshot.taken_at.isoformat(),
         "applications": sum(count for _bundle, _status, count in snapshot.counts),
         "count_seconds": snapshot.seconds,
         "working_days_stored": filled,
+        "problem_groups": len(problems.groups),
+        "problem_count_seconds": problems.seconds,
     }

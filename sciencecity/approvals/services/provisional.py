@@ -24,10 +24,9 @@ from sciencecity.workdays.calendar import deadline_after
 from sciencecity.workdays.display import deadline_text
 from sciencecity.workdays.recount import Outcome, ProvisionalDeadlines
 
-from ..models import Application, RatingFollowUp, ReviewTask
+from ..models import Application, ReviewTask
 from .applications import application_snapshot, window_clerks
 from .deadlines import _People, reset_warning
-from .ratings import FOLLOW_UP_WORKING_DAYS, department_heads
 from .review import compute_deadlines, task_snapshot
 
 A = Application.Status
@@ -191,56 +190,6 @@ def recount_application(pk) -> Outcome:
     return outcome
 
 
-# --- rating follow-ups ------------------------------------------------------------------------------------
-
-
-def _open_provisional_follow_ups():
-    return RatingFollowUp.objects.filter(due_date_provisional=True, status=RatingFollowUp.Status.OPEN)
-
-
-@transaction.atomic
-def recount_follow_up(pk) -> Outcome:
-    """Count one open rating follow-up's due date again, from the day of the rating."""
-    follow_up = (
-        RatingFollowUp.objects.select_for_update(of=("self",))
-        .select_related("rating__application")
-        .filter(pk=pk, status=RatingFollowUp.Status.OPEN)
-        .first()
-    )
-    if follow_up is None:
-        return Outcome.SKIPPED
-    old = (follow_up.due_date, follow_up.due_date_provisional)
-    new = tuple(deadline_after(timezone.localdate(follow_up.rating.rated_at), FOLLOW_UP_WORKING_DAYS))
-    outcome = _outcome(old, new, lambda state: state[0])
-    if outcome is None:
-        return Outcome.STILL_PROVISIONAL
-    follow_up.due_date, follow_up.due_date_provisional = new
-    follow_up.save(update_fields=["due_date", "due_date_provisional"])
-    record(
-        None,
-        "approvals.recount_follow_up_due_date",
-        follow_up,
-        before={"due_date": old[0].isoformat(), "due_date_provisional": old[1]},
-        after={"due_date": new[0].isoformat(), "due_date_provisional": new[1]},
-    )
-    if outcome is Outcome.MOVED:
-        application = follow_up.rating.application
-        notifications.notify(
-            department_heads(follow_up.department_id),
-            KIND,
-            lambda: (
-                _("差评整改期限已按正式日历调整"),
-                _("办件 %(number)s:%(changes)s(该年法定节假日安排已确认)。")
-                % {
-                    "number": application.number,
-                    "changes": moved_text(RatingFollowUp._meta.get_field("due_date").verbose_name, old, new),
-                },
-            ),
-            about=application,
-        )
-    return outcome
-
-
 # --- registration -----------------------------------------------------------------------------------------
 
 
@@ -279,11 +228,5 @@ KINDS = (
         open_keys=lambda: _open_provisional_tasks().order_by("pk").values_list("pk", flat=True),
         recount=recount_task,
         years=_task_years,
-    ),
-    ProvisionalDeadlines(
-        name="approvals.rating_follow_up",
-        open_keys=lambda: _open_provisional_follow_ups().order_by("pk").values_list("pk", flat=True),
-        recount=recount_follow_up,
-        years=lambda: _years((_open_provisional_follow_ups(), "due_date")),
     ),
 )

@@ -539,6 +539,7 @@ def _render_application(request, application, status=200, **bound):
         ),
         "delivery": getattr(application, "delivery", None) if application.status == A.DELIVERED else None,
         "rating": rated,
+        "rating_problem": ratings.problem_of(rated),
         "rating_form": bound.get("rating_form")
         or (RatingForm() if application.status in ratings.RATEABLE_STATUSES and rated is None else None),
         "withdrawable": application.status in WITHDRAWABLE,

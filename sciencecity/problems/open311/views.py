@@ -19,6 +19,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.dateparse import parse_date, parse_datetime
@@ -26,6 +27,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 
+from sciencecity.api import idempotency
+from sciencecity.api.models import IdempotencyRecord
 from sciencecity.api.services import authenticate_secret
 from sciencecity.workdays import clock
 
@@ -196,7 +199,7 @@ def services(request, fmt):
 
 @endpoint("GET")
 def service_definition(request, fmt, service_code):
-    category = ProblemCategory.objects.filter(code=service_code, is_active=True).first()
+    category = ProblemCategory.objects.reportable().filter(code=service_code).first()
     if category is None:
         raise Refused(404, _("没有编码为 %(code)s 的服务。") % {"code": service_code})
     attributes = [attribute.as_dict(order) for order, attribute in enumerate(attributes_of(category), 1)]
@@ -396,7 +399,7 @@ def _create(request, fmt):
     code = (post.get("service_code") or "").strip()
     if not code:
         raise Refused(400, _("请提供 service_code。"))
-    category = ProblemCategory.objects.filter(code=code, is_active=True).first()
+    category = ProblemCategory.objects.reportable().filter(code=code).first()
     if category is None:
         raise Refused(400, _("未知的 service_code:%(code)s") % {"code": code})
     answers = {
@@ -433,13 +436,42 @@ def _create(request, fmt):
         reporter_name=_person(post.get("first_name") or "", post.get("last_name") or ""),
         reporter_phone=(post.get("phone") or "").strip(),
     )
+    key = request.headers.get(idempotency.HEADER, "").strip()
+    if not key:
+        return renderers.respond(_report(token, report), "service_requests", fmt, status=201)
+    # A client that retries after a lost answer sends the same Idempotency-Key: it gets the first answer, and
+    # the problem is reported once.
+    if len(key) > idempotency.MAX_KEY_LENGTH:
+        raise Refused(400, _("幂等键不能超过 %(max)d 个字符。") % {"max": idempotency.MAX_KEY_LENGTH})
+    path = request.path.rsplit(".", 1)[0]  # a retry may ask for the other format: the same request
+    print_ = idempotency.form_fingerprint(
+        "POST", path, [(name, values) for name, values in post.lists() if name != "api_key"]
+    )
+    try:
+        with transaction.atomic():
+            done = IdempotencyRecord.objects.filter(user=token.user, key=key).first()
+            if done is None:
+                answer = _report(token, report)
+                idempotency.remember(token.user, key, "POST", path, print_, 201, answer)
+                return renderers.respond(answer, "service_requests", fmt, status=201)
+    except IntegrityError:
+        done = IdempotencyRecord.objects.filter(user=token.user, key=key).first()
+        if done is None:
+            raise
+    if not idempotency.matches(done, "POST", path, print_):
+        raise Refused(400, _("幂等键“%(key)s”已用于另一个请求,请为新请求使用新的键。") % {"key": key})
+    response = renderers.respond(done.body, "service_requests", fmt, status=done.status_code)
+    response["Idempotent-Replayed"] = "true"
+    return response
+
+
+def _report(token, report) -> list:
     try:
         problem = lifecycle.report_problem(token.user, report)
     except ValidationError as error:
         raise _refusal(error) from None
     problem = selectors.public_problems().get(pk=problem.pk)
-    answer = [{"service_request_id": problem.number, "service_notice": service_notice(problem)}]
-    return renderers.respond(answer, "service_requests", fmt, status=201)
+    return [{"service_request_id": problem.number, "service_notice": service_notice(problem)}]
 
 
 # A key in the form, not a cookie, authenticates the POST: a browser's session gives it nothing, so there is

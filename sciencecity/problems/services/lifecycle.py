@@ -17,10 +17,20 @@ from sciencecity.accounts.scoping import _roles
 from sciencecity.audit.services import record
 from sciencecity.workdays import clock
 from sciencecity.workdays.calendar import WorkingCalendar, deadline_after, working_days_between
+from sciencecity.workflow.numbers import next_value
 from sciencecity.workflow.transitions import IllegalTransition
 
 from .. import geo
-from ..models import DONE_STATES, Problem, ProblemCategory, ProblemEvent, ProblemPhoto, new_follow_up_code
+from ..models import (
+    DONE_STATES,
+    SERVICE_RATING_CATEGORY,
+    SERVICE_RATING_DEFAULTS,
+    Problem,
+    ProblemCategory,
+    ProblemEvent,
+    ProblemPhoto,
+    new_follow_up_code,
+)
 from ..transitions import PROBLEM_TRANSITIONS
 from . import notices
 from .photos import MAX_PHOTOS, clean_photo
@@ -146,6 +156,8 @@ def _check_report(user, report: Report) -> str:
     errors = {}
     if not report.category.is_active:
         errors["category"] = _("该问题类别已停用。")
+    elif report.category.code == SERVICE_RATING_CATEGORY:
+        errors["category"] = _("该类问题由服务差评自动生成,不能直接报告。")
     if not (report.title or "").strip():
         errors["title"] = _("请填写标题。")
     if not (report.description or "").strip():
@@ -171,7 +183,7 @@ def _check_report(user, report: Report) -> str:
     return area
 
 
-def report_problem(user, report: Report, photos=(), *, parent=None, rating_id=None) -> Problem:
+def report_problem(user, report: Report, photos=(), *, parent=None) -> Problem:
     """Register a problem and route it: to the department of the matching rule at once (its deadline starts),
     or to the dispatch centre's queue when no rule matches. `user` None or anonymous is a citizen without an
     account (the follow-up code is their key)."""
@@ -182,29 +194,7 @@ def report_problem(user, report: Report, photos=(), *, parent=None, rating_id=No
     cleaned = clean_photos(user, photos)
     reporter = user if getattr(user, "is_authenticated", False) else None
     with transaction.atomic():
-        problem = Problem(
-            number="",
-            title=report.title.strip()[:120],
-            description=report.description.strip(),
-            category=report.category,
-            source=report.source,
-            latitude=report.latitude,
-            longitude=report.longitude,
-            address=(report.address or "").strip()[:200],
-            area=area,
-            enterprise=report.enterprise,
-            project=report.project,
-            reporter=reporter,
-            reporter_name=(report.reporter_name or "").strip()[:50],
-            reporter_phone=(report.reporter_phone or "").strip()[:20],
-            follow_up_code=new_follow_up_code(),
-            parent=parent,
-            rating_id=rating_id,
-        )
-        problem.number = f"TMP{problem.follow_up_code}"
-        problem.save()
-        problem.number = f"WT{problem.reported_at:%Y}{problem.pk:08d}"
-        Problem.objects.filter(pk=problem.pk).update(number=problem.number)
+        problem = _register(reporter, report, area, parent=parent)
         event = _step(reporter, problem, "report", "")
         if cleaned:
             _save_photos(problem, event, reporter, ProblemPhoto.Kind.REPORT, cleaned)
@@ -213,6 +203,53 @@ def report_problem(user, report: Report, photos=(), *, parent=None, rating_id=No
             _dispatch(None, problem, "route", department)
         else:
             notices.waiting_for_dispatch(problem)
+    return problem
+
+
+def _register(reporter, report: Report, area: str, **links) -> Problem:
+    """The new problem's row with its number: WT, the year, and the year's running number (gap-free, see
+    `workflow.numbers`)."""
+    now = clock.now()
+    return Problem.objects.create(
+        number=f"WT{now:%Y}{next_value(f'problem-{now.year}'):07d}",
+        reported_at=now,
+        title=report.title.strip()[:120],
+        description=report.description.strip(),
+        category=report.category,
+        source=report.source,
+        latitude=report.latitude,
+        longitude=report.longitude,
+        address=(report.address or "").strip()[:200],
+        area=area,
+        enterprise=report.enterprise,
+        project=report.project,
+        reporter=reporter,
+        reporter_name=(report.reporter_name or "").strip()[:50],
+        reporter_phone=(report.reporter_phone or "").strip()[:20],
+        follow_up_code=new_follow_up_code(),
+        **links,
+    )
+
+
+def report_poor_rating(rater, rating_id: int, department, title: str, description: str, enterprise=None):
+    """A poor service rating (差评) opens a problem of the system category `service-rating` for the department
+    responsible for the service, at once: the rater is its reporter, verifies the rectification (回访) and may
+    reopen it — one closed loop for every kind of problem. Called inside the rating's transaction by the
+    service that records the rating, which has checked the rater."""
+    category, _created = ProblemCategory.objects.get_or_create(
+        code=SERVICE_RATING_CATEGORY, defaults=SERVICE_RATING_DEFAULTS
+    )
+    report = Report(
+        category=category,
+        title=title,
+        description=description,
+        source=Problem.Source.SERVICE_RATING,
+        enterprise=enterprise,
+    )
+    with transaction.atomic(savepoint=False):
+        problem = _register(rater, report, "", rating_id=rating_id)
+        _step(rater, problem, "report", "", after={"rating": rating_id})
+        _dispatch(None, problem, "route", department)
     return problem
 
 
@@ -538,6 +575,7 @@ def split_problem(user, problem: Problem, parts: list[Part], note: str = "") -> 
         children = []
         for part in parts:
             child = Problem(
+                number=f"{problem.number}-{len(children) + 1}",
                 title=part.title.strip()[:120],
                 description=(part.description or "").strip() or problem.description,
                 category=problem.category,
@@ -554,10 +592,7 @@ def split_problem(user, problem: Problem, parts: list[Part], note: str = "") -> 
                 follow_up_code=new_follow_up_code(),
                 parent=problem,
             )
-            child.number = f"TMP{child.follow_up_code}"
             child.save()
-            child.number = f"{problem.number}-{len(children) + 1}"
-            Problem.objects.filter(pk=child.pk).update(number=child.number)
             _step(user, child, "report", "")
             _dispatch(user, child, "dispatch", part.department, calendar=calendar)
             children.append(child)
