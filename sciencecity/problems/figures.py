@@ -20,6 +20,7 @@ from collections import defaultdict
 from django.db import transaction
 from django.db.models import Count, Sum
 from django.db.models.functions import TruncMonth
+from django.utils.translation import get_language
 
 from sciencecity.accounts.scoping import _roles, sees_everything
 from sciencecity.workdays import clock
@@ -31,6 +32,7 @@ GROUP = ("category_id", "department_id", "area", "source")
 COUNTS = ("reported", "closed", "open", "overdue", "on_time", "reworked", "reopened")
 TREND_MONTHS = 12
 KEEP_SNAPSHOTS = 3
+MAX_COMPUTED = 500  # readings kept per process (filters × languages); the cache starts over beyond
 # The filters the snapshot answers (the rest count live).
 SNAPSHOT_FILTERS = {
     "category": "category_id",
@@ -104,9 +106,14 @@ def take_snapshot() -> ProblemFigureSnapshot:
         )
         old = ProblemFigureSnapshot.objects.order_by("-taken_at", "-pk").values_list("pk", flat=True)
         ProblemFigureSnapshot.objects.filter(pk__in=list(old[KEEP_SNAPSHOTS:])).delete()
-    _parsed.clear()
-    _parsed[snapshot.pk] = snapshot
+    _remember(snapshot)
     return snapshot
+
+
+def _remember(snapshot) -> None:
+    _parsed.clear()
+    _computed.clear()
+    _parsed[snapshot.pk] = snapshot
 
 
 def answers(user, f) -> bool:
@@ -119,9 +126,12 @@ def answers(user, f) -> bool:
     return used <= set(SNAPSHOT_FILTERS)
 
 
-# The newest snapshot's content, parsed once per process: a snapshot never changes, so the page reads only its
-# id and moment and finds the groups here (a few thousand rows of JSON take milliseconds to parse).
+# The newest snapshot's content, parsed once per process, and the statistics computed from it per filter and
+# language: a snapshot never changes, so the page reads only its id and moment and finds the rest here (merging
+# a few thousand groups takes tens of milliseconds; a repeated reading none). Both are dropped when a newer
+# snapshot appears.
 _parsed: dict = {}
+_computed: dict = {}
 
 
 def fresh_snapshot(max_age: datetime.timedelta):
@@ -130,8 +140,7 @@ def fresh_snapshot(max_age: datetime.timedelta):
     if newest is None or not datetime.timedelta(0) <= clock.now() - newest["taken_at"] <= max_age:
         return None
     if newest["pk"] not in _parsed:
-        _parsed.clear()
-        _parsed[newest["pk"]] = ProblemFigureSnapshot.objects.get(pk=newest["pk"])
+        _remember(ProblemFigureSnapshot.objects.get(pk=newest["pk"]))
     return _parsed[newest["pk"]]
 
 
@@ -179,7 +188,17 @@ def merge(rows, key=None, label="") -> Figures:
 
 def statistics_from(snapshot, f, labels: dict, today: datetime.date) -> Statistics:
     """The statistics page's figures from `snapshot` for filters `f` (see `answers`); `labels` names the
-    groups: {"category": {...}, "department": {...}, "area": {...}, "source": {...}}."""
+    groups: {"category": {...}, "department": {...}, "area": {...}, "source": {...}} in the reader's
+    language. Computed once per snapshot, filters, language and day."""
+    key = (snapshot.pk, tuple(sorted(_wanted(f).items())), get_language(), today)
+    if key not in _computed:
+        if len(_computed) >= MAX_COMPUTED:
+            _computed.clear()
+        _computed[key] = _statistics_from(snapshot, f, labels, today)
+    return _computed[key]
+
+
+def _statistics_from(snapshot, f, labels: dict, today: datetime.date) -> Statistics:
     wanted = _wanted(f)
     rows = [(tuple(row[:4]), row[4]) for row in snapshot.groups if _matches(row[:4], wanted)]
 

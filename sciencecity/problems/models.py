@@ -293,6 +293,22 @@ class Problem(models.Model):
             models.Index(fields=["area", "status"], name="problem_area_idx"),
             models.Index(fields=["-reported_at", "-id"], name="problem_recent_idx"),
             models.Index(fields=["closed_at"], name="problem_closed_idx"),
+            # Partial indexes read in the lists' order, so that a first page stops after its rows: the
+            # dispatch queue (waiting and returned problems, oldest first) and a department's open problems by
+            # deadline. Without them the planner walks the time index past a million closed problems.
+            # (The states: QUEUE and OPEN below, spelled out because they are defined after the class.)
+            models.Index(
+                fields=["reported_at", "id"],
+                name="problem_queue_idx",
+                condition=Q(status__in=["reported", "returned"]),
+            ),
+            models.Index(
+                fields=["department", "due_date", "id"],
+                name="problem_open_due_idx",
+                condition=Q(
+                    status__in=["reported", "dispatched", "returned", "rectifying", "rectified", "split"]
+                ),
+            ),
             models.Index(
                 fields=["id"], name="problem_provisional_idx", condition=Q(due_date_provisional=True)
             ),
@@ -331,6 +347,7 @@ CLOCKED_STATES = (S.DISPATCHED, S.RECTIFYING, S.RECTIFIED)
 # Not finished: counted as open in the statistics and the Open311 status.
 OPEN_STATES = (S.REPORTED, S.DISPATCHED, S.RETURNED, S.RECTIFYING, S.RECTIFIED, S.SPLIT)
 DONE_STATES = (S.CLOSED, S.MERGED, S.DISMISSED)
+QUEUE_STATES = (S.REPORTED, S.RETURNED)
 
 
 class ProblemEvent(models.Model):

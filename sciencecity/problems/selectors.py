@@ -17,6 +17,7 @@ from sciencecity.workdays import clock
 from .models import (
     CLOCKED_STATES,
     DEPARTMENT_ROLES,
+    QUEUE_STATES,
     ZONE_WIDE_PROBLEM_ROLES,
     Problem,
     ProblemCategory,
@@ -28,7 +29,6 @@ from .services.deadlines import warn_until
 
 S = Problem.Status
 LIGHTS = ("red", "yellow", "green")
-QUEUE_STATES = (S.REPORTED, S.RETURNED)
 
 
 @dataclass

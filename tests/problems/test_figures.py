@@ -134,3 +134,21 @@ def test_the_background_refresh_takes_it_and_keeps_the_newest_few(zone, problems
 )
 def test_medians_merge_exactly_from_histograms(histogram, median):
     assert figures.median_of(histogram) == median
+
+
+def test_the_partial_indexes_name_the_states_of_their_lists():
+    # The indexes spell the states out (the constants are defined after the model): they must not drift.
+    from sciencecity.problems.models import OPEN_STATES, QUEUE_STATES
+
+    indexes = {index.name: index for index in Problem._meta.indexes}
+    for name, states in (("problem_queue_idx", QUEUE_STATES), ("problem_open_due_idx", OPEN_STATES)):
+        ((lookup, values),) = indexes[name].condition.children
+        assert lookup == "status__in" and list(values) == [str(state) for state in states]
+
+
+def test_a_repeated_reading_is_computed_once(zone, problems, django_assert_max_num_queries):
+    figures.take_snapshot()
+    first = selectors.statistics(zone.leader)
+    with django_assert_max_num_queries(2):  # the newest snapshot's id, the category names
+        again = selectors.statistics(zone.leader)
+    assert again is first
