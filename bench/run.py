@@ -455,8 +455,8 @@ def bench_problems(lines, figures):
         ", ".join(f"{name}: {value:,}" for name, value in counts.items()) + ".",
         "",
         "The statistics page's zone-wide figures come from the background worker's snapshot "
-        "(`problems.figures`, taken with the applications' count every few minutes); a department's reader's "
-        f"are counted live. Each case is the page's or endpoint's own code, run {RUNS} times (fewer, at least "
+        "(`problems.figures`, taken with the applications' count every few minutes), and so do a department's "
+        f"reader's (their department's); a search, a period or a state is counted live. Each case is the page's or endpoint's own code, run {RUNS} times (fewer, at least "
         "10, where they take over 20 s in all) after one warm-up run, with the platform clock at 2026-11-24 17:00.",
         f"The snapshot: {len(snapshot.groups):,} groups, counted in {snapshot.seconds:.2f} s.",
         "",

@@ -400,6 +400,25 @@ def test_the_list_defaults_to_the_last_90_days_of_public_requests(client, zone, 
     assert both(client) == [history[n].number for n in ("today", "recent", "spring")]
 
 
+def test_the_list_answers_in_a_fixed_number_of_queries_and_as_the_single_request(
+    client, zone, history, django_assert_max_num_queries
+):
+    # A merged request names its survivor; more rows, with photos and several departments, add no query.
+    survivor = history["today"]
+    duplicate = reported(zone, point=zone.points[zone.second], photos=[jpeg()])
+    lifecycle.merge_problem(zone.dispatcher, duplicate, survivor, "同一处垃圾")
+    for _ in range(3):
+        reported(zone, point=zone.points[zone.second], photos=[jpeg()])
+    with django_assert_max_num_queries(8):  # session-less: the rows, categories, departments, survivors
+        _response, listed = get_json(client, "requests.json")
+    assert len(listed) == 7
+    for row in listed:
+        _response, [single] = get_json(client, f"requests/{row['service_request_id']}.json")
+        assert single == row
+    merged = next(row for row in listed if row["service_request_id"] == duplicate.number)
+    assert merged["status"] == "closed" and survivor.number in merged["service_notice"]
+
+
 def test_the_list_filters_by_status(client, zone, history):
     assert both(client, status="closed") == [history["recent"].number]
     assert both(client, status="open") == [history["today"].number, history["spring"].number]
