@@ -13,6 +13,7 @@ from django.urls import reverse
 from sciencecity.approvals.models import Application, Rating, ReviewTask
 from sciencecity.approvals.services import applications, delivery, intake, review
 from sciencecity.catalog.models import FormField
+from sciencecity.problems.models import Problem
 from sciencecity.projects.models import Project
 from tests.approvals.conftest import (
     FILLERS,
@@ -347,6 +348,20 @@ class TestAfterSubmission:
         # Rating twice is refused with a message, not a server error.
         response = client_of.post(page(application.pk, "portal_rate"), {"score": "4"}, follow=True)
         assert response.status_code == 200 and Rating.objects.count() == 1
+
+    def test_a_poor_rating_links_to_its_problem(self, world, client_of, settings):
+        application = accepted(world, "start-construction", START_MINIMAL)
+        approve_all(world, application)
+        response = client_of.post(page(application.pk, "portal_rate"), {"score": "1", "comment": "太慢"})
+        assert response.status_code == 302
+        problem = Problem.objects.get(rating_id=Rating.objects.get(application=application).pk)
+        content = client_of.get(page(application.pk)).content.decode()
+        assert "您的差评已转为整改问题" in content and problem.number in content
+        assert reverse("problems:detail", args=[problem.pk]) in content
+        # The rater may open it (their own report).
+        assert client_of.get(reverse("problems:detail", args=[problem.pk])).status_code == 200
+        english = client_of.get(page(application.pk), headers={"accept-language": "en"}).content.decode()
+        assert "Your poor rating opened problem" in english
 
     def test_withdraw(self, world, client_of):
         application = submitted(world, "start-construction", START_MINIMAL)
