@@ -61,6 +61,7 @@ def test_every_model_of_our_apps_is_listed_or_a_child_row():
         "approvals.Rating",
         "workflow.NumberSequence",
         "approvals.ApplicationCountSnapshot",  # zone-wide counts, read only by the leaders' overview
+        "problems.ProblemFigureSnapshot",  # grouped counts, read only by the statistics (`problems.figures`)
         "api.IdempotencyRecord",  # read only by the idempotency layer, per user and key
         "problems.ProblemEvent",  # read through their problem (its timeline)
         "problems.ProblemPhoto",  # served by problems.views.photo, which checks the problem's scope

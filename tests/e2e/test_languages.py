@@ -36,6 +36,9 @@ def visits(main_flow):
 
 
 def sign_in(page, user):
+    # Leave the previous page first: a request it still has in flight (an image, a fetch) could answer after
+    # the cookies are cleared and set a new CSRF cookie under the login form's token.
+    page.goto("about:blank")
     page.context.clear_cookies()
     if user is None:
         return
