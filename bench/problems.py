@@ -17,7 +17,6 @@ from django.contrib.auth.models import Group
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Count
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 
 from sciencecity.accounts.models import Department, User
 from sciencecity.demo import problems as demo_problems
@@ -26,7 +25,7 @@ from sciencecity.problems.models import Problem, ProblemCategory
 from sciencecity.problems.services import lifecycle
 from sciencecity.workdays import clock
 
-from .scale import R, _drop_secondary_indexes, _execute, _scalar, latency, uses_index
+from .scale import R, _drop_secondary_indexes, _execute, _scalar, latency, plans, uses_index
 
 START = "2021-01-01 09:00:00+08"
 NOW = "2026-11-24 17:00:00+08"
@@ -377,24 +376,7 @@ def run_cases(runs: int):
     results = []
     for name, run in cases().items():
         p50, p95, count = latency(run, runs)
-        explained = plans(run)
+        explained = plans(run, tables=("problems_problem",))
         verdicts = "; ".join(uses_index(plan) for _sql, plan in explained) or "—"
         results.append((name, p50, p95, count, verdicts, explained))
     return results
-
-
-def plans(run):
-    """(SQL, EXPLAIN (ANALYZE, BUFFERS)) of every query on the problem tables that `run` sends."""
-    # A full query log (9,000 entries, after the timed runs) would make the capture see nothing.
-    connection.queries_log.clear()
-    with CaptureQueriesContext(connection) as captured:
-        run()
-    result = []
-    for query in captured.captured_queries:
-        sql = query["sql"]
-        if not sql.startswith("SELECT") or "problems_problem" not in sql:
-            continue
-        with connection.cursor() as cursor:
-            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
-            result.append((sql, "\n".join(row[0] for row in cursor.fetchall())))
-    return result

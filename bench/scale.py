@@ -367,15 +367,15 @@ def cases(applicant):
     }
 
 
-def plans(run) -> list[tuple[str, str]]:
-    """(SQL, EXPLAIN (ANALYZE, BUFFERS)) of every query on the approval tables that `run` sends."""
+def plans(run, tables=("approvals_", "enterprises_")) -> list[tuple[str, str]]:
+    """(SQL, EXPLAIN (ANALYZE, BUFFERS)) of every query that `run` sends on a table named by `tables`."""
     connection.queries_log.clear()  # a full log (9,000 entries) would make the capture see nothing
     with CaptureQueriesContext(connection) as captured:
         run()
     result = []
     for query in captured.captured_queries:
         sql = query["sql"]
-        if not sql.startswith("SELECT") or ("approvals_" not in sql and "enterprises_" not in sql):
+        if not sql.startswith("SELECT") or not any(table in sql for table in tables):
             continue
         with connection.cursor() as cursor:
             cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)

@@ -3,13 +3,13 @@
 `sciencecity.workdays.recount` runs the pass; this module tells it which rows of approvals hold an open
 provisional deadline and recounts one row at a time, each in its own transaction: the row is locked, its
 deadlines are counted again from their stored start day (the day of submission, of acceptance, the task's
-start day and its pauses, the day of the rating) under the calendar as it is now, and what changed is written,
+start day and its pauses) under the calendar as it is now, and what changed is written,
 audited by the platform (no acting user) and, when a day moved, announced to the people who work to it. A row
 that comes out the same is not written, so a pass can run twice.
 
 Which deadlines are open: the intake deadline while the application waits for intake, the promised deadline
 while it is under review, a task's deadlines while it is pending or in review (during a supplement the
-deadline is recounted when the pause ends anyway), a rating follow-up's due date while it is open.
+deadline is recounted when the pause ends anyway). (A poor rating's problem is recounted with the problems.)
 """
 
 from django.db import transaction
