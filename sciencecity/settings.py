@@ -220,6 +220,9 @@ SPECTACULAR_SETTINGS = {
         "FormFieldKindEnum": "sciencecity.catalog.models.FormField.Kind",
         "ProblemStatusEnum": "sciencecity.problems.models.Problem.Status",
         "ProblemSourceEnum": "sciencecity.problems.models.Problem.Source",
+        "ProjectWarningLevelEnum": "sciencecity.projects.models.Level",
+        "TaskWarningLevelEnum": "sciencecity.approvals.models.ReviewTask.Warning",
+        "ProjectPhaseEnum": "sciencecity.projects.models.Project.Phase",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -239,6 +242,11 @@ WORKDAYS_WARNING_DAYS = env_int("WORKDAYS_WARNING_DAYS", 60)
 # The background worker counts applications by bundle and status for the leaders' overview this often
 # (`manage.py refresh_overview --schedule`); the overview counts live when its snapshot is twice as old.
 OVERVIEW_REFRESH_MINUTES = max(1, env_int("OVERVIEW_REFRESH_MINUTES", 5))
+
+# Key projects under construction report each month by this day of the month (1–28); their units are
+# reminded this many days before it, and warned (with their escort team) the day after it.
+PROJECT_REPORT_DAY = min(28, max(1, env_int("PROJECT_REPORT_DAY", 25)))
+PROJECT_REPORT_REMIND_DAYS = min(20, max(1, env_int("PROJECT_REPORT_REMIND_DAYS", 3)))
 
 # The zone's areas (街道, 镇) as a GeoJSON FeatureCollection in WGS 84 longitude/latitude: maps are drawn from it
 # and each problem's location is placed in an area (`sciencecity.problems.geo`, which checks the file at first

@@ -14,6 +14,8 @@ urlpatterns = [
     path("me/tokens/<int:pk>/revoke/", api_pages.revoke, name="api_token_revoke"),
     path("problems/", include(("sciencecity.problems.views", "problems"))),
     path("open311/v2/", include("sciencecity.problems.open311.urls")),
+    # Key projects' pages; the project page itself (projects/<pk>/) is the approvals' (it lists applications).
+    path("projects/", include(("sciencecity.projects.views", "projects"))),
     path("", include("sciencecity.accounts.urls")),
     path("", include("sciencecity.notifications.urls")),
     path("", include("sciencecity.approvals.urls")),

@@ -67,6 +67,20 @@ def test_every_model_of_our_apps_is_listed_or_a_child_row():
         "problems.ProblemPhoto",  # served by problems.views.photo, which checks the problem's scope
         "problems.ProblemCategory",  # reference data: every active category is public (reporting, Open311)
         "problems.RoutingRule",  # edited in the admin only
+        # A project's file: read through the project, whose scope they share (`Project.objects.for_user`).
+        "projects.ProjectStage",
+        "projects.Milestone",
+        "projects.PhaseChange",
+        "projects.InvestmentPlan",
+        "projects.MonthlyReport",
+        "projects.ReportPhoto",
+        "projects.EscortMember",
+        "projects.EscortConsent",
+        "projects.ServiceLog",
+        "projects.SupervisionNote",
+        "projects.ProjectType",  # reference data: types and their milestones, edited in the admin
+        "projects.MilestoneKind",
+        "projects.WarningRule",  # edited in the admin only
     }
     ours = {model._meta.label for model in apps.get_models() if model.__module__.startswith("sciencecity.")}
     unclassified = ours - LISTED - children

@@ -90,7 +90,13 @@ ROLES: dict[str, Role] = {
         Role(
             "project_specialist",
             _("项目服务专员"),
-            (*_VIEW_REGISTRIES, *_VIEW_APPROVALS, "projects.change_project", *_REPORT_PROBLEMS),
+            (
+                *_VIEW_REGISTRIES,
+                *_VIEW_APPROVALS,
+                "projects.change_project",
+                "approvals.prepare_application",
+                *_REPORT_PROBLEMS,
+            ),
         ),
         Role(
             "dispatcher",
@@ -112,7 +118,13 @@ ROLES: dict[str, Role] = {
         Role(
             "leader",
             _("领导"),
-            (*_VIEW_REGISTRIES, *_VIEW_APPROVALS, *_VIEW_PROBLEMS, "audit.view_auditevent"),
+            (
+                *_VIEW_REGISTRIES,
+                *_VIEW_APPROVALS,
+                *_VIEW_PROBLEMS,
+                "audit.view_auditevent",
+                "projects.manage_escort",
+            ),
         ),
         Role(
             "supervisor",
@@ -123,6 +135,7 @@ ROLES: dict[str, Role] = {
                 *_VIEW_PROBLEMS,
                 "audit.view_auditevent",
                 "accounts.view_user",
+                "projects.supervise_project",
             ),
         ),
         Role(
@@ -165,6 +178,12 @@ ROLES: dict[str, Role] = {
                 "enterprises.change_enterprise",
                 "projects.add_project",
                 "projects.change_project",
+                "projects.manage_escort",
+                "projects.view_warningrule",
+                "projects.change_warningrule",
+                "projects.view_projecttype",
+                "projects.add_projecttype",
+                "projects.change_projecttype",
                 "api.view_apitoken",
                 "api.add_apitoken",
                 "api.change_apitoken",

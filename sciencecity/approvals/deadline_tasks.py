@@ -20,6 +20,7 @@ from django.conf import settings
 from django_tasks import TaskResultStatus, task
 
 from sciencecity.problems.services.deadlines import scan_problem_deadlines
+from sciencecity.projects.notices import daily_duty
 from sciencecity.workdays import clock
 from sciencecity.workdays.recount import recount_if_years_became_known
 
@@ -37,7 +38,12 @@ def scan_deadlines_task(every_minutes: int | None = None, reschedule: bool = Tru
     # provisionally: then a recount pass is requested (once; see workdays.recount).
     recount_if_years_became_known()
     # The problems' deadlines are scanned by the same chain: one morning scan for the whole zone.
-    return {**scan_deadlines().as_dict(), **scan_problem_deadlines().as_dict()}
+    # And the key projects' report day and warning colours (`projects.notices.daily_duty`).
+    return {
+        **scan_deadlines().as_dict(),
+        **scan_problem_deadlines().as_dict(),
+        "projects": daily_duty(),
+    }
 
 
 def next_run_at(now: datetime.datetime | None = None, every_minutes: int | None = None) -> datetime.datetime:

@@ -36,6 +36,8 @@ class ApplicationQuerySet(ScopedQuerySet):
         scope = Q(pk__in=[])
         if user.enterprise_id and "applicant" in roles:
             scope |= Q(enterprise_id=user.enterprise_id)
+        if "project_specialist" in roles:
+            scope |= Q(prepared_by=user)  # the drafts they prepared by help-and-do, and what became of them
         if user.department_id and roles & {"department_reviewer", "department_head"}:
             scope |= Q(
                 pk__in=ReviewTask.objects.filter(department_id=user.department_id).values("application_id")
@@ -82,6 +84,16 @@ class Application(models.Model):
         verbose_name=_("申请人"),
         on_delete=models.PROTECT,
         related_name="applications",
+    )
+    # Help-and-do (帮办代办): the escort specialist who prepared the draft with the enterprise's consent. The
+    # applicant is still the enterprise's person who consented; only the enterprise submits.
+    prepared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("代办人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="prepared_applications",
     )
     status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.DRAFT)
     answers = models.JSONField(_("情形回答"), default=dict, blank=True)
@@ -130,6 +142,7 @@ class Application(models.Model):
             ("deliver_application", _("可以统一出件")),
             ("cancel_application", _("可以作废办件")),
             ("rate_application", _("可以评价办件")),
+            ("prepare_application", _("可以经企业授权帮办代办(代为准备申请)")),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -682,6 +695,7 @@ class NotificationKind(models.TextChoices):
     Ordered as the kind filter lists them: the applicant's, the window's, the departments', then the deadline
     warnings."""
 
+    APPLICATION_PREPARED = "application_prepared", _("代办申请待确认")
     APPLICATION_SUBMITTED = "application_submitted", _("新办件待受理")
     APPLICATION_ACCEPTED = "application_accepted", _("办件已受理")
     CORRECTION_REQUESTED = "correction_requested", _("补正告知")

@@ -158,6 +158,7 @@ class Problem(models.Model):
         ENTERPRISE_DEMAND = "enterprise_demand", _("企业诉求")
         CITIZEN = "citizen", _("群众反映")
         ESCORT_TEAM = "escort_team", _("项目护航")
+        PROJECT_REPORT = "project_report", _("项目月报")
         SERVICE_RATING = "service_rating", _("服务差评")
         OPEN311 = "open311", _("Open311 接入")
 

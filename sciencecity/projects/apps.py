@@ -7,4 +7,11 @@ class ProjectsConfig(AppConfig):
     verbose_name = _("科产项目")
 
     def ready(self):
-        from . import workbench  # noqa: F401  (registers the role's workbench card)
+        from sciencecity.audit import labels
+
+        from . import notices, workbench  # noqa: F401  (workbench: registers the role's card)
+        from .labels import projects_action_name, register_trail_readings
+
+        labels.register(projects_action_name)
+        register_trail_readings()
+        notices.register()

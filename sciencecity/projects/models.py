@@ -1,10 +1,12 @@
 """Science and industry projects (科产项目), from signing to operation."""
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.db.models import Q
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from sciencecity.accounts.scoping import ScopedQuerySet, is_civil_servant
 from sciencecity.workdays import clock
@@ -29,6 +31,17 @@ def validate_project_code(value: str) -> None:
             % {"year": value[:4], "first": FIRST_CODE_YEAR},
             code="project_code_year",
         )
+
+
+class Level(models.TextChoices):
+    """The colour of a project's monthly warning (红黄绿灯)."""
+
+    GREEN = "green", _("绿灯")
+    YELLOW = "yellow", _("黄灯")
+    RED = "red", _("红灯")
+
+
+LEVEL_ORDER = {Level.GREEN: 0, Level.YELLOW: 1, Level.RED: 2}
 
 
 class ProjectQuerySet(ScopedQuerySet):
@@ -88,6 +101,32 @@ class Project(models.Model):
     location = models.CharField(_("建设地点"), max_length=300)
     phase = models.CharField(_("阶段"), max_length=30, choices=Phase.choices, default=Phase.SIGNED)
     is_key = models.BooleanField(_("重点项目"), default=False)
+    # The schedule: its type (whose milestones it tracks), the task force (专班) escorting it, the investment
+    # completed before its first monthly report and to date (kept by `services.reports`).
+    project_type = models.ForeignKey(
+        "projects.ProjectType",
+        verbose_name=_("项目类型"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="projects",
+    )
+    task_force = models.CharField(_("工作专班"), max_length=100, blank=True)
+    prior_investment = models.DecimalField(
+        _("此前累计完成投资(万元)"),
+        max_digits=14,
+        decimal_places=2,
+        default=0,
+        validators=[MinValueValidator(0)],
+    )
+    investment_to_date = models.DecimalField(
+        _("累计完成投资(万元)"), max_digits=14, decimal_places=2, default=0
+    )
+    # The monthly warning (`services.warnings`): its colour, the reasons (rule measures with their values,
+    # worded when shown) and the day it was computed.
+    warning_level = models.CharField(_("预警"), max_length=10, choices=Level.choices, default=Level.GREEN)
+    warning_reasons = models.JSONField(_("预警原因"), default=list, blank=True)
+    warned_on = models.DateField(_("预警计算日期"), null=True, blank=True)
     created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
@@ -97,12 +136,480 @@ class Project(models.Model):
         verbose_name = _("项目")
         verbose_name_plural = pgettext_lazy("plural", "项目")
         ordering = ["-created_at", "-id"]
+        permissions = [
+            ("manage_escort", _("组建项目护航团队")),
+            ("supervise_project", _("跟进监督重点项目")),
+        ]
         indexes = [
             # Each list filters on its leading columns and reads newest first, as the default ordering does.
             models.Index(fields=["enterprise", "-created_at", "-id"], name="project_enterprise_idx"),
             models.Index(fields=["phase", "is_key", "-created_at", "-id"], name="project_phase_key_idx"),
             models.Index(fields=["is_key", "-created_at", "-id"], name="project_key_idx"),
+            models.Index(
+                fields=["warning_level", "is_key", "-created_at", "-id"], name="project_warning_idx"
+            ),
+            models.Index(fields=["task_force", "-created_at", "-id"], name="project_task_force_idx"),
         ]
 
     def __str__(self):
         return f"{self.name}({self.code})"
+
+
+# --- the schedule: project types and their milestones, phases of a multi-phase project, dated history ---------
+
+
+def _in_language(zh: str, en: str) -> str:
+    return en if en and (get_language() or "").startswith("en") else zh
+
+
+class ProjectType(models.Model):
+    """A kind of project (a building, a road or tunnel …) with the milestones its schedule tracks, in order.
+    A project without a type uses the default type (`DEFAULT_TYPE`)."""
+
+    code = models.SlugField(_("编码"), max_length=40, unique=True)
+    name = models.CharField(_("名称"), max_length=100)
+    name_en = models.CharField(_("英文名称"), max_length=150, blank=True)
+    order = models.PositiveSmallIntegerField(_("排序"), default=0)
+
+    class Meta:
+        verbose_name = _("项目类型")
+        verbose_name_plural = pgettext_lazy("plural", "项目类型")
+        ordering = ["order", "code"]
+
+    def __str__(self):
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return _in_language(self.name, self.name_en)
+
+
+class MilestoneKind(models.Model):
+    """One milestone of a project type's schedule (用地, 开工, 基础完工, 主体封顶, 竣工验收, 投用 …). `marks` names the
+    milestone the warning rules read: the start (开工) is the one a late start is measured by."""
+
+    class Mark(models.TextChoices):
+        NONE = "", _("无")
+        LAND = "land", _("用地")
+        START = "start", _("开工")
+        COMPLETION = "completion", _("竣工")
+        OPERATION = "operation", _("投用")
+
+    project_type = models.ForeignKey(
+        ProjectType, verbose_name=_("项目类型"), on_delete=models.CASCADE, related_name="milestones"
+    )
+    code = models.SlugField(_("编码"), max_length=40)
+    name = models.CharField(_("名称"), max_length=100)
+    name_en = models.CharField(_("英文名称"), max_length=150, blank=True)
+    marks = models.CharField(_("标志"), max_length=20, choices=Mark.choices, blank=True)
+    order = models.PositiveSmallIntegerField(_("排序"), default=0)
+
+    class Meta:
+        verbose_name = _("里程碑")
+        verbose_name_plural = pgettext_lazy("plural", "里程碑")
+        ordering = ["project_type", "order", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["project_type", "code"], name="milestone_kind_unique"),
+        ]
+
+    def __str__(self):
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return _in_language(self.name, self.name_en)
+
+
+class YearCategory(models.TextChoices):
+    """The category of a project in a year's plan (年度计划)."""
+
+    NEW = "new", _("新开工")
+    CONTINUING = "continuing", _("续建")
+    COMPLETING = "completing", _("竣工")
+    PREPARING = "preparing", _("预备")
+
+
+class ProjectStage(models.Model):
+    """One phase (分期) of a multi-phase project, e.g. the first of an aero-engine base's three phases; each
+    has its own milestone dates."""
+
+    project = models.ForeignKey(
+        Project, verbose_name=_("项目"), on_delete=models.CASCADE, related_name="stages"
+    )
+    number = models.PositiveSmallIntegerField(_("期次"), validators=[MinValueValidator(1)])
+    name = models.CharField(_("名称"), max_length=100)
+
+    class Meta:
+        verbose_name = _("项目分期")
+        verbose_name_plural = pgettext_lazy("plural", "项目分期")
+        ordering = ["project", "number"]
+        constraints = [models.UniqueConstraint(fields=["project", "number"], name="project_stage_unique")]
+
+    def __str__(self):
+        return self.name
+
+
+class Milestone(models.Model):
+    """The planned and actual date of one milestone of a project (or of one of its phases)."""
+
+    project = models.ForeignKey(
+        Project, verbose_name=_("项目"), on_delete=models.CASCADE, related_name="milestones"
+    )
+    stage = models.ForeignKey(
+        ProjectStage,
+        verbose_name=_("分期"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="milestones",
+    )
+    kind = models.ForeignKey(
+        MilestoneKind, verbose_name=_("里程碑"), on_delete=models.PROTECT, related_name="+"
+    )
+    planned_on = models.DateField(_("计划日期"), null=True, blank=True)
+    actual_on = models.DateField(_("实际日期"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("项目里程碑")
+        verbose_name_plural = pgettext_lazy("plural", "项目里程碑")
+        ordering = ["project", "stage__number", "kind__order"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "kind"], condition=Q(stage__isnull=True), name="milestone_project_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["project", "stage", "kind"],
+                condition=Q(stage__isnull=False),
+                name="milestone_stage_unique",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.project_id} {self.kind}"
+
+
+class PhaseChange(models.Model):
+    """The dated history of a project's phase: each change with the day it happened (which may be earlier
+    than the day it was recorded) and who recorded it."""
+
+    project = models.ForeignKey(
+        Project, verbose_name=_("项目"), on_delete=models.CASCADE, related_name="phase_changes"
+    )
+    from_phase = models.CharField(_("原阶段"), max_length=30, choices=Project.Phase.choices, blank=True)
+    to_phase = models.CharField(_("新阶段"), max_length=30, choices=Project.Phase.choices)
+    changed_on = models.DateField(_("变更日期"))
+    note = models.CharField(_("说明"), max_length=500, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("记录人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    recorded_at = models.DateTimeField(_("记录时间"), default=clock.now)
+
+    class Meta:
+        verbose_name = _("阶段变更")
+        verbose_name_plural = pgettext_lazy("plural", "阶段变更")
+        ordering = ["project", "changed_on", "id"]
+
+    def __str__(self):
+        return f"{self.changed_on} {self.get_to_phase_display()}"
+
+
+class InvestmentPlan(models.Model):
+    """A project's plan for one year (年度计划): its category that year and the investment to complete, with
+    what the monthly reports have completed so far (kept by `services.reports`, so lists and warnings read
+    one row)."""
+
+    project = models.ForeignKey(
+        Project, verbose_name=_("项目"), on_delete=models.CASCADE, related_name="plans"
+    )
+    year = models.PositiveSmallIntegerField(_("年度"), validators=[MinValueValidator(2000)])
+    category = models.CharField(_("年度类别"), max_length=20, choices=YearCategory.choices)
+    planned = models.DecimalField(
+        _("年度计划投资(万元)"), max_digits=14, decimal_places=2, validators=[MinValueValidator(0)]
+    )
+    completed = models.DecimalField(_("年度已完成投资(万元)"), max_digits=14, decimal_places=2, default=0)
+    goal = models.CharField(_("年度形象进度目标"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("年度投资计划")
+        verbose_name_plural = pgettext_lazy("plural", "年度投资计划")
+        ordering = ["project", "-year"]
+        constraints = [models.UniqueConstraint(fields=["project", "year"], name="investment_plan_unique")]
+        indexes = [models.Index(fields=["year", "category"], name="plan_year_category_idx")]
+
+    def __str__(self):
+        return f"{self.project_id} {self.year}"
+
+    @property
+    def completion_percent(self):
+        if not self.planned:
+            return None
+        return round(float(self.completed) * 100 / float(self.planned), 1)
+
+
+# --- monthly reports ------------------------------------------------------------------------------------------
+
+
+class MonthlyReport(models.Model):
+    """The project unit's report of one month (项目月报): investment completed that month, visual progress (形象
+    进度) in per cent and words, workforce on site, photos, and the problems met — each a closed-loop problem
+    (`problems`). Due by `settings.PROJECT_REPORT_DAY` of the month."""
+
+    project = models.ForeignKey(
+        Project, verbose_name=_("项目"), on_delete=models.CASCADE, related_name="reports"
+    )
+    month = models.DateField(_("月份"), help_text=_("该月的第一天"))
+    investment = models.DecimalField(
+        _("本月完成投资(万元)"), max_digits=14, decimal_places=2, validators=[MinValueValidator(0)]
+    )
+    progress_percent = models.PositiveSmallIntegerField(_("形象进度(%)"), validators=[MaxValueValidator(100)])
+    progress_text = models.TextField(_("形象进度说明"))
+    workforce = models.PositiveIntegerField(_("在场施工人数"), default=0)
+    problems = models.ManyToManyField(
+        "problems.Problem", verbose_name=_("反映的问题"), blank=True, related_name="+"
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("报送人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    submitted_at = models.DateTimeField(_("报送时间"), default=clock.now)
+    is_late = models.BooleanField(_("逾期报送"), default=False)
+
+    class Meta:
+        verbose_name = _("项目月报")
+        verbose_name_plural = pgettext_lazy("plural", "项目月报")
+        ordering = ["project", "-month"]
+        constraints = [models.UniqueConstraint(fields=["project", "month"], name="monthly_report_unique")]
+        indexes = [models.Index(fields=["month", "project"], name="report_month_idx")]
+
+    def __str__(self):
+        return f"{self.project_id} {self.month:%Y-%m}"
+
+
+class ReportPhoto(models.Model):
+    """A site photo of a monthly report, re-encoded without its metadata (as problems' photos are)."""
+
+    report = models.ForeignKey(
+        MonthlyReport, verbose_name=_("项目月报"), on_delete=models.CASCADE, related_name="photos"
+    )
+    image = models.ImageField(_("照片"), upload_to="project-reports/%Y/%m/")
+
+    class Meta:
+        verbose_name = _("月报照片")
+        verbose_name_plural = pgettext_lazy("plural", "月报照片")
+        ordering = ["report", "id"]
+
+    def __str__(self):
+        return self.image.name
+
+
+# --- the escort team "1+N+5" ----------------------------------------------------------------------------------
+
+
+class EscortMember(models.Model):
+    """A member of a key project's escort team: the "1" (the responsible leading official or the head of the
+    task force, 专班), the "N" service specialists of the departments the project needs, and the party-building
+    instructor (党建指导员)."""
+
+    class Role(models.TextChoices):
+        LEAD = "lead", _("牵头负责人")
+        SPECIALIST = "specialist", _("服务专员")
+        INSTRUCTOR = "instructor", _("党建指导员")
+
+    project = models.ForeignKey(
+        Project, verbose_name=_("项目"), on_delete=models.CASCADE, related_name="escort_members"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("人员"), on_delete=models.PROTECT, related_name="escorts"
+    )
+    role = models.CharField(_("角色"), max_length=20, choices=Role.choices)
+    duty = models.CharField(_("职责"), max_length=200, blank=True)
+    since = models.DateField(_("起始日期"), default=clock.today)
+
+    class Meta:
+        verbose_name = _("护航团队成员")
+        verbose_name_plural = pgettext_lazy("plural", "护航团队成员")
+        ordering = ["project", "role", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "user"], name="escort_member_unique"),
+            models.UniqueConstraint(fields=["project"], condition=Q(role="lead"), name="escort_one_lead"),
+        ]
+        indexes = [models.Index(fields=["user", "role"], name="escort_user_idx")]
+
+    def __str__(self):
+        return f"{self.user} ({self.get_role_display()})"
+
+
+class EscortConsent(models.Model):
+    """The enterprise's recorded consent to help-and-do (帮办代办) for a project: while it is in force, the
+    project's escort specialists may prepare applications for it; the enterprise still reviews and submits
+    each itself."""
+
+    project = models.ForeignKey(
+        Project, verbose_name=_("项目"), on_delete=models.CASCADE, related_name="consents"
+    )
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("授权人"), on_delete=models.PROTECT, related_name="+"
+    )
+    granted_at = models.DateTimeField(_("授权时间"), default=clock.now)
+    scope = models.CharField(_("授权范围"), max_length=300)
+    valid_until = models.DateField(_("有效期至"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("撤回时间"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("撤回人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("帮办代办授权")
+        verbose_name_plural = pgettext_lazy("plural", "帮办代办授权")
+        ordering = ["project", "-granted_at", "-id"]
+
+    def __str__(self):
+        return f"{self.project_id} {self.granted_at:%Y-%m-%d}"
+
+    def in_force(self, today=None) -> bool:
+        today = today or clock.today()
+        return self.revoked_at is None and (self.valid_until is None or self.valid_until >= today)
+
+
+class ServiceLog(models.Model):
+    """One escort service (the "5" of "1+N+5"): door-to-door guidance, help-and-do, coordinating a problem,
+    supervising progress, or the enterprise's evaluation of the service."""
+
+    class Kind(models.TextChoices):
+        VISIT = "visit", _("上门指导")
+        HELP = "help", _("帮办代办")
+        COORDINATE = "coordinate", _("协调问题")
+        SUPERVISE = "supervise", _("督促进度")
+        EVALUATION = "evaluation", _("企业评价")
+
+    project = models.ForeignKey(
+        Project, verbose_name=_("项目"), on_delete=models.CASCADE, related_name="service_logs"
+    )
+    kind = models.CharField(_("服务类型"), max_length=20, choices=Kind.choices)
+    served_on = models.DateField(_("服务日期"))
+    note = models.TextField(_("服务内容"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("记录人"), on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("记录时间"), default=clock.now)
+    # What the service was about: the problem coordinated, the application prepared (by id: approvals sits
+    # above projects in the layers), the score the enterprise gave (1–5).
+    problem = models.ForeignKey(
+        "problems.Problem",
+        verbose_name=_("协调的问题"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    application_id = models.PositiveBigIntegerField(_("代办的办件"), null=True, blank=True)
+    score = models.PositiveSmallIntegerField(
+        _("评分"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+
+    class Meta:
+        verbose_name = _("护航服务记录")
+        verbose_name_plural = pgettext_lazy("plural", "护航服务记录")
+        ordering = ["project", "-served_on", "-id"]
+        indexes = [
+            models.Index(fields=["project", "-served_on", "-id"], name="service_log_project_idx"),
+            models.Index(fields=["actor", "-served_on"], name="service_log_actor_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.served_on} {self.get_kind_display()}"
+
+
+class SupervisionNote(models.Model):
+    """A supervisor's (纪检) note on a key project they follow (跟进监督)."""
+
+    project = models.ForeignKey(
+        Project, verbose_name=_("项目"), on_delete=models.CASCADE, related_name="supervision_notes"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("记录人"), on_delete=models.PROTECT, related_name="+"
+    )
+    written_at = models.DateTimeField(_("记录时间"), default=clock.now)
+    text = models.TextField(_("监督记录"))
+
+    class Meta:
+        verbose_name = _("监督记录")
+        verbose_name_plural = pgettext_lazy("plural", "监督记录")
+        ordering = ["project", "-written_at", "-id"]
+
+    def __str__(self):
+        return f"{self.project_id} {self.written_at:%Y-%m-%d}"
+
+
+# --- warnings -------------------------------------------------------------------------------------------------
+
+
+class WarningRule(models.Model):
+    """A rule of the monthly warning (红黄绿灯预警), as data administrators edit: what it measures, from which
+    value it turns a project yellow and from which red (empty: never red). The measures:
+
+    - `start_delay`: months a project has not started after its planned start (开工);
+    - `investment_lag`: points by which the year's investment completion is behind the time schedule;
+    - `report_missing`: monthly reports missing since the last one (counting the month just due);
+    - `overdue_problem`: the project's problems past their deadline;
+    - `milestone_delay`: months the most delayed milestone other than the start is behind its plan.
+    """
+
+    class Measure(models.TextChoices):
+        START_DELAY = "start_delay", _("开工滞后(月)")
+        INVESTMENT_LAG = "investment_lag", _("投资完成滞后于时序进度(百分点)")
+        REPORT_MISSING = "report_missing", _("月报未报(月)")
+        OVERDUE_PROBLEM = "overdue_problem", _("超期未办结问题(个)")
+        MILESTONE_DELAY = "milestone_delay", _("节点滞后(月)")
+
+    measure = models.CharField(_("指标"), max_length=30, choices=Measure.choices, unique=True)
+    yellow_from = models.DecimalField(
+        _("黄灯起点"),
+        max_digits=8,
+        decimal_places=2,
+        validators=[MinValueValidator(0)],
+        help_text=_("指标大于零且不小于该值时亮黄灯"),
+    )
+    red_from = models.DecimalField(
+        _("红灯起点"),
+        max_digits=8,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text=_("指标超过该值时亮红灯;留空表示该指标不亮红灯"),
+    )
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("预警规则")
+        verbose_name_plural = pgettext_lazy("plural", "预警规则")
+        ordering = ["measure"]
+
+    def __str__(self):
+        return str(self.get_measure_display())
+
+    def clean(self):
+        if self.red_from is not None and self.red_from < self.yellow_from:
+            raise ValidationError({"red_from": _("红灯起点不能小于黄灯起点。")})
+
+    def level_for(self, value) -> str:
+        if self.red_from is not None and value > self.red_from:
+            return Level.RED
+        if value >= self.yellow_from and value > 0:
+            return Level.YELLOW
+        return Level.GREEN

@@ -1,21 +1,52 @@
-"""The project-service role's workbench card (registered in `ProjectsConfig.ready`)."""
+"""The key projects' workbench card and menu entry (registered in `ProjectsConfig.ready`): the projects the
+reader escorts by colour, and for leaders and supervisors the zone's red and yellow key projects — each an
+indexed count."""
 
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from sciencecity.accounts.workbench import card
+from sciencecity.accounts.scoping import is_civil_servant, sees_everything
+from sciencecity.accounts.workbench import MenuEntry, card, menu_entry
+from sciencecity.accounts.workbench import count as _count
+
+from . import selectors
+from .models import Level
 
 
 @card(60)
 def project_service_card(user):
-    """Project escort has no pages yet (a later issue): the role's card says what it will hold."""
-    if "project_specialist" not in user.role_codes():
+    """Escort team members see their projects by colour; leaders and supervisors the zone's."""
+    if not is_civil_servant(user):
         return None
+    url = reverse("projects:key_projects")
+    mine = selectors.key_projects(user, member=user)
+    counts = selectors.level_counts(mine)
+    if any(counts.values()):
+        return {
+            "title": _("我护航的项目"),
+            "url": f"{url}?mine=on",
+            "description": _("您所在护航团队的重点项目:记录服务、帮办代办、跟进月报和预警。"),
+            "counts": [
+                _count(Level(level).label, counts[level], f"{url}?mine=on&level={level}")
+                for level in (Level.RED, Level.YELLOW, Level.GREEN)
+            ],
+        }
+    if not sees_everything(user):
+        return None
+    counts = selectors.level_counts(selectors.key_projects(user))
     return {
-        "title": _("项目服务"),
-        "url": "",
-        "description": _(
-            "项目“1+N+5”护航和进度报告尚在建设中,开通后在这里列出您服务的项目;"
-            "目前可从通知和办件页面打开项目页,查看项目信息和办件进度;项目上发现的问题可在“问题闭环”中报告和跟踪。"
-        ),
-        "counts": [],
+        "title": _("重点项目"),
+        "url": url,
+        "description": _("全区重点项目的红黄绿灯预警,点开查看原因和护航情况。"),
+        "counts": [
+            _count(Level(level).label, counts[level], f"{url}?level={level}")
+            for level in (Level.RED, Level.YELLOW)
+        ],
     }
+
+
+@menu_entry(58)
+def key_projects_entry(user):
+    if not user.is_authenticated or not is_civil_servant(user):
+        return None
+    return MenuEntry(_("重点项目"), reverse("projects:key_projects"))

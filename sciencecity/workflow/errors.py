@@ -56,6 +56,15 @@ def field_error(field: str, message, code: str) -> ValidationError:
     return ValidationError({field: [ValidationError(message, code=code)]})
 
 
+def attach_errors(form, error) -> None:
+    """Put a service's ValidationError on a page's form: per field where the form has that field, else on top."""
+    if hasattr(error, "error_dict"):
+        for name, errors in error.error_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
 def _may_enter_holidays(user) -> bool:
     return bool(
         user is not None

@@ -34,6 +34,7 @@ from sciencecity.enterprises.validators import make_credit_code
 from sciencecity.notifications import services as notifications
 from sciencecity.problems.models import Problem, ProblemCategory, RoutingRule
 from sciencecity.problems.services import lifecycle
+from sciencecity.projects.services import escort
 from sciencecity.workdays.models import DeadlineRecount
 from tests.approvals.conftest import (
     DATA,
@@ -134,6 +135,9 @@ def build_side(world: World, name: str) -> Side:
     side.colleague = world.reviewer(spec["department"], 2)  # someone a head can reassign a task to
     answers, o = spec["answers"], side.objects
     o["project"], o["enterprise"] = world.project, world.enterprise
+    # The project's escort team has the side's reviewer as a specialist; its enterprise consents to help.
+    escort.set_member(None, world.project, side.reviewer, "specialist")
+    escort.grant_consent(world.applicant, world.project, "矩阵授权:开工一件事")
 
     o["draft"] = draft(world, BUNDLE, answers, key=f"{name}-draft")
     upload_needed(world.applicant, o["draft"])
@@ -255,6 +259,7 @@ def build_world() -> MatrixWorld:
     }
     for role in ("project_specialist", "party_officer", "dispatcher", "inspector", "leader", "supervisor"):
         users[role] = UserFactory(username=role, roles=[role])
+    escort.set_member(None, world_a.project, users["project_specialist"], "lead")  # may help on side A
     for name, side in sides.items():
         build_problems(side, name, users["inspector"])
     secrets = {}
@@ -504,6 +509,66 @@ EXPECTED: dict[str, Expect] = {
         target="project",
         body=json_body({"phase": "approval"}),
     ),
+    # --- a project's file: read by whoever sees the project; its plan kept by those who may change it ----------
+    "GET projects/{pk}/schedule/": Expect(S(200), kind="project", target="project"),
+    "POST projects/{pk}/milestones/": Expect(
+        S(403, applicant=200, project_specialist=200, administrator=200),
+        kind="project",
+        target="project",
+        body=json_body({"kind": "start", "planned_on": "2026-12-01"}),
+    ),
+    "POST projects/{pk}/stages/": Expect(
+        S(403, applicant=200, project_specialist=200, administrator=200),
+        kind="project",
+        target="project",
+        body=json_body({"name": "二期"}),
+    ),
+    "POST projects/{pk}/plans/": Expect(
+        S(403, applicant=200, project_specialist=200, administrator=200),
+        kind="project",
+        target="project",
+        body=json_body({"year": 2026, "category": "new", "planned": "100.00"}),
+    ),
+    # Monthly reports: by the project's unit alone.
+    "GET projects/{pk}/reports/": Expect(S(200), kind="project", target="project"),
+    "POST projects/{pk}/reports/": Expect(
+        S(403, applicant=201),
+        kind="project",
+        target="project",
+        body=json_body(
+            {"month": "2026-06", "investment": "10.00", "progress_percent": 10, "progress_text": "基础施工"}
+        ),
+    ),
+    # The escort team: formed by leaders and administrators; the consent is the enterprise's; the service log
+    # kept by the team (the side's reviewer is on it); notes by supervisors.
+    "GET projects/{pk}/escort/": Expect(S(200), kind="project", target="project"),
+    "POST projects/{pk}/escort/members/": Expect(
+        S(403, leader=200, administrator=200),
+        kind="project",
+        target="project",
+        body=json_body(lambda side: {"user": side.head.pk, "role": "specialist"}),
+    ),
+    "POST projects/{pk}/escort/members/remove/": Expect(
+        S(403, leader=200, administrator=200),
+        kind="project",
+        target="project",
+        body=json_body(lambda side: {"user": side.reviewer.pk}),
+    ),
+    "POST projects/{pk}/consent/": Expect(
+        S(403, applicant=200), kind="project", target="project", body=json_body({"scope": "联合验收一件事"})
+    ),
+    "POST projects/{pk}/consent/revoke/": Expect(S(403, applicant=200), kind="project", target="project"),
+    "GET projects/{pk}/service-logs/": Expect(S(200), kind="project", target="project"),
+    "POST projects/{pk}/service-logs/": Expect(
+        S(403, department_reviewer=201, project_specialist=201),
+        kind="project",
+        target="project",
+        body=json_body({"kind": "visit", "note": "上门指导"}),
+    ),
+    "GET projects/{pk}/supervision-notes/": Expect(S(200), kind="project", target="project"),
+    "POST projects/{pk}/supervision-notes/": Expect(
+        S(403, supervisor=201), kind="project", target="project", body=json_body({"text": "跟进监督"})
+    ),
     # --- applications: reading ------------------------------------------------------------------------------
     "GET applications/": Expect(S(200), kind="application", listing="in_review"),
     "GET applications/{pk}/": Expect(READ_APPLICATION, kind="application", target="in_review"),
@@ -514,6 +579,11 @@ EXPECTED: dict[str, Expect] = {
     # --- applications: the applicant ------------------------------------------------------------------------
     "POST applications/": Expect(
         S(403, applicant=201),
+        body=json_body(lambda side: {"project": side["project"].pk, "bundle": side["draft"].bundle_id}),
+    ),
+    # Help-and-do: the lead of side A's escort team prepares a draft for its consenting enterprise.
+    "POST applications/prepare/": Expect(
+        S(403, project_specialist=201),
         body=json_body(lambda side: {"project": side["project"].pk, "bundle": side["draft"].bundle_id}),
     ),
     "PUT applications/{pk}/answers/": Expect(

@@ -62,7 +62,8 @@ def test_fields_by_verbose_name_choices_by_label_foreign_keys_by_name(administra
         "总投资(万元)": (["50000.00"], ["80000"]),
         "重点项目": (["否"], ["是"]),
     }
-    assert changes_of(phase) == {"阶段": (["签约"], ["供地"])}
+    # The day the phase changed (the history keeps it; a phase reported late keeps its real day).
+    assert changes_of(phase) == {"阶段": (["签约"], ["供地"]), "变更日期": (None, ["2026-11-24"])}
     # Names are data people entered (left alone by the language checks); a choice label is the platform's.
     enterprise = next(change for change in update.changes if change.label == "建设单位")
     assert enterprise.after == [Value("重庆新研科技有限公司", True)]
@@ -79,7 +80,8 @@ def test_in_english_fields_and_choices_are_english(administrator, supervisor):
         label = str(Project._meta.get_field("phase").verbose_name)
         supplied = str(Project.Phase.LAND_SUPPLIED.label)
         signed = str(Project.Phase.SIGNED.label)
-    assert label == "Stage" and changes_of(event) == {label: ([signed], [supplied])}
+    assert label == "Stage"
+    assert changes_of(event) == {label: ([signed], [supplied]), "Date of change": (None, ["2026-11-24"])}
 
 
 def test_times_in_the_local_zone_dates_as_days_unknown_keys_as_recorded(supervisor):
@@ -197,6 +199,10 @@ def test_the_api_gives_each_event_its_changes_in_words(administrator, supervisor
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
     rows = client.get(f"/api/v1/audit-events/?target_type=projects.project&target_id={project.pk}").json()
     (row,) = rows["results"]
-    assert row["changes"] == [{"label": "阶段", "key": "", "before": ["签约"], "after": ["供地"]}]
+    assert row["changes"] == [
+        {"label": "阶段", "key": "", "before": ["签约"], "after": ["供地"]},
+        {"label": "变更日期", "key": "", "before": None, "after": ["2026-11-24"]},
+    ]
     one = client.get(f"/api/v1/audit-events/{row['id']}/").json()
-    assert one["changes"] == row["changes"] and one["after"] == {**row["before"], "phase": "land_supplied"}
+    assert one["changes"] == row["changes"]
+    assert one["after"] == {**row["before"], "phase": "land_supplied", "on": "2026-11-24"}

@@ -67,6 +67,7 @@ class ApplicationSerializer(serializers.ModelSerializer):
             "enterprise",
             "bundle",
             "submission_count",
+            "prepared_by",
             "created_at",
             "submitted_at",
             "accepted_at",
@@ -361,6 +362,15 @@ class StartApplicationSerializer(serializers.Serializer):
             # Only rows the caller may see can be named; anything else "does not exist".
             self.fields["project"].queryset = Project.objects.for_user(request.user)
             self.fields["bundle"].queryset = Bundle.objects.for_user(request.user)
+
+
+class PrepareApplicationSerializer(StartApplicationSerializer):
+    """Help-and-do: a project the caller escorts (its enterprise has consented) and a bundle."""
+
+    project = serializers.PrimaryKeyRelatedField(
+        queryset=Project.objects.none(), help_text="A project whose escort team the caller is on"
+    )
+    note = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
 
 
 class ApplicationAnswersSerializer(serializers.Serializer):

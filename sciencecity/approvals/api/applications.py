@@ -28,6 +28,7 @@ from ..files import material_response
 from ..models import Application, ApplicationItem, ReviewTask, SubmittedMaterial
 from ..services import applications as application_services
 from ..services import delivery as delivery_services
+from ..services import help as help_services
 from ..services import intake, ratings, review
 from ..services.deadlines import CLOCK_RUNNING, Thresholds
 from . import application_serializers as s
@@ -186,6 +187,22 @@ class ApplicationViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveMo
         data = self._input(s.StartApplicationSerializer)
         application = application_services.start_application(
             request.user, data["project"], data["bundle"], idempotency_key=_idempotency_key(request)
+        )
+        return self._detail(application, status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.PrepareApplicationSerializer, responses={201: s.ApplicationDetailSerializer})
+    @idempotent
+    @action(detail=False, methods=["post"])
+    def prepare(self, request):
+        """Help-and-do (帮办代办): an escort specialist prepares a draft for a project whose enterprise has
+        consented; the enterprise's applicant is notified, reviews it and submits it itself."""
+        data = self._input(s.PrepareApplicationSerializer)
+        application = help_services.prepare_application(
+            request.user,
+            data["project"],
+            data["bundle"],
+            note=data["note"],
+            idempotency_key=_idempotency_key(request)[:60],
         )
         return self._detail(application, status.HTTP_201_CREATED)
 

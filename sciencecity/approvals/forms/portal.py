@@ -37,15 +37,6 @@ class _PrefixedForm(forms.Form):
         super().__init__(*args, **kwargs)
 
 
-def attach_errors(form, error) -> None:
-    """Put a service's ValidationError on the form: per field where the form has that field, else on top."""
-    if hasattr(error, "error_dict"):
-        for name, errors in error.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
-
-
 # --- projects ------------------------------------------------------------------------------------------
 
 

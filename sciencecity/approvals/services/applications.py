@@ -28,6 +28,7 @@ from sciencecity.catalog.models import Bundle, CatalogVersion, FormField, Materi
 from sciencecity.catalog.validators import FORM_NUMBER_LIMIT
 from sciencecity.notifications import services as notifications
 from sciencecity.projects.models import Project
+from sciencecity.projects.services import escort
 from sciencecity.text import reject_control_characters
 from sciencecity.workdays import clock
 from sciencecity.workdays.calendar import deadline_after
@@ -101,6 +102,21 @@ def require_applicant(user, application) -> None:
         if user.enterprise_id:
             raise not_found(Application)
         raise PermissionDenied(_("只有本企业的申请人可以办理该申请。"))
+
+
+def require_editor(user, application) -> None:
+    """Who may change a draft: its enterprise's applicants, and the escort specialist who prepared it by
+    help-and-do (帮办代办) while it is a draft and the enterprise's consent is in force. Submitting,
+    withdrawing and answering the departments stay the enterprise's own (`require_applicant`)."""
+    if user is not None and application.prepared_by_id is not None and application.prepared_by_id == user.pk:
+        if application.status != A.DRAFT:
+            raise PermissionDenied(_("申请已由企业提交,代办人不能再修改。"))
+        if not user.has_perm("approvals.prepare_application") or not escort.may_help(
+            user, application.project
+        ):
+            raise PermissionDenied(_("企业的帮办代办授权已失效或您已不在护航团队中,不能再修改该申请。"))
+        return
+    require_applicant(user, application)
 
 
 def refuse_unless_editable(application, action: str) -> None:
@@ -204,14 +220,7 @@ def start_application(user, project, bundle, *, idempotency_key: str = "") -> Ap
         existing = _started_with(user, key)
         if existing is not None:
             return _same_start(existing, project.pk, bundle_pk)
-    bundle = fetch_in_scope(Bundle.objects.for_user(user).select_related("version"), bundle_pk)
-    in_force = CatalogVersion.objects.effective_on(today())
-    if in_force is None or bundle.version_id != in_force.pk:
-        raise ValidationError(
-            _("“%(bundle)s”所属的目录版本 v%(number)s 当前未生效,请选择现行目录中的一件事。"),
-            code="bundle_not_in_force",
-            params={"bundle": bundle.display_name, "number": bundle.version.number},
-        )
+    bundle = bundle_in_force(user, bundle_pk)
     application = Application(
         number=f"{DRAFT_NUMBER_PREFIX}{secrets.token_hex(7).upper()}",
         enterprise_id=project.enterprise_id,
@@ -239,6 +248,19 @@ def start_application(user, project, bundle, *, idempotency_key: str = "") -> Ap
     return application
 
 
+def bundle_in_force(user, bundle_pk) -> Bundle:
+    """The bundle `bundle_pk` as `user` may see it, if it belongs to the catalog version in force today."""
+    bundle = fetch_in_scope(Bundle.objects.for_user(user).select_related("version"), bundle_pk)
+    in_force = CatalogVersion.objects.effective_on(today())
+    if in_force is None or bundle.version_id != in_force.pk:
+        raise ValidationError(
+            _("“%(bundle)s”所属的目录版本 v%(number)s 当前未生效,请选择现行目录中的一件事。"),
+            code="bundle_not_in_force",
+            params={"bundle": bundle.display_name, "number": bundle.version.number},
+        )
+    return bundle
+
+
 def _started_with(user, key):
     return Application.objects.filter(applicant=user, creation_key=key).first()
 
@@ -254,7 +276,7 @@ def save_answers(user, application, answers: dict) -> Application:
     """Save the answers to the situation questions (a draft, or during correction). Answers are checked
     against the questions; some may still be missing (they are required at submission)."""
     application = lock_application(user, application)
-    require_applicant(user, application)
+    require_editor(user, application)
     refuse_unless_editable(application, "save_answers")
     normalized = selectors.normalize_answers(application.bundle, answers, complete=False)
     before = application.answers
@@ -398,7 +420,7 @@ def save_form(user, application, data: dict) -> Application:
     saved one (and is an error for a required field). Raises one ValidationError keyed by field code.
     """
     application = lock_application(user, application)
-    require_applicant(user, application)
+    require_editor(user, application)
     refuse_unless_editable(application, "save_form")
     if not isinstance(data, dict):
         raise ValidationError(_("表单内容的格式不正确。"), code="invalid_form")
@@ -507,7 +529,7 @@ def upload_material(user, application, spec_code: str, uploaded_file) -> Submitt
     """Upload a file for a material of the bundle (a draft, or during correction). The file is checked by
     size and content; a new upload replaces the current one and keeps the old one in the history."""
     application = lock_application(user, application)
-    require_applicant(user, application)
+    require_editor(user, application)
     refuse_unless_editable(application, "upload_material")
     spec = _asked_spec(application, spec_code)
     material = save_uploaded_material(user, application, spec, uploaded_file)
@@ -549,7 +571,7 @@ def _notice_entry(application, spec_code):
 def pledge_material(user, application, spec_code: str, text: str = "") -> SubmittedMaterial:
     """Replace a material by a pledge (告知承诺), where every item that requires it accepts one."""
     application = lock_application(user, application)
-    require_applicant(user, application)
+    require_editor(user, application)
     refuse_unless_editable(application, "pledge_material")
     entry = _notice_entry(application, spec_code)
     if not entry.pledge_allowed:

@@ -61,6 +61,7 @@ from ..services.applications import DRAFT_NUMBER_PREFIX
 
 ACTIONS = {
     "approvals.start_application": _("创建申请"),
+    "approvals.prepare_application": _("帮办代办:代为准备申请"),
     "approvals.save_answers": _("情形回答"),
     "approvals.save_form": _("保存申请表"),
     "approvals.upload_material": _("上传材料"),

@@ -27,9 +27,16 @@ from sciencecity.catalog.models import Bundle, CatalogVersion, ItemMaterial
 from sciencecity.notifications.selectors import unread_count
 from sciencecity.projects import services as project_services
 from sciencecity.projects.models import Project
+from sciencecity.projects.views import file_context
 from sciencecity.workdays import clock
 from sciencecity.workdays.calendar import working_days_between
-from sciencecity.workflow.errors import ACTION_REFUSALS, fetch_in_scope, post_only, refusal_message
+from sciencecity.workflow.errors import (
+    ACTION_REFUSALS,
+    attach_errors,
+    fetch_in_scope,
+    post_only,
+    refusal_message,
+)
 
 from ..forms.portal import (
     AnswersForm,
@@ -41,7 +48,6 @@ from ..forms.portal import (
     SubmitForm,
     SupplementAnswerForm,
     WithdrawForm,
-    attach_errors,
     new_key,
 )
 from ..models import Application, Certificate, ReviewTask, SubmittedMaterial, TaskEvent
@@ -52,6 +58,7 @@ from ..services.deadlines import traffic_light
 A = Application.Status
 T = ReviewTask.Status
 SUBMIT = "approvals.submit_application"
+PREPARE = "approvals.prepare_application"
 WITHDRAWABLE = (A.DRAFT, A.SUBMITTED, A.CORRECTION, A.IN_REVIEW)
 FIX_ERRORS = gettext_lazy("请修改下面标出的错误。")
 CERTIFICATES_PER_PAGE = 30
@@ -75,11 +82,34 @@ def applicant_required(view):
     return login_required(checked)
 
 
+def editor_required(view):
+    """Who edits a draft: an applicant (as `applicant_required`), or an escort specialist on the drafts they
+    prepared by help-and-do (the services check each draft: `applications.require_editor`)."""
+
+    @wraps(view)
+    def checked(request, *args, **kwargs):
+        user = request.user
+        if user.has_perm(SUBMIT) and user.enterprise_id:
+            return view(request, *args, **kwargs)
+        if user.has_perm(PREPARE) and not user.enterprise_id:
+            return view(request, *args, **kwargs)
+        raise PermissionDenied(_("企业服务仅供企业申请人使用。"))
+
+    return login_required(checked)
+
+
+def _preparing(user, application) -> bool:
+    """Whether `user` works on the draft as the escort specialist who prepared it (not as its enterprise)."""
+    return not user.enterprise_id and application.prepared_by_id == user.pk
+
+
 def _projects(user):
     return Project.objects.for_user(user).filter(enterprise_id=user.enterprise_id)
 
 
 def _applications(user):
+    if not user.enterprise_id:  # an escort specialist: the drafts they prepared
+        return Application.objects.for_user(user).filter(prepared_by=user)
     return Application.objects.for_user(user).filter(enterprise_id=user.enterprise_id)
 
 
@@ -167,6 +197,7 @@ def portal_project(request, pk):
             .filter(project=project)
             .select_related("department", "task__item", "application")
             .order_by("-issued_at", "-pk"),
+            **file_context(request.user, project),
         },
     )
 
@@ -253,6 +284,7 @@ def _draft_context(request, application, *, answers_form=None, merged_form=None,
     context = {
         "application": application,
         "editable": application.status in application_services.EDITABLE,
+        "preparing": _preparing(request.user, application),
         "answers_form": answers_form,
         "items": items,
         "merged_form": merged_form,
@@ -287,10 +319,13 @@ def _saved(application, section):
 
 
 @require_safe
-@applicant_required
+@editor_required
 def portal_edit(request, pk):
     application = _get_application(request, pk)
     if application.status not in application_services.EDITABLE:
+        if _preparing(request.user, application):  # submitted by the enterprise: no longer theirs to edit
+            messages.info(request, _("该申请已由企业提交,代办人不能再修改。"))
+            return redirect("approvals:project", pk=application.project_id)
         return redirect("approvals:portal_application", pk=application.pk)
     saved = request.GET.get("saved", "")
     if saved not in SAVED:
@@ -304,7 +339,7 @@ def _refused(request, application, error) -> object:
 
 
 @post_only("approvals:portal_edit", "pk", anchor="#answers")
-@applicant_required
+@editor_required
 def portal_save_answers(request, pk):
     application = _get_application(request, pk)
     form = AnswersForm(request.POST, questions=list(application.bundle.questions.all()))
@@ -321,7 +356,7 @@ def portal_save_answers(request, pk):
 
 
 @post_only("approvals:portal_edit", "pk", anchor="#form")
-@applicant_required
+@editor_required
 def portal_save_form(request, pk):
     application = _get_application(request, pk)
     _items, _notice, entries = application_services.requirements(application, complete=False)
@@ -356,7 +391,7 @@ def _provide_materials(request, application, codes) -> dict[str, list[str]]:
 
 
 @post_only("approvals:portal_edit", "pk", anchor="#materials")
-@applicant_required
+@editor_required
 def portal_save_materials(request, pk):
     application = _get_application(request, pk)
     _items, notice, _entries = application_services.requirements(application, complete=False)
@@ -514,6 +549,7 @@ def _render_application(request, application, status=200, **bound):
     context = {
         "application": application,
         "editable": application.status in application_services.EDITABLE,
+        "preparing": _preparing(request.user, application),
         "tasks": _task_rows(application, today),
         "correction": correction,
         "correction_rows": _correction_rows(application, correction),

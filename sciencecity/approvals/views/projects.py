@@ -1,5 +1,7 @@
-"""The civil servants' project page (项目信息): one project's facts, its enterprise, the applications of the
-project that the viewer may read with their state, and its certificates.
+"""The civil servants' project page (项目信息): one project's facts, its enterprise, the project file
+(warning, schedule, escort, reports, problems: `projects.views.file_context`), the applications of the
+project that the viewer may read with their state, and its certificates; and help-and-do, where an escort
+specialist starts a draft for the consenting enterprise.
 
 Everyone who sees projects (`Project.objects.for_user`: the zone's civil servants) may open it; the
 applications and certificates on it are those of `Application.objects.for_user` and
@@ -9,16 +11,26 @@ answers 404; an applicant, whose scope is their own enterprise's projects, is se
 the project. The page only reads and runs a fixed number of queries however many rows it shows.
 """
 
+from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
-from django.views.decorators.http import require_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods, require_safe
 
 from sciencecity.accounts.scoping import is_civil_servant, sees_everything
+from sciencecity.catalog.models import Bundle, CatalogVersion
 from sciencecity.projects.models import Project
-from sciencecity.workflow.errors import fetch_in_scope
+from sciencecity.projects.services import escort
+from sciencecity.projects.views import file_context
+from sciencecity.workdays import clock
+from sciencecity.workflow.errors import ACTION_REFUSALS, attach_errors, fetch_in_scope, refusal_message
 
 from ..models import Application, Certificate, ReviewTask
+from ..services import help as help_services
 
 VIEW = "approvals.view_application"
 INTAKE = "approvals.intake_application"
@@ -87,10 +99,53 @@ def project_page(request, pk):
             "applications": applications,
             "show_tasks": show_tasks,
             "certificates": certificates,
+            **file_context(user, project),
         },
     )
 
 
+class HelpForm(forms.Form):
+    bundle = forms.TypedChoiceField(label=gettext_lazy("一件事"), coerce=int)
+    note = forms.CharField(label=gettext_lazy("说明"), max_length=500, required=False)
+
+    def __init__(self, *args, bundles=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["bundle"].choices = [(bundle.pk, bundle.display_name) for bundle in bundles]
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@login_required
+def help_prepare(request, pk):
+    """Help-and-do (帮办代办): an escort specialist picks the bundle and starts the draft for the consenting
+    enterprise, then fills it on the portal's draft pages; the enterprise submits it."""
+    user = request.user
+    project = fetch_in_scope(Project.objects.for_user(user).select_related("enterprise"), pk)
+    version = CatalogVersion.objects.effective_on(clock.today())
+    bundles = (
+        Bundle.objects.for_user(user).filter(version=version).order_by("name", "code") if version else []
+    )
+    form = HelpForm(request.POST or None, bundles=bundles)
+    if request.method == "POST" and form.is_valid():
+        try:
+            application = help_services.prepare_application(
+                user, project, form.cleaned_data["bundle"], note=form.cleaned_data["note"]
+            )
+        except ValidationError as error:
+            attach_errors(form, error)
+        except ACTION_REFUSALS as error:
+            messages.error(request, refusal_message(error, user))
+            return redirect("approvals:project", pk=project.pk)
+        else:
+            messages.success(
+                request, _("申请草稿已建立,企业已收到通知。请填写情形、表单和材料,完成后由企业提交。")
+            )
+            return redirect("approvals:portal_edit", pk=application.pk)
+    status = 400 if request.method == "POST" else 200
+    context = {"project": project, "form": form, "consent": escort.consent_in_force(project)}
+    return render(request, "projects/help.html", context, status=status)
+
+
 urlpatterns = [
     path("<int:pk>/", project_page, name="project"),
+    path("<int:pk>/prepare/", help_prepare, name="help_prepare"),
 ]

@@ -38,6 +38,9 @@ from .routing import department_for
 
 S = Problem.Status
 STAFF_SOURCES = frozenset(Problem.Source) - {Problem.Source.CITIZEN, Problem.Source.OPEN311}
+# What an enterprise's people may report besides what citizens do: their demands, and the problems their
+# project's monthly report meets.
+ENTERPRISE_SOURCES = frozenset({Problem.Source.ENTERPRISE_DEMAND, Problem.Source.PROJECT_REPORT})
 MAX_NOTE = 2000
 
 
@@ -163,7 +166,7 @@ def _check_report(user, report: Report) -> str:
     if not (report.description or "").strip():
         errors["description"] = _("请描述问题。")
     staff = is_staff_reporter(user)
-    if report.source in STAFF_SOURCES and not staff and report.source != Problem.Source.ENTERPRISE_DEMAND:
+    if report.source in STAFF_SOURCES and not staff and report.source not in ENTERPRISE_SOURCES:
         errors["source"] = _("只有工作人员可以登记该来源的问题。")
     if not getattr(user, "is_authenticated", False) and not (report.reporter_phone or "").strip():
         errors["reporter_phone"] = _("未登录时请留下联系电话,以便回访。")

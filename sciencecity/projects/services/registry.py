@@ -9,6 +9,9 @@ Who may do what:
   designate key projects (重点项目 are designated by the zone's government).
 """
 
+import datetime
+from decimal import Decimal
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -17,8 +20,9 @@ from sciencecity.accounts.scoping import is_civil_servant
 from sciencecity.audit import record
 from sciencecity.audit.services import snapshot
 from sciencecity.i18n import join_list
+from sciencecity.workdays import clock
 
-from .models import Project
+from ..models import PhaseChange, Project
 
 Phase = Project.Phase
 
@@ -36,6 +40,9 @@ PROJECT_FIELDS = frozenset(
         "location",
         "phase",
         "is_key",
+        "project_type",
+        "task_force",
+        "prior_investment",
     }
 )
 
@@ -104,7 +111,7 @@ def _check_fields(fields: dict, allowed=PROJECT_FIELDS) -> None:
         raise TypeError(f"unknown or not directly settable project fields: {', '.join(unknown)}")
 
 
-def _require(user, permission: str, enterprise_id, message: str) -> None:
+def require_right(user, permission: str, enterprise_id, message: str) -> None:
     """Refuse unless the system acts, a civil servant holds `permission`, or an applicant acts for its own
     enterprise (`enterprise_id`)."""
     if user is None:
@@ -117,11 +124,15 @@ def _require(user, permission: str, enterprise_id, message: str) -> None:
         raise PermissionDenied(_("企业申请人只能登记和修改本企业的项目。"))
 
 
-def _refuse_key_designation_by_applicant(user, project: Project, was_key: bool = False) -> None:
+def _refuse_key_designation_by_applicant(
+    user, project: Project, was_key: bool = False, was_task_force: str = ""
+) -> None:
     if user is None or is_civil_servant(user):
         return
     if project.is_key != was_key:
         raise PermissionDenied(_("重点项目由管理部门认定,企业申请人不能设置。"))
+    if project.task_force != was_task_force:
+        raise PermissionDenied(_("工作专班由管理部门确定,企业申请人不能设置。"))
 
 
 # The phases an enterprise may register its own project in: a project already started, completed or in
@@ -166,13 +177,15 @@ def register_project(user, **fields) -> Project:
     _check_fields(fields)
     project = Project()
     _apply(project, fields)
-    _require(user, "projects.add_project", project.enterprise_id, _("您没有登记项目的权限。"))
+    project.investment_to_date = project.prior_investment  # the reports add theirs (`reports`)
+    require_right(user, "projects.add_project", project.enterprise_id, _("您没有登记项目的权限。"))
     _refuse_key_designation_by_applicant(user, project)
     _refuse_late_phase_by_applicant(user, project)
     if project.code:
         _check_code_available(project)
     project.full_clean()
     project.save()
+    _history(user, project, "", clock.today())
     record(user, "projects.register_project", project, before=None, after=snapshot(project))
     return project
 
@@ -183,14 +196,19 @@ def update_project(user, project: Project, **fields) -> Project:
     _check_fields(fields, PROJECT_FIELDS - {"phase"})
     project = Project.objects.select_for_update().get(pk=project.pk)
     message = _("您没有修改项目的权限。")
-    _require(user, "projects.change_project", project.enterprise_id, message)
+    require_right(user, "projects.change_project", project.enterprise_id, message)
     before = snapshot(project)
+    prior = project.prior_investment
     _apply(project, fields)
+    if project.prior_investment != prior:
+        project.investment_to_date += Decimal(str(project.prior_investment)) - prior
     if snapshot(project) == before:
         return project
     # Moving a project to another enterprise needs the right to act for that one too.
-    _require(user, "projects.change_project", project.enterprise_id, message)
-    _refuse_key_designation_by_applicant(user, project, was_key=before["is_key"])
+    require_right(user, "projects.change_project", project.enterprise_id, message)
+    _refuse_key_designation_by_applicant(
+        user, project, was_key=before["is_key"], was_task_force=before["task_force"]
+    )
     if project.code != before["code"]:
         _check_code_available(project)
     project.full_clean()
@@ -200,17 +218,55 @@ def update_project(user, project: Project, **fields) -> Project:
 
 
 @transaction.atomic
-def change_project_phase(user, project: Project, phase: str) -> Project:
-    """Move a project forward to `phase` along `PHASE_TRANSITIONS`; anything else is a clear error."""
+def change_project_phase(
+    user, project: Project, phase: str, *, on: datetime.date | None = None, note: str = ""
+) -> Project:
+    """Move a project forward to `phase` along `PHASE_TRANSITIONS`; anything else is a clear error. `on` is
+    the day it happened (today when left out): a phase reported late keeps its real date in the history, but
+    never a day in the future nor one before the previous change."""
     project = Project.objects.select_for_update().get(pk=project.pk)
     permission = check_phase_transition(project.phase, phase)
-    _require(user, permission, project.enterprise_id, _("您没有变更项目阶段的权限。"))
+    require_right(user, permission, project.enterprise_id, _("您没有变更项目阶段的权限。"))
+    on = on or clock.today()
+    if on > clock.today():
+        raise ValidationError({"on": _("变更日期不能晚于今天。")}, code="phase_date_future")
+    # The registration's row (no previous phase) dates the entry into the registry, not a change: a phase
+    # reached before the project was registered may be dated before it.
+    last = (
+        project.phase_changes.exclude(from_phase="")
+        .order_by("-changed_on", "-id")
+        .values_list("changed_on", flat=True)
+        .first()
+    )
+    if last is not None and on < last:
+        raise ValidationError(
+            {"on": _("变更日期不能早于上一次阶段变更(%(date)s)。") % {"date": last.isoformat()}},
+            code="phase_date_before_last",
+        )
     before = snapshot(project)
     project.phase = phase
     project.full_clean()
-    project.save()
-    record(user, "projects.change_project_phase", project, before=before, after=snapshot(project))
+    project.save(update_fields=["phase", "updated_at"])
+    _history(user, project, before["phase"], on, note)
+    record(
+        user,
+        "projects.change_project_phase",
+        project,
+        before=before,
+        after={**snapshot(project), "on": on.isoformat(), **({"note": note} if note else {})},
+    )
     return project
+
+
+def _history(user, project: Project, from_phase: str, on: datetime.date, note: str = "") -> PhaseChange:
+    return PhaseChange.objects.create(
+        project=project,
+        from_phase=from_phase,
+        to_phase=project.phase,
+        changed_on=on,
+        note=(note or "").strip()[:500],
+        actor=user if getattr(user, "is_authenticated", False) else None,
+    )
 
 
 def next_project_code(year: int, region: str, industry: str, project_type: str, first_serial: int = 1) -> str:

@@ -1,0 +1,91 @@
+"""The names of the projects' audited actions (registered with `audit.labels` in `ProjectsConfig.ready`)."""
+
+from django.utils.translation import gettext_lazy as _
+
+ACTIONS = {
+    "projects.register_project": _("登记项目"),
+    "projects.update_project": _("修改项目信息"),
+    "projects.change_project_phase": _("变更项目阶段"),
+    "projects.set_milestone": _("设置里程碑日期"),
+    "projects.add_stage": _("增加项目分期"),
+    "projects.set_plan": _("设置年度计划"),
+    "projects.set_escort_member": _("设置护航团队成员"),
+    "projects.remove_escort_member": _("移出护航团队"),
+    "projects.grant_consent": _("授权帮办代办"),
+    "projects.revoke_consent": _("撤回帮办代办授权"),
+    "projects.log_service": _("记录护航服务"),
+    "projects.add_supervision_note": _("记录监督意见"),
+    "projects.submit_report": _("报送月报"),
+    "projects.correct_report": _("修改月报"),
+    "projects.warn": _("预警变化"),
+}
+
+
+def projects_action_name(action: str) -> str | None:
+    label = ACTIONS.get(action)
+    return str(label) if label is not None else None
+
+
+def register_trail_readings() -> None:
+    """How the audit trail names and reads what the project services record beside the project's own fields
+    (dates of a milestone, a plan's year, a service's kind …): by these labels, in the reader's language."""
+    from sciencecity.audit import trail
+    from sciencecity.audit.trail import Formatter, TrailReader
+
+    from .models import EscortMember, Project, ServiceLog, WarningRule, YearCategory
+
+    def text(value, reader):
+        return TrailReader.read_text(value)
+
+    def date(value, reader):
+        return TrailReader.read_date(value) if value else "—"
+
+    def number(value, reader):
+        return TrailReader.read_number(value)
+
+    def choice(choices):
+        read = TrailReader.choice_reader(choices)
+        return lambda value, reader: read(value)
+
+    def measures(value, reader):
+        read = TrailReader.choice_reader(WarningRule.Measure.choices)
+        return [item for measure in value or [] for item in read(measure)] or "—"
+
+    readings = {
+        "on": Formatter(date, _("变更日期")),
+        "note": Formatter(text, _("说明")),
+        "milestone": Formatter(text, _("里程碑")),
+        "stage": Formatter(number, _("分期")),
+        "planned_on": Formatter(date, _("计划日期")),
+        "actual_on": Formatter(date, _("实际日期")),
+        "year": Formatter(number, _("年度")),
+        "category": Formatter(choice(YearCategory.choices), _("年度类别")),
+        "planned": Formatter(number, _("年度计划投资(万元)")),
+        "goal": Formatter(text, _("年度形象进度目标")),
+        "name": Formatter(text, _("名称")),
+        "role": Formatter(choice(EscortMember.Role.choices), _("团队角色")),
+        "duty": Formatter(text, _("职责")),
+        "scope": Formatter(text, _("授权范围")),
+        "valid_until": Formatter(date, _("有效期至")),
+        "kind": Formatter(choice(ServiceLog.Kind.choices), _("服务类型")),
+        "served_on": Formatter(date, _("服务日期")),
+        "score": Formatter(number, _("评分")),
+        "month": Formatter(text, _("月份")),
+        "investment": Formatter(number, _("本月完成投资(万元)")),
+        "progress_percent": Formatter(number, _("形象进度(%)")),
+        "workforce": Formatter(number, _("在场施工人数")),
+        "reasons": Formatter(measures, _("预警原因")),
+    }
+    for key, formatter in readings.items():
+        trail.register(Project, key, formatter)
+    for key in (
+        "user",
+        "consent",
+        "service_log",
+        "problem",
+        "problems",
+        "application",
+        "revoked",
+        "prepared_for",
+    ):
+        trail.register(Project, key, trail.HIDDEN)
