@@ -326,7 +326,8 @@ def test_every_application_has_its_audit_trail(demo):
         actions[target_id].add(action)
     for application in Application.objects.all():
         trail = actions[str(application.pk)]
-        assert "approvals.start_application" in trail, application
+        # Started by its applicant, or prepared by an escort specialist (help-and-do).
+        assert trail & {"approvals.start_application", "approvals.prepare_application"}, application
         if application.submission_count:
             assert "approvals.submit_application" in trail, application
         if application.accepted_at:
@@ -600,3 +601,43 @@ def test_the_dispatcher_and_the_inspector_log_in_to_their_queues(demo, client):
     assert client.get(reverse("problems:worklist")).status_code == 200
     week_ago = NOW - datetime.timedelta(days=7)
     assert not Notification.objects.filter(read_at__isnull=True, created_at__lt=week_ago).exists()
+
+
+def test_every_key_project_is_escorted_scheduled_and_coloured(demo):
+    from sciencecity.projects.models import EscortMember, MonthlyReport, ServiceLog
+
+    key = Project.objects.filter(is_key=True)
+    roles = Counter(EscortMember.objects.filter(project__in=key).values_list("role", flat=True))
+    assert roles["lead"] == 169 and roles["instructor"] == 169 and roles["specialist"] >= 169
+    assert not key.filter(plans__isnull=True).exists()  # every key project has this year's plan
+    reporting = key.filter(phase__in=("started", "under_construction"))
+    assert MonthlyReport.objects.filter(project__in=reporting).values("project").distinct().count() >= 100
+    assert set(MonthlyReport.objects.values_list("month__month", flat=True)) >= {1, 6}
+    assert (
+        ServiceLog.objects.filter(kind="visit").exists()
+        and ServiceLog.objects.filter(kind="evaluation").exists()
+    )
+    # Warnings in all three colours, each not green with its reasons.
+    levels = Counter(key.values_list("warning_level", flat=True))
+    assert levels["green"] and levels["yellow"] and levels["red"], levels
+    assert all(project.warning_reasons for project in key.exclude(warning_level="green"))
+    measures = {
+        reason["measure"]
+        for project in key.exclude(warning_level="green")
+        for reason in project.warning_reasons
+    }
+    assert {"start_delay", "investment_lag"} <= measures
+    # The seeds' named projects, the aero-engine base in three phases.
+    names = set(key.values_list("name", flat=True))
+    assert {
+        "科学大道二期工程",
+        "科学谷(一期)",
+        "坪山大道",
+        "科学城隧道",
+        "超瞬态实验装置",
+        "航空发动机维修基地",
+    } <= names
+    assert key.get(name="航空发动机维修基地").stages.count() == 3
+    # Help-and-do: a draft prepared by the specialist waits for the applicant.
+    draft = Application.objects.get(prepared_by__username="specialist")
+    assert draft.status == Application.Status.DRAFT and draft.applicant.username == "applicant"

@@ -884,10 +884,17 @@ def play_problems(seed: int, steps, person_name, count: int, data: dict | None =
     timeline.run()
     demo_applications.read_what_came_before(now - demo_applications.READ_BEFORE)
     steps.advance_to(total_days)
+    return count_problems(photos=photos.count)
+
+
+def count_problems(photos: int = 0, accounts=()) -> ProblemsSummary:
+    """The problems in the database by state and source (counted again once the projects' monthly reports
+    have raised theirs)."""
     return ProblemsSummary(
         total=Problem.objects.count(),
         by_status=dict(Counter(Problem.objects.values_list("status", flat=True))),
         by_source=dict(Counter(Problem.objects.values_list("source", flat=True))),
         ledger=Problem.objects.filter(category__in_remediation_ledger=True).count(),
-        photos=photos.count,
+        photos=photos,
+        accounts=list(accounts),
     )

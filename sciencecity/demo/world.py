@@ -62,6 +62,7 @@ from sciencecity.approvals.models import Application, Certificate, Rating, Revie
 from sciencecity.approvals.services.applications import has_real_number
 from sciencecity.audit import record
 from sciencecity.audit.services import snapshot
+from sciencecity.catalog.models import Bundle
 from sciencecity.enterprises.models import Enterprise
 from sciencecity.enterprises.services import link_user_to_enterprise, register_enterprise
 from sciencecity.enterprises.validators import make_credit_code
@@ -71,6 +72,7 @@ from sciencecity.projects.services import next_project_code, register_project
 
 from . import applications as demo_applications
 from . import problems as demo_problems
+from . import projects as demo_projects
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 DEFAULT_SEED = 2026
@@ -258,6 +260,7 @@ class WorldSummary:
     catalog: str = ""
     applications: demo_applications.ApplicationsSummary | None = None
     problems: demo_problems.ProblemsSummary | None = None
+    escort: demo_projects.ProjectsSummary | None = None
     digest: str = ""
 
 
@@ -291,6 +294,7 @@ def demo_users():
         Q(username__in=[*demo_usernames(), *demo_problems.LOGIN_USERNAMES])
         | Q(username__startswith="reviewer-")
         | Q(username__startswith="head-")
+        | Q(username__in=[username for username, _name in (*demo_projects.LEADS, *demo_projects.INSTRUCTORS)])
     )
 
 
@@ -319,8 +323,22 @@ def build_world(
         password = make_password(DEMO_PASSWORD)
         summary.accounts = _create_accounts(rng, steps, departments, applicant_enterprise, password)
         _create_projects(rng, steps, enterprises)
+        demo_projects.name_seed_projects()
         summary.applications = demo_applications.create_applications(seed, steps, _person_name)
         summary.problems = demo_problems.create_problems(seed, steps, _person_name, password, count=problems)
+        summary.escort = demo_projects.create_escort(seed, steps)
+        if summary.problems is not None and summary.problems.total:
+            summary.problems = demo_problems.count_problems(
+                summary.problems.photos, summary.problems.accounts
+            )
+        if summary.applications is not None and not summary.applications.note:
+            # Help-and-do prepared one more draft: the printed counts are those of the database.
+            summary.applications = demo_applications.summarize(
+                {
+                    bundle.code: bundle
+                    for bundle in Bundle.objects.filter(code__in=summary.applications.bundles)
+                }
+            )
         summary.accounts += [
             DemoAccount(username, DEMO_PASSWORD, role, str(ROLES[role].label), place)
             for username, role, place in summary.problems.accounts

@@ -7,12 +7,14 @@ import datetime
 
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
+from sciencecity.api.filters import IdFilter
 from sciencecity.api.idempotency import idempotent
 from sciencecity.api.pagination import CursorPage
 from sciencecity.api.views import ScopedViewSet, without_unique_check
@@ -287,43 +289,35 @@ class SupervisionNoteSerializer(serializers.ModelSerializer):
         read_only_fields = ["author", "written_at"]
 
 
-LIST_FILTERS = [
-    OpenApiParameter("warning_level", str, enum=Level.values, description="Warning colour"),
-    OpenApiParameter("task_force", str, description="Task force (专班) name"),
-    OpenApiParameter("escort_user", int, description="Projects whose escort team has this user"),
-    OpenApiParameter(
-        "year_category", str, enum=YearCategory.values, description="Category in this year's plan"
-    ),
-]
+class ProjectFilter(filters.FilterSet):
+    """The registry's filters, and the key projects' lists: by warning colour, task force, a member of the
+    escort team, the category in this year's plan."""
+
+    warning_level = filters.ChoiceFilter(choices=Level.choices, help_text="Warning colour")
+    task_force = filters.CharFilter(help_text="Task force (专班) name")
+    escort_user = IdFilter(field_name="escort_members__user_id", help_text="A member of the escort team")
+    year_category = filters.ChoiceFilter(
+        choices=YearCategory.choices, method="in_year_category", help_text="Category in this year's plan"
+    )
+
+    class Meta:
+        model = Project
+        fields = ["enterprise", "phase", "is_key", "code", "investment_type"]
+
+    def in_year_category(self, queryset, name, value):
+        return queryset.filter(plans__year=clock.today().year, plans__category=value)
 
 
-@extend_schema(parameters=LIST_FILTERS)
 class ProjectViewSet(
     ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin
 ):
     model = Project
     serializer_class = ProjectSerializer
-    filterset_fields = ["enterprise", "phase", "is_key", "code", "investment_type"]
+    filterset_class = ProjectFilter
     ordering_fields = ["created_at", "id"]
     ordering = ["-created_at", "-id"]
     http_method_names = ["get", "post", "patch", "head", "options"]
     parser_classes = [JSONParser, MultiPartParser, FormParser]
-
-    def scope(self, queryset):
-        params = self.request.query_params
-        if self.action != "list":
-            return queryset
-        if params.get("warning_level") in Level.values:
-            queryset = queryset.filter(warning_level=params["warning_level"])
-        if params.get("task_force"):
-            queryset = queryset.filter(task_force=params["task_force"])
-        if params.get("escort_user", "").isdigit():
-            queryset = queryset.filter(escort_members__user_id=int(params["escort_user"]))
-        if params.get("year_category") in YearCategory.values:
-            queryset = queryset.filter(
-                plans__year=clock.today().year, plans__category=params["year_category"]
-            )
-        return queryset
 
     def _page(self, queryset, ordering: tuple, serializer_class):
         """A cursor page of one of the project's own lists, in its own order (not the projects')."""

@@ -21,7 +21,7 @@ def project_service_card(user):
     url = reverse("projects:key_projects")
     mine = selectors.key_projects(user, member=user)
     counts = selectors.level_counts(mine)
-    if any(counts.values()):
+    if any(counts.values()) or "project_specialist" in user.role_codes():
         return {
             "title": _("我护航的项目"),
             "url": f"{url}?mine=on",

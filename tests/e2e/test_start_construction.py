@@ -17,9 +17,10 @@ from sciencecity.accounts.models import Department
 from sciencecity.approvals import selectors
 from sciencecity.approvals.models import Application, Certificate, Rating, ReviewTask
 from sciencecity.approvals.services import applications
-from sciencecity.catalog.models import FormField, MaterialSpec, ServiceItem
-from tests.approvals.conftest import FILLERS, SAMPLES, START_MINIMAL, load_demo_world
+from sciencecity.catalog.models import MaterialSpec, ServiceItem
+from tests.approvals.conftest import SAMPLES, START_MINIMAL, load_demo_world
 from tests.conftest import CONFIRMED_YEARS, confirm_years
+from tests.e2e.drafts import fill_required_form
 from tests.factories import EnterpriseFactory, UserFactory, applicant_of
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.any_day]
@@ -114,22 +115,7 @@ def test_start_construction_through_the_browser(page, screenshot, world, tmp_pat
     assert application.answers == START_MINIMAL
     screenshot("sc-wizard-answers")
 
-    items = selectors.selected_items(application.bundle, application.answers, complete=False)
-    merged = selectors.merged_form(
-        application.bundle, items, application.enterprise, application.project, application.form_data
-    )
-    form = page.locator("#form")
-    for entry in merged:
-        if entry.value in (None, "") and entry.required:
-            field = form.locator(f"#form_{entry.code}")
-            if entry.field.kind == FormField.Kind.CHOICE:
-                field.select_option(str(entry.field.choices[0]["value"]))
-            elif entry.field.kind == FormField.Kind.BOOLEAN:
-                field.select_option(index=1)
-            else:
-                field.fill(str(FILLERS[entry.field.kind]))
-    form.get_by_role("button", name="保存申请表").click()
-    page.wait_for_load_state()
+    fill_required_form(page, application)
     application.refresh_from_db()
     assert application.form_data
 

@@ -469,9 +469,15 @@ class TestLoginAndWorkbench:
         counts = {count["label"]: count["number"] for count in areas["企业服务"]["counts"]}
         assert counts["办理中"] == 1 and areas["企业服务"]["url"] == url("portal_home")
 
-    @pytest.mark.parametrize(
-        "role, title", [("project_specialist", "项目服务"), ("party_officer", "党建工作")]
-    )
+    def test_the_project_specialist_finds_the_projects_they_escort(self, client):
+        user = UserFactory(username="later-specialist", roles=["project_specialist"])
+        response = as_user(client, user).get(reverse("home"))
+        areas = {a["title"]: a for a in response.context["areas"]}
+        card = areas["我护航的项目"]
+        assert card["url"] == reverse("projects:key_projects") + "?mine=on"
+        assert [count["number"] for count in card["counts"]] == [0, 0, 0]
+
+    @pytest.mark.parametrize("role, title", [("party_officer", "党建工作")])
     def test_roles_whose_capabilities_come_later_are_told_what_they_can_do(self, client, role, title):
         user = UserFactory(username=f"later-{role}", roles=[role])
         response = as_user(client, user).get(reverse("home"))

@@ -170,6 +170,9 @@ def submit_report(
                     enterprise=project.enterprise,
                     project=project,
                     address=project.location,
+                    # Entered by the platform (a ledger import): the project unit is the contact.
+                    reporter_name="" if user is not None else project.enterprise.name[:50],
+                    reporter_phone="" if user is not None else (project.enterprise.contact_phone or "-"),
                 ),
             )
             report.problems.add(problem)

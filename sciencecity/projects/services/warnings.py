@@ -131,7 +131,9 @@ def measures(facts: Facts, today: datetime.date) -> dict[str, tuple[Decimal, dic
             {"schedule": str(schedule), "completion": str(completion)},
         )
     if facts.is_key and facts.phase in REPORTING_PHASES:
-        since = facts.reporting_since or facts.created.replace(day=1)
+        # Reporting runs from the actual start (开工), else from the day the project entered a reporting phase.
+        started = [actual for _planned, actual in facts.starts if actual]
+        since = (min(started) if started else facts.reporting_since or facts.created).replace(day=1)
         if facts.last_report is not None:
             after_last = (facts.last_report + datetime.timedelta(days=32)).replace(day=1)
             since = max(since, after_last)

@@ -98,6 +98,15 @@ class Command(BaseCommand):
         )
         self._print_applications(console, summary.applications)
         self._print_problems(console, summary.problems)
+        if summary.escort is not None:
+            escort = summary.escort
+            console.print(
+                _(
+                    "重点项目护航:%(teams)d 个护航团队,%(reports)d 份月报,%(logs)d 条服务记录;"
+                    "预警 红灯 %(red)d、黄灯 %(yellow)d、绿灯 %(green)d。"
+                )
+                % escort.__dict__
+            )
         console.print(_("数据指纹(相同种子应相同):%(digest)s") % {"digest": summary.digest[:16]})
         self._print_accounts(console, summary.accounts)
 
