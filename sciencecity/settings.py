@@ -223,6 +223,8 @@ SPECTACULAR_SETTINGS = {
         "ProjectWarningLevelEnum": "sciencecity.projects.models.Level",
         "TaskWarningLevelEnum": "sciencecity.approvals.models.ReviewTask.Warning",
         "ProjectPhaseEnum": "sciencecity.projects.models.Project.Phase",
+        "InspectionKindEnum": "sciencecity.projects.models.Inspection.Kind",
+        "ServiceLogKindEnum": "sciencecity.projects.models.ServiceLog.Kind",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

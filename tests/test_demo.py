@@ -638,6 +638,10 @@ def test_every_key_project_is_escorted_scheduled_and_coloured(demo):
         "航空发动机维修基地",
     } <= names
     assert key.get(name="航空发动机维修基地").stages.count() == 3
+    # Quality and safety inspections of the projects under way, with their scores.
+    from sciencecity.projects.models import Inspection
+
+    assert set(Inspection.objects.values_list("kind", flat=True)) == {"quality", "safety"}
     # Help-and-do: a draft prepared by the specialist waits for the applicant.
     draft = Application.objects.get(prepared_by__username="specialist")
     assert draft.status == Application.Status.DRAFT and draft.applicant.username == "applicant"

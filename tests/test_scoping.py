@@ -78,6 +78,7 @@ def test_every_model_of_our_apps_is_listed_or_a_child_row():
         "projects.EscortConsent",
         "projects.ServiceLog",
         "projects.SupervisionNote",
+        "projects.Inspection",
         "projects.ProjectType",  # reference data: types and their milestones, edited in the admin
         "projects.MilestoneKind",
         "projects.WarningRule",  # edited in the admin only

@@ -112,7 +112,7 @@ ROLES: dict[str, Role] = {
         Role(
             "inspector",
             _("巡查检查人员"),
-            (*_VIEW_REGISTRIES, *_REPORT_PROBLEMS, "problems.verify_problem"),
+            (*_VIEW_REGISTRIES, *_REPORT_PROBLEMS, "problems.verify_problem", "projects.inspect_project"),
         ),
         Role("party_officer", _("党建工作人员"), _VIEW_REGISTRIES),
         Role(

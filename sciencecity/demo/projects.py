@@ -17,6 +17,7 @@ project services, each on the day it happened (`clock.frozen_at`).
 
 import datetime
 import random
+from collections import Counter
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -30,7 +31,7 @@ from sciencecity.audit.services import snapshot
 from sciencecity.catalog.models import Bundle, CatalogVersion
 from sciencecity.problems.models import ProblemCategory
 from sciencecity.projects.models import Project
-from sciencecity.projects.services import escort, registry, reports, schedule, warnings
+from sciencecity.projects.services import escort, inspections, registry, reports, schedule, warnings
 from sciencecity.workdays import clock
 
 from . import applications as demo_applications
@@ -91,6 +92,7 @@ class ProjectsSummary:
     teams: int = 0
     reports: int = 0
     logs: int = 0
+    inspections: int = 0
     green: int = 0
     yellow: int = 0
     red: int = 0
@@ -161,6 +163,12 @@ def create_escort(seed: int, steps, password_hash=None) -> ProjectsSummary:
         categories[0] if categories else None,
     )
     linear = schedule.ensure_type("linear")
+    inspectors = list(
+        User.objects.filter(groups__name="inspector")
+        .filter(username__startswith="site-inspector-")
+        .order_by("username")
+    )
+    inspectors = inspectors or list(User.objects.filter(username="inspector"))
     projects = list(Project.objects.filter(is_key=True).select_related("enterprise").order_by("code"))
     steps.start(_("重点项目护航"), len(projects))
     named = {name: (task_force, phases) for name, task_force, _linear, phases in NAMED}
@@ -171,16 +179,18 @@ def create_escort(seed: int, steps, password_hash=None) -> ProjectsSummary:
         _schedule(rng, project, today, named)
         summary.reports += _reports(rng, project, today, applicant, site_category)
         summary.logs += _logs(rng, project, today)
+        summary.inspections += _inspections(rng, project, today, inspectors, site_category)
         steps.advance()
     _help_and_do(applicant, specialist, today)
     with clock.frozen_at(demo_applications.NOW):
-        counts = warnings.refresh(today=today)
+        warnings.refresh(today=today)
         supervisor = User.objects.get(username="supervisor")
         flagged = Project.objects.filter(is_key=True).exclude(warning_level="green").order_by("code")[:8]
         for number, project in enumerate(flagged):
             escort.add_supervision_note(supervisor, project, NOTES[number % len(NOTES)])
         demo_applications.read_what_came_before(demo_applications.NOW - demo_applications.READ_BEFORE)
-    summary.green, summary.yellow, summary.red = counts["green"], counts["yellow"], counts["red"]
+    key = Counter(Project.objects.filter(is_key=True).values_list("warning_level", flat=True))
+    summary.green, summary.yellow, summary.red = key["green"], key["yellow"], key["red"]
     return summary
 
 
@@ -339,6 +349,44 @@ def _logs(rng, project, today) -> int:
         with clock.frozen_at(_moment(day, 15)):
             escort.log_service(rng.choice(team), project, kind, text, served_on=day)
         written += 1
+    return written
+
+
+INSPECTION_NOTES = {
+    "quality": ("钢筋保护层厚度抽检合格,混凝土试块按规定留置送检。", "砌体灰缝饱满度抽检合格率 90%。"),
+    "safety": ("脚手架搭设规范,安全帽佩戴率 100%。", "临时用电三级配电两级保护到位,基坑监测数据正常。"),
+}
+FINDINGS = {
+    "quality": ("二层梁底钢筋保护层不足", "抽检二层 KL-3 梁底钢筋保护层厚度 15mm,小于设计要求 25mm。"),
+    "safety": ("临边防护缺失", "五层楼板东侧临边未设防护栏杆,存在高处坠落隐患。"),
+}
+
+
+def _inspections(rng, project, today, inspectors, site_category) -> int:
+    """A quality and a safety inspection or two this year for projects under way; a few with a finding."""
+    if project.phase not in REPORTING or not inspectors:
+        return 0
+    written = 0
+    for kind in ("quality", "safety"):
+        for _n in range(rng.randint(1, 2)):
+            day = today - datetime.timedelta(days=rng.randint(3, 300))
+            score = rng.choices(
+                (rng.randint(90, 99), rng.randint(75, 89), rng.randint(55, 74)), weights=(60, 30, 10)
+            )[0]
+            raised = []
+            if site_category is not None and score < 80 and day > today - datetime.timedelta(days=30):
+                raised.append(reports.RaisedProblem(site_category, *FINDINGS[kind]))
+            with clock.frozen_at(_moment(day, 10)):
+                inspections.record_inspection(
+                    rng.choice(inspectors),
+                    project,
+                    kind,
+                    score,
+                    rng.choice(INSPECTION_NOTES[kind]),
+                    inspected_on=day,
+                    problems=raised,
+                )
+            written += 1
     return written
 
 

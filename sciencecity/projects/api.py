@@ -25,6 +25,7 @@ from sciencecity.workdays import clock
 from . import selectors, services
 from .models import (
     EscortMember,
+    Inspection,
     InvestmentPlan,
     Level,
     MonthlyReport,
@@ -35,7 +36,7 @@ from .models import (
     SupervisionNote,
     YearCategory,
 )
-from .services import escort, reports, schedule, warnings
+from .services import escort, findings, inspections, reports, schedule, warnings
 
 FIELDS = [
     "code",
@@ -221,6 +222,25 @@ class NewReportSerializer(serializers.Serializer):
             return datetime.date(int(value[:4]), int(value[5:7]), 1)
         except ValueError:
             raise serializers.ValidationError(_("请选择月份。")) from None
+
+
+class InspectionSerializer(serializers.ModelSerializer):
+    problems = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Inspection
+        fields = ["id", "kind", "inspected_on", "inspector", "score", "summary", "problems", "recorded_at"]
+
+    def get_problems(self, inspection) -> list[str]:
+        return [problem.number for problem in inspection.problems.all()]
+
+
+class NewInspectionSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=Inspection.Kind.choices)
+    inspected_on = serializers.DateField(required=False, help_text="Default: today")
+    score = serializers.IntegerField(min_value=0, max_value=100)
+    summary = serializers.CharField(max_length=2000)
+    problems = RaisedProblemSerializer(many=True, required=False, default=list)
 
 
 # --- escort ----------------------------------------------------------------------------------------------------
@@ -450,6 +470,32 @@ class ProjectViewSet(
         )
         report = selectors.reports_of(project).get(pk=report.pk)
         return Response(MonthlyReportSerializer(report).data, status=status.HTTP_201_CREATED)
+
+    # -- inspections --
+
+    @extend_schema(methods=["get"], responses=InspectionSerializer(many=True))
+    @extend_schema(methods=["post"], request=NewInspectionSerializer, responses={201: InspectionSerializer})
+    @action(detail=True, methods=["get", "post"])
+    def inspections(self, request, pk=None):
+        """Quality and safety inspections: inspectors record a score and the findings, each of which becomes a
+        closed-loop problem of source quality or safety inspection."""
+        project = self.get_object()
+        if request.method == "GET":
+            return self._page(
+                selectors.inspections_of(project), ("-inspected_on", "-id"), InspectionSerializer
+            )
+        data = self._input(NewInspectionSerializer)
+        inspection = inspections.record_inspection(
+            request.user,
+            project,
+            data["kind"],
+            data["score"],
+            data["summary"],
+            inspected_on=data.get("inspected_on"),
+            problems=[findings.RaisedProblem(**item) for item in data["problems"]],
+        )
+        inspection = selectors.inspections_of(project).get(pk=inspection.pk)
+        return Response(InspectionSerializer(inspection).data, status=status.HTTP_201_CREATED)
 
     # -- the escort team --
 

@@ -11,8 +11,8 @@ from sciencecity.accounts.scoping import STAFF_ROLES
 from sciencecity.problems.models import ProblemCategory
 from sciencecity.workdays import clock
 
-from .models import EscortMember, Level, Project, ServiceLog, YearCategory
-from .services.reports import MAX_PROBLEMS
+from .models import EscortMember, Inspection, Level, Project, ServiceLog, YearCategory
+from .services.findings import MAX_PROBLEMS
 
 DATE = forms.DateInput(attrs={"type": "date"})
 RAISED_ROWS = 3  # problem rows the report form offers (the API takes up to MAX_PROBLEMS)
@@ -33,21 +33,10 @@ class MonthField(forms.CharField):
             raise forms.ValidationError(_("请选择月份。")) from None
 
 
-class ReportForm(forms.Form):
-    month = MonthField(label=_("月份"))
-    investment = forms.DecimalField(
-        label=_("本月完成投资(万元)"), max_digits=14, decimal_places=2, min_value=0
-    )
-    progress_percent = forms.IntegerField(label=_("形象进度(%)"), min_value=0, max_value=100)
-    progress_text = forms.CharField(
-        label=_("形象进度说明"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
-    )
-    workforce = forms.IntegerField(label=_("在场施工人数"), min_value=0, max_value=100_000, initial=0)
+class RaisedProblemsMixin:
+    """Rows for the problems met (category, title, description), each of which becomes a closed-loop problem."""
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if not self.is_bound:
-            self.initial.setdefault("month", f"{clock.today():%Y-%m}")
+    def add_problem_rows(self):
         categories = [("", "—")] + [(c.code, c.display_name) for c in ProblemCategory.objects.reportable()]
         for n in range(1, RAISED_ROWS + 1):
             self.fields[f"problem_{n}_category"] = forms.ChoiceField(
@@ -71,7 +60,7 @@ class ReportForm(forms.Form):
         ]
 
     def raised(self) -> list[tuple[int, str, str, str]]:
-        """The rows the reporter filled: (row number, category code, title, description)."""
+        """The rows the person filled: (row number, category code, title, description)."""
         rows = []
         for n in range(1, RAISED_ROWS + 1):
             code = self.cleaned_data.get(f"problem_{n}_category") or ""
@@ -80,6 +69,37 @@ class ReportForm(forms.Form):
             if code or title or description:
                 rows.append((n, code, title, description))
         return rows[:MAX_PROBLEMS]
+
+
+class ReportForm(RaisedProblemsMixin, forms.Form):
+    month = MonthField(label=_("月份"))
+    investment = forms.DecimalField(
+        label=_("本月完成投资(万元)"), max_digits=14, decimal_places=2, min_value=0
+    )
+    progress_percent = forms.IntegerField(label=_("形象进度(%)"), min_value=0, max_value=100)
+    progress_text = forms.CharField(
+        label=_("形象进度说明"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    workforce = forms.IntegerField(label=_("在场施工人数"), min_value=0, max_value=100_000, initial=0)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("month", f"{clock.today():%Y-%m}")
+        self.add_problem_rows()
+
+
+class InspectionForm(RaisedProblemsMixin, forms.Form):
+    kind = forms.ChoiceField(label=_("检查类型"), choices=Inspection.Kind.choices)
+    inspected_on = forms.DateField(label=_("检查日期"), widget=DATE)
+    score = forms.IntegerField(label=_("得分"), min_value=0, max_value=100)
+    summary = forms.CharField(label=_("检查情况"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("inspected_on", clock.today())
+        self.add_problem_rows()
 
 
 class ServiceForm(forms.Form):

@@ -18,6 +18,7 @@ ACTIONS = {
     "projects.submit_report": _("报送月报"),
     "projects.correct_report": _("修改月报"),
     "projects.warn": _("预警变化"),
+    "projects.record_inspection": _("质量安全检查"),
 }
 
 
@@ -32,7 +33,7 @@ def register_trail_readings() -> None:
     from sciencecity.audit import trail
     from sciencecity.audit.trail import Formatter, TrailReader
 
-    from .models import EscortMember, Project, ServiceLog, WarningRule, YearCategory
+    from .models import EscortMember, Inspection, Project, ServiceLog, WarningRule, YearCategory
 
     def text(value, reader):
         return TrailReader.read_text(value)
@@ -67,7 +68,8 @@ def register_trail_readings() -> None:
         "duty": Formatter(text, _("职责")),
         "scope": Formatter(text, _("授权范围")),
         "valid_until": Formatter(date, _("有效期至")),
-        "kind": Formatter(choice(ServiceLog.Kind.choices), _("服务类型")),
+        "kind": Formatter(choice([*ServiceLog.Kind.choices, *Inspection.Kind.choices]), _("类型")),
+        "inspected_on": Formatter(date, _("检查日期")),
         "served_on": Formatter(date, _("服务日期")),
         "score": Formatter(number, _("评分")),
         "month": Formatter(text, _("月份")),

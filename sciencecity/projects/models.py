@@ -137,6 +137,7 @@ class Project(models.Model):
         verbose_name_plural = pgettext_lazy("plural", "项目")
         ordering = ["-created_at", "-id"]
         permissions = [
+            ("inspect_project", _("检查项目质量安全")),
             ("manage_escort", _("组建项目护航团队")),
             ("supervise_project", _("跟进监督重点项目")),
         ]
@@ -409,6 +410,46 @@ class ReportPhoto(models.Model):
 
     def __str__(self):
         return self.image.name
+
+
+# --- quality and safety inspections -------------------------------------------------------------------------
+
+
+class Inspection(models.Model):
+    """A quality or safety inspection of a project's site by an inspector: a score out of 100, what was seen,
+    and the findings, each a closed-loop problem (source 质量检查 / 安全检查) routed to its department. The
+    campaign's scoring reads the scores."""
+
+    class Kind(models.TextChoices):
+        QUALITY = "quality", _("质量检查")
+        SAFETY = "safety", _("安全检查")
+
+    project = models.ForeignKey(
+        Project, verbose_name=_("项目"), on_delete=models.CASCADE, related_name="inspections"
+    )
+    kind = models.CharField(_("检查类型"), max_length=20, choices=Kind.choices)
+    inspected_on = models.DateField(_("检查日期"))
+    inspector = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("检查人"), on_delete=models.PROTECT, related_name="+"
+    )
+    score = models.PositiveSmallIntegerField(_("得分"), validators=[MaxValueValidator(100)])
+    summary = models.TextField(_("检查情况"))
+    problems = models.ManyToManyField(
+        "problems.Problem", verbose_name=_("发现的问题"), blank=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("记录时间"), default=clock.now)
+
+    class Meta:
+        verbose_name = _("质量安全检查")
+        verbose_name_plural = pgettext_lazy("plural", "质量安全检查")
+        ordering = ["project", "-inspected_on", "-id"]
+        indexes = [
+            models.Index(fields=["project", "-inspected_on", "-id"], name="inspection_project_idx"),
+            models.Index(fields=["kind", "inspected_on"], name="inspection_kind_day_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.inspected_on} {self.get_kind_display()}"
 
 
 # --- the escort team "1+N+5" ----------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from sciencecity.workdays import clock
 
 from .models import (
     EscortMember,
+    Inspection,
     InvestmentPlan,
     Level,
     Milestone,
@@ -134,6 +135,15 @@ def reports_of(project: Project):
         MonthlyReport.objects.filter(project=project)
         .prefetch_related("photos", "problems")
         .order_by("-month")
+    )
+
+
+def inspections_of(project: Project):
+    return (
+        Inspection.objects.filter(project=project)
+        .select_related("inspector")
+        .prefetch_related("problems")
+        .order_by("-inspected_on", "-id")
     )
 
 

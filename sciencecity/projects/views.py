@@ -30,7 +30,7 @@ from sciencecity.workflow.paging import page_of
 
 from . import forms, selectors
 from .models import EscortMember, Level, Project, ServiceLog
-from .services import escort, registry, reports, schedule, warnings
+from .services import escort, findings, inspections, registry, reports, schedule, warnings
 
 app_name = "projects"
 PAGE_SIZE = 25
@@ -78,6 +78,8 @@ def file_context(user, project: Project) -> dict:
             .order_by("-reported_at", "-id")[:10]
         ),
         "notes": list(selectors.supervision_notes(user, project)[:10]),
+        "inspections": list(selectors.inspections_of(project)[:10]),
+        "may_inspect": user.has_perm(inspections.INSPECT),
         "may_change": may_change,
         "may_report": own and user.has_perm(CHANGE),
         "may_log": role is not None or own,
@@ -161,13 +163,7 @@ def report_page(request, pk):
         raise PermissionDenied(_("月报由项目单位报送。"))
     form = forms.ReportForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        raised = []
-        for n, code, title, description in form.raised():
-            category = ProblemCategory.objects.reportable().filter(code=code).first()
-            if category is None:
-                form.add_error(f"problem_{n}_category", _("请选择问题类别。"))
-                continue
-            raised.append(reports.RaisedProblem(category, title, description))
+        raised = _raised(form)
         if form.is_valid():
             try:
                 report = reports.submit_report(
@@ -195,6 +191,56 @@ def report_page(request, pk):
     status = 400 if request.method == "POST" else 200
     context = {"project": project, "form": form, "report_day": warnings.report_day()}
     return render(request, "projects/report.html", context, status=status)
+
+
+def _raised(form) -> list:
+    """The problems met that the form's rows name (an unknown category is the row's error)."""
+    raised = []
+    for n, code, title, description in form.raised():
+        category = ProblemCategory.objects.reportable().filter(code=code).first()
+        if category is None:
+            form.add_error(f"problem_{n}_category", _("请选择问题类别。"))
+            continue
+        raised.append(findings.RaisedProblem(category, title, description))
+    return raised
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@login_required
+def inspection_page(request, pk):
+    """An inspector records a quality or safety inspection on site, with the findings."""
+    project = _project(request, pk)
+    user = request.user
+    if not user.has_perm(inspections.INSPECT):
+        raise PermissionDenied(_("只有质量安全检查人员可以记录检查。"))
+    form = forms.InspectionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        raised = _raised(form)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                inspection = inspections.record_inspection(
+                    user,
+                    project,
+                    data["kind"],
+                    data["score"],
+                    data["summary"],
+                    inspected_on=data["inspected_on"],
+                    problems=raised,
+                )
+            except ValidationError as error:
+                _attach_report_errors(form, error)
+            except ACTION_REFUSALS as error:
+                messages.error(request, refusal_message(error, user))
+            else:
+                messages.success(
+                    request,
+                    _("检查已记录,发现的 %(n)s 个问题已转入问题闭环办理。")
+                    % {"n": inspection.problems.count()},
+                )
+                return redirect(project_page_url(user, project, "inspections"))
+    status = 400 if request.method == "POST" else 200
+    return render(request, "projects/inspection.html", {"project": project, "form": form}, status=status)
 
 
 def _attach_report_errors(form, error: ValidationError) -> None:
@@ -425,6 +471,7 @@ urlpatterns = [
     path("", key_projects, name="key_projects"),
     path("<int:pk>/report/", report_page, name="report"),
     path("<int:pk>/service/", service_page, name="service"),
+    path("<int:pk>/inspection/", inspection_page, name="inspection"),
     path("<int:pk>/milestone/", set_milestone, name="milestone"),
     path("<int:pk>/stage/", add_stage, name="stage"),
     path("<int:pk>/plan/", set_plan, name="plan"),

@@ -541,6 +541,14 @@ EXPECTED: dict[str, Expect] = {
     ),
     # The escort team: formed by leaders and administrators; the consent is the enterprise's; the service log
     # kept by the team (the side's reviewer is on it); notes by supervisors.
+    # Quality and safety inspections: by inspectors.
+    "GET projects/{pk}/inspections/": Expect(S(200), kind="project", target="project"),
+    "POST projects/{pk}/inspections/": Expect(
+        S(403, inspector=201),
+        kind="project",
+        target="project",
+        body=json_body({"kind": "safety", "score": 92, "summary": "临边防护到位"}),
+    ),
     "GET projects/{pk}/escort/": Expect(S(200), kind="project", target="project"),
     "POST projects/{pk}/escort/members/": Expect(
         S(403, leader=200, administrator=200),

@@ -51,6 +51,7 @@ def site(db, settings, tmp_path):
         other_specialist=staff("project_specialist", development, username="other-specialist"),
         instructor=staff("party_officer", username="instructor"),
         supervisor=staff("supervisor", username="supervisor"),
+        inspector=staff("inspector", username="inspector"),
         admin=staff("administrator", username="admin"),
         builder=staff("department_reviewer", construction, username="builder"),
     )

@@ -13,7 +13,6 @@ afterwards it stands as reported (a later correction is a matter for the escort 
 """
 
 import datetime
-from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -22,16 +21,15 @@ from django.db.models import F
 from django.utils.translation import gettext as _
 
 from sciencecity.audit import record
-from sciencecity.problems.models import Problem, ProblemCategory
-from sciencecity.problems.services import lifecycle as problem_lifecycle
+from sciencecity.problems.models import Problem
 from sciencecity.problems.services.photos import MAX_PHOTOS, clean_photo
 from sciencecity.workdays import clock
 
 from ..models import InvestmentPlan, MonthlyReport, Project, ReportPhoto
-from . import warnings
+from . import findings, warnings
 from .escort import clean_text, is_own_enterprise
 
-MAX_PROBLEMS = 10
+RaisedProblem = findings.RaisedProblem  # the problems a report raises (for the pages and the API)
 
 
 def due_on(month: datetime.date) -> datetime.date:
@@ -45,15 +43,6 @@ def first_of(day: datetime.date) -> datetime.date:
 
 def must_report(project: Project) -> bool:
     return project.is_key and project.phase in warnings.REPORTING_PHASES
-
-
-@dataclass
-class RaisedProblem:
-    """A problem the report meets: becomes a closed-loop problem of the project."""
-
-    category: ProblemCategory
-    title: str
-    description: str
 
 
 def _check(project, month, investment, progress_percent, progress_text, workforce, raised) -> dict:
@@ -82,15 +71,7 @@ def _check(project, month, investment, progress_percent, progress_text, workforc
         progress_text = clean_text("progress_text", progress_text)
     except ValidationError as error:
         errors.update(error.message_dict)
-    if len(raised) > MAX_PROBLEMS:
-        errors["problems"] = _("一份月报最多反映 %(n)s 个问题。") % {"n": MAX_PROBLEMS}
-    for index, item in enumerate(raised, start=1):
-        if not item.category.is_active or item.category not in ProblemCategory.objects.reportable():
-            errors[f"problems.{index}.category"] = _("该问题类别不可选。")
-        if not (item.title or "").strip():
-            errors[f"problems.{index}.title"] = _("请填写问题标题。")
-        if not (item.description or "").strip():
-            errors[f"problems.{index}.description"] = _("请描述问题。")
+    errors.update(findings.errors_of(raised))
     if errors:
         raise ValidationError(errors)
     return {"investment": investment, "progress_text": progress_text}
@@ -159,23 +140,7 @@ def submit_report(
             photo = ReportPhoto(report=report)
             photo.image.save(picture.name, picture, save=False)
             photo.save()
-        for item in raised:
-            problem = problem_lifecycle.report_problem(
-                user,
-                problem_lifecycle.Report(
-                    category=item.category,
-                    title=item.title,
-                    description=item.description,
-                    source=Problem.Source.PROJECT_REPORT,
-                    enterprise=project.enterprise,
-                    project=project,
-                    address=project.location,
-                    # Entered by the platform (a ledger import): the project unit is the contact.
-                    reporter_name="" if user is not None else project.enterprise.name[:50],
-                    reporter_phone="" if user is not None else (project.enterprise.contact_phone or "-"),
-                ),
-            )
-            report.problems.add(problem)
+        report.problems.add(*findings.raise_problems(user, project, raised, Problem.Source.PROJECT_REPORT))
         record(
             user,
             "projects.submit_report" if before is None else "projects.correct_report",
