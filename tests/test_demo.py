@@ -605,14 +605,18 @@ def test_the_dispatcher_and_the_inspector_log_in_to_their_queues(demo, client):
 
 def test_every_key_project_is_escorted_scheduled_and_coloured(demo):
     from sciencecity.projects.models import EscortMember, MonthlyReport, ServiceLog
+    from sciencecity.projects.services import warnings
 
     key = Project.objects.filter(is_key=True)
     roles = Counter(EscortMember.objects.filter(project__in=key).values_list("role", flat=True))
     assert roles["lead"] == 169 and roles["instructor"] == 169 and roles["specialist"] >= 169
     assert not key.filter(plans__isnull=True).exists()  # every key project has this year's plan
     reporting = key.filter(phase__in=("started", "under_construction"))
-    assert MonthlyReport.objects.filter(project__in=reporting).values("project").distinct().count() >= 100
-    assert set(MonthlyReport.objects.values_list("month__month", flat=True)) >= {1, 6}
+    today = clock.today()
+    due = warnings.last_due_month(today)
+    if due.year == today.year:  # the year's reports from January to the last month due
+        assert MonthlyReport.objects.filter(project__in=reporting).values("project").distinct().count() >= 100
+        assert set(MonthlyReport.objects.values_list("month__month", flat=True)) >= {1, due.month}
     assert (
         ServiceLog.objects.filter(kind="visit").exists()
         and ServiceLog.objects.filter(kind="evaluation").exists()
@@ -626,7 +630,9 @@ def test_every_key_project_is_escorted_scheduled_and_coloured(demo):
         for project in key.exclude(warning_level="green")
         for reason in project.warning_reasons
     }
-    assert {"start_delay", "investment_lag"} <= measures
+    assert "start_delay" in measures
+    if due.year == today.year and due.month >= 4:  # early in the year no plan can lag by ten points yet
+        assert "investment_lag" in measures
     # The seeds' named projects, the aero-engine base in three phases.
     names = set(key.values_list("name", flat=True))
     assert {

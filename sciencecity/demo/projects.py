@@ -173,7 +173,9 @@ def create_escort(seed: int, steps, password_hash=None) -> ProjectsSummary:
     steps.start(_("重点项目护航"), len(projects))
     named = {name: (task_force, phases) for name, task_force, _linear, phases in NAMED}
     for index, project in enumerate(projects):
-        with clock.frozen_at(_moment(datetime.date(today.year, 1, 6))):
+        with clock.frozen_at(
+            _moment(min(datetime.date(today.year, 1, 6), today - datetime.timedelta(days=1)))
+        ):
             _team(rng, project, leads, instructors, specialist, reviewers, applicant, index, named, linear)
         summary.teams += 1
         _schedule(rng, project, today, named)
@@ -216,12 +218,12 @@ def _team(rng, project, leads, instructors, specialist, reviewers, applicant, in
 
 def _schedule(rng, project, today, named) -> None:
     year = today.year
-    start_of_year = _moment(datetime.date(year, 1, 8))
+    start_of_year = _moment(min(datetime.date(year, 1, 8), today - datetime.timedelta(days=1)))
     total = float(project.total_investment)
     with clock.frozen_at(start_of_year):
         if project.phase in REPORTING:
             started = datetime.date(year - rng.randint(0, 2), rng.randint(1, 12), rng.randint(1, 28))
-            started = min(started, datetime.date(year, 1, 5))
+            started = min(started, start_of_year.date() - datetime.timedelta(days=3))
             planned_start = started - datetime.timedelta(days=rng.choice((0, 0, 10, 30)))
             schedule.set_milestone(None, project, "start", planned_on=planned_start, actual_on=started)
             schedule.set_milestone(
@@ -273,9 +275,6 @@ def _schedule(rng, project, today, named) -> None:
                 planned = today - datetime.timedelta(days=rng.randint(100, 200))
             else:
                 planned = today + datetime.timedelta(days=rng.randint(30, 300))
-            planned = min(planned, today + datetime.timedelta(days=300))
-            if planned < datetime.date(year, 1, 8):
-                planned = datetime.date(year, 1, 8) + datetime.timedelta(days=rng.randint(0, 20))
             schedule.set_milestone(None, project, "start", planned_on=planned)
             schedule.set_plan(
                 None, project, year, "preparing", _amount(total * 0.02), "完成前期手续,具备开工条件"
@@ -303,15 +302,16 @@ def _reports(rng, project, today, applicant, site_category) -> int:
     due = [month for month in due if month.replace(day=report_day) < today]
     if skip_last and due:
         due = due[:-1]  # the last month due is missing: yellow
-    if today.day < report_day and rng.random() < 0.3:
+    if report_day - 7 < today.day <= report_day and rng.random() < 0.3:
         due.append(today.replace(day=1))  # this month's, reported early
     unit = applicant if project.enterprise_id == applicant.enterprise_id else None
     progress = rng.randint(10, 40)
     written = 0
     for month in due:
-        day = month.replace(day=rng.randint(report_day - 7, report_day))
-        if day >= today:
-            day = today - datetime.timedelta(days=1)
+        last_day = min(
+            report_day, (today - datetime.timedelta(days=1)).day if month.month == today.month else 28
+        )
+        day = month.replace(day=rng.randint(min(report_day - 7, last_day), last_day))
         progress = min(100, progress + rng.randint(2, 7))
         investment = float(plan.planned) / 12 * pace * rng.uniform(0.85, 1.15)
         raised = []
