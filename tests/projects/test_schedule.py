@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import F
 
 from sciencecity.audit.models import AuditEvent
 from sciencecity.projects import services
@@ -65,7 +66,8 @@ def test_milestones_follow_the_project_type_and_each_phase_has_its_own(site):
     schedule.set_milestone(
         site.admin, site.project, "start", stage=first, planned_on=datetime.date(2026, 3, 1), actual_on=TODAY
     )
-    rows = Milestone.objects.filter(project=site.project).order_by("stage__number")
+    # The project's own milestone (no phase) first, on SQLite and PostgreSQL alike (nulls sort differently).
+    rows = Milestone.objects.filter(project=site.project).order_by(F("stage__number").asc(nulls_first=True))
     assert [(m.stage and m.stage.number, m.kind.code, m.planned_on) for m in rows] == [
         (None, "start", datetime.date(2026, 3, 1)),
         (1, "start", datetime.date(2026, 3, 1)),
