@@ -172,9 +172,16 @@ class ProjectScheduleSerializer(serializers.Serializer):
 
 
 class RaisedProblemSerializer(serializers.Serializer):
-    category = serializers.SlugRelatedField(slug_field="code", queryset=ProblemCategory.objects.reportable())
+    # A slug first, then the lookup: a code with a NUL never reaches the database (PostgreSQL refuses it).
+    category = serializers.SlugField(max_length=40, help_text="The code of a problem category one may report")
     title = serializers.CharField(max_length=120)
     description = serializers.CharField(max_length=2000)
+
+    def validate_category(self, value):
+        category = ProblemCategory.objects.reportable().filter(code=value).first()
+        if category is None:
+            raise serializers.ValidationError(_("没有可报告的问题类别“%(code)s”。") % {"code": value})
+        return category
 
 
 class MonthlyReportSerializer(serializers.ModelSerializer):

@@ -94,3 +94,12 @@ def test_key_project_filters(team):
     assert ids("task_force=科学谷专班&year_category=preparing") == [team.project.pk]
     assert leader.get("/api/v1/projects/?escort_user=-1").status_code == 400
     assert leader.get("/api/v1/projects/?warning_level=purple").status_code == 400
+
+
+def test_a_raised_problem_with_a_bad_category_is_a_400(team):
+    url = f"/api/v1/projects/{team.project.pk}/reports/"
+    body = {"month": "2026-11", "investment": "1", "progress_percent": 1, "progress_text": "x"}
+    for code in ("\x00", "no-such-category"):
+        problems = [{"category": code, "title": "t", "description": "d"}]
+        response = client_of(team.applicant).post(url, {**body, "problems": problems}, format="json")
+        assert response.status_code == 400 and "category" in str(response.json())
