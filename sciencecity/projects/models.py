@@ -327,7 +327,9 @@ class InvestmentPlan(models.Model):
     project = models.ForeignKey(
         Project, verbose_name=_("项目"), on_delete=models.CASCADE, related_name="plans"
     )
-    year = models.PositiveSmallIntegerField(_("年度"), validators=[MinValueValidator(2000)])
+    year = models.PositiveSmallIntegerField(
+        _("年度"), validators=[MinValueValidator(2000), MaxValueValidator(2100)]
+    )
     category = models.CharField(_("年度类别"), max_length=20, choices=YearCategory.choices)
     planned = models.DecimalField(
         _("年度计划投资(万元)"), max_digits=14, decimal_places=2, validators=[MinValueValidator(0)]
@@ -369,7 +371,10 @@ class MonthlyReport(models.Model):
     )
     progress_percent = models.PositiveSmallIntegerField(_("形象进度(%)"), validators=[MaxValueValidator(100)])
     progress_text = models.TextField(_("形象进度说明"))
-    workforce = models.PositiveIntegerField(_("在场施工人数"), default=0)
+    # Bounded as the service checks it (and so that the API schema does not depend on the database's range).
+    workforce = models.PositiveIntegerField(
+        _("在场施工人数"), default=0, validators=[MaxValueValidator(100_000)]
+    )
     problems = models.ManyToManyField(
         "problems.Problem", verbose_name=_("反映的问题"), blank=True, related_name="+"
     )
