@@ -225,6 +225,8 @@ SPECTACULAR_SETTINGS = {
         "ProjectPhaseEnum": "sciencecity.projects.models.Project.Phase",
         "InspectionKindEnum": "sciencecity.projects.models.Inspection.Kind",
         "ServiceLogKindEnum": "sciencecity.projects.models.ServiceLog.Kind",
+        "ScoringMeasureEnum": "sciencecity.projects.models.ScoringRule.Measure",
+        "CampaignRoundStatusEnum": "sciencecity.projects.models.CampaignRound.Status",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

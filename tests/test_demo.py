@@ -651,3 +651,21 @@ def test_every_key_project_is_escorted_scheduled_and_coloured(demo):
     # Help-and-do: a draft prepared by the specialist waits for the applicant.
     draft = Application.objects.get(prepared_by__username="specialist")
     assert draft.status == Application.Status.DRAFT and draft.applicant.username == "applicant"
+
+
+def test_the_campaign_has_ranked_rounds_with_pioneers_and_bottom_places(demo):
+    from sciencecity.projects.models import Campaign, RoundScore
+
+    (made,) = Campaign.objects.all()
+    rounds = list(made.rounds.order_by("number"))
+    statuses = [round_.status for round_ in rounds]
+    # Six months have ended before today's: all published but the last, which waits for the leader.
+    assert statuses[:6] == ["published"] * 5 + ["scored"] and set(statuses[6:]) == {"open"}
+    for round_ in rounds[:6]:
+        scores = RoundScore.objects.filter(round=round_)
+        assert round_.participants == scores.count() >= 100
+        assert scores.filter(distinction="pioneer").count() >= 10
+        assert scores.filter(distinction="bottom").count() >= 3
+        assert scores.filter(rank=1).exists() and round_.rules
+    # The scores differ from project to project (the ranking compares something).
+    assert RoundScore.objects.values("total").distinct().count() > 50

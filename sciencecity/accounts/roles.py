@@ -124,6 +124,7 @@ ROLES: dict[str, Role] = {
                 *_VIEW_PROBLEMS,
                 "audit.view_auditevent",
                 "projects.manage_escort",
+                "projects.run_campaign",
             ),
         ),
         Role(
@@ -179,6 +180,7 @@ ROLES: dict[str, Role] = {
                 "projects.add_project",
                 "projects.change_project",
                 "projects.manage_escort",
+                "projects.run_campaign",
                 "projects.view_warningrule",
                 "projects.change_warningrule",
                 "projects.view_projecttype",

@@ -14,6 +14,7 @@ from sciencecity.enterprises import api as enterprises_api
 from sciencecity.notifications import api as notifications_api
 from sciencecity.problems import api as problems_api
 from sciencecity.projects import api as projects_api
+from sciencecity.projects import campaign_api, ledger_api
 from sciencecity.workdays import api as workdays_api
 
 from . import views
@@ -22,7 +23,9 @@ ROUTE_MODULES = [
     accounts_api,
     catalog_api,
     enterprises_api,
+    ledger_api,  # before projects_api: its `projects/ledger/` must not be read as a project's id
     projects_api,
+    campaign_api,
     problems_api,
     approvals_api,
     notifications_api,

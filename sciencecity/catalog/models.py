@@ -12,10 +12,11 @@ from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models.signals import m2m_changed, pre_delete
 from django.dispatch import receiver
-from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from sciencecity.accounts.scoping import ScopedQuerySet
+from sciencecity.i18n import in_language
 
 # Upper bounds of the catalog's numbers, stated rather than left to the database: they are what an
 # administrator is told in the admin, and the API schema documents the same bounds whatever the backend.
@@ -27,13 +28,6 @@ MAX_VERSION_NUMBER = MaxValueValidator(99999)
 
 class PublishedVersionError(ValidationError):
     """A published catalog version is immutable."""
-
-
-def in_language(chinese: str, english: str) -> str:
-    """`english` in English mode where the catalog has it, else the Chinese text the catalog is entered in."""
-    if english and (get_language() or "").startswith("en"):
-        return english
-    return chinese
 
 
 class TranslatedName(models.Model):

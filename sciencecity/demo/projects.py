@@ -376,18 +376,23 @@ def _inspections(rng, project, today, inspectors, site_category) -> int:
             raised = []
             if site_category is not None and score < 80 and day > today - datetime.timedelta(days=30):
                 raised.append(reports.RaisedProblem(site_category, *FINDINGS[kind]))
-            with clock.frozen_at(_moment(day, 10)):
-                inspections.record_inspection(
-                    rng.choice(inspectors),
-                    project,
-                    kind,
-                    score,
-                    rng.choice(INSPECTION_NOTES[kind]),
-                    inspected_on=day,
-                    problems=raised,
-                )
+            inspect_on(rng, day, inspectors, project, kind, score, raised)
             written += 1
     return written
+
+
+def inspect_on(rng, day, inspectors, project, kind, score, raised=()) -> None:
+    """An inspection recorded on the day it took place, by one of the inspectors."""
+    with clock.frozen_at(_moment(day, 10)):
+        inspections.record_inspection(
+            rng.choice(inspectors),
+            project,
+            kind,
+            score,
+            rng.choice(INSPECTION_NOTES[kind]),
+            inspected_on=day,
+            problems=raised,
+        )
 
 
 def _help_and_do(applicant, specialist, today) -> None:

@@ -71,6 +71,7 @@ from sciencecity.projects.models import Project
 from sciencecity.projects.services import next_project_code, register_project
 
 from . import applications as demo_applications
+from . import campaign as demo_campaign
 from . import problems as demo_problems
 from . import projects as demo_projects
 
@@ -261,6 +262,7 @@ class WorldSummary:
     applications: demo_applications.ApplicationsSummary | None = None
     problems: demo_problems.ProblemsSummary | None = None
     escort: demo_projects.ProjectsSummary | None = None
+    campaign: demo_campaign.CampaignSummary | None = None
     digest: str = ""
 
 
@@ -327,6 +329,7 @@ def build_world(
         summary.applications = demo_applications.create_applications(seed, steps, _person_name)
         summary.problems = demo_problems.create_problems(seed, steps, _person_name, password, count=problems)
         summary.escort = demo_projects.create_escort(seed, steps)
+        summary.campaign = demo_campaign.create_campaign(seed, steps)
         if summary.problems is not None and summary.problems.total:
             summary.problems = demo_problems.count_problems(
                 summary.problems.photos, summary.problems.accounts

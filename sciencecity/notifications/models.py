@@ -10,10 +10,11 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
-from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from sciencecity.accounts.scoping import ScopedQuerySet
+from sciencecity.i18n import in_language
 from sciencecity.workdays import clock
 
 from .kinds import kind_label
@@ -115,21 +116,14 @@ class Notification(models.Model):
     def shown_title(self) -> str:
         """The title in the active language: English where it was written in English (rows sent before
         notifications were bilingual have only the Chinese text)."""
-        return _in_language(self.title, self.title_en)
+        return in_language(self.title, self.title_en)
 
     @property
     def shown_body(self) -> str:
         """The body in the active language, like `shown_title`."""
-        return _in_language(self.body, self.body_en)
+        return in_language(self.body, self.body_en)
 
     @property
     def kind_label(self) -> str:
         """The name of the notification's kind in the active language (`kinds.kind_label`)."""
         return kind_label(self.kind)
-
-
-def _in_language(chinese: str, english: str) -> str:
-    # The catalog's rule (catalog.models.in_language), restated: a base app may not import the catalog.
-    if english and (get_language() or "").startswith("en"):
-        return english
-    return chinese

@@ -13,10 +13,11 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from sciencecity.accounts.scoping import ScopedQuerySet, _roles, sees_everything
+from sciencecity.i18n import in_language
 from sciencecity.workdays import clock
 
 # Who reads every problem of the zone besides leaders, supervisors and administrators: the dispatch centre
@@ -45,10 +46,6 @@ SERVICE_RATING_DEFAULTS = {
 
 def new_follow_up_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-
-
-def _in_language(zh: str, en: str) -> str:
-    return en if en and (get_language() or "").startswith("en") else zh
 
 
 class ProblemCategoryQuerySet(models.QuerySet):
@@ -102,7 +99,7 @@ class ProblemCategory(models.Model):
 
     @property
     def display_name(self) -> str:
-        return _in_language(self.name, self.name_en)
+        return in_language(self.name, self.name_en)
 
 
 class RoutingRule(models.Model):

@@ -11,7 +11,7 @@ from sciencecity.accounts.scoping import STAFF_ROLES
 from sciencecity.problems.models import ProblemCategory
 from sciencecity.workdays import clock
 
-from .models import EscortMember, Inspection, Level, Project, ServiceLog, YearCategory
+from .models import Campaign, EscortMember, Inspection, Level, Project, RoundScore, ServiceLog, YearCategory
 from .services.findings import MAX_PROBLEMS
 
 DATE = forms.DateInput(attrs={"type": "date"})
@@ -197,3 +197,61 @@ class KeyProjectFilter(forms.Form):
     def __init__(self, *args, task_forces=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["task_force"].choices = [("", _("全部"))] + [(t, t) for t in task_forces]
+
+
+class CampaignForm(forms.Form):
+    name = forms.CharField(label=_("活动名称"), max_length=100)
+    description = forms.CharField(
+        label=_("活动说明"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    round_length = forms.ChoiceField(label=_("轮次"), choices=Campaign.RoundLength.choices)
+    starts_on = forms.DateField(label=_("开始日期"), widget=DATE)
+    ends_on = forms.DateField(label=_("结束日期"), widget=DATE)
+    task_force = forms.ChoiceField(label=_("工作专班"), required=False)
+    pioneer_places = forms.IntegerField(label=_("红旗名额"), min_value=1, max_value=100, initial=3)
+    bottom_places = forms.IntegerField(label=_("约谈名额"), min_value=0, max_value=100, initial=3)
+
+    def __init__(self, *args, task_forces=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["task_force"].choices = [("", _("全部重点项目"))] + [(name, name) for name in task_forces]
+
+
+class ScoringRulesForm(forms.Form):
+    """The weight and the score without data of each measure, one pair of fields per measure."""
+
+    def __init__(self, *args, rules=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.measures = []
+        for rule in rules:
+            label = rule.get_measure_display()
+            self.fields[f"{rule.measure}-weight"] = forms.DecimalField(
+                label=_("%(measure)s 权重") % {"measure": label},
+                min_value=0,
+                max_value=100,
+                decimal_places=2,
+                initial=rule.weight,
+            )
+            self.fields[f"{rule.measure}-missing"] = forms.DecimalField(
+                label=_("%(measure)s 缺数据时得分") % {"measure": label},
+                min_value=0,
+                max_value=100,
+                decimal_places=2,
+                initial=rule.missing_score,
+            )
+            self.measures.append((rule, self[f"{rule.measure}-weight"], self[f"{rule.measure}-missing"]))
+
+    def rules(self) -> dict:
+        data = self.cleaned_data
+        return {
+            rule.measure: {
+                "weight": data[f"{rule.measure}-weight"],
+                "missing_score": data[f"{rule.measure}-missing"],
+            }
+            for rule, _weight, _missing in self.measures
+        }
+
+
+class RankingFilter(forms.Form):
+    distinction = forms.ChoiceField(
+        label=_("评比结果"), required=False, choices=[("", _("全部"))] + RoundScore.Distinction.choices
+    )

@@ -19,6 +19,12 @@ ACTIONS = {
     "projects.correct_report": _("修改月报"),
     "projects.warn": _("预警变化"),
     "projects.record_inspection": _("质量安全检查"),
+    "projects.upload_ledger": _("上传项目台账"),
+    "projects.import_ledger": _("导入项目台账"),
+    "projects.create_campaign": _("创建“三比一争”活动"),
+    "projects.set_scoring_rules": _("修改评分规则"),
+    "projects.score_round": _("评比评分排名"),
+    "projects.publish_round": _("公布评比结果"),
 }
 
 

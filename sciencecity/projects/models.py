@@ -5,10 +5,11 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
-from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
-from sciencecity.accounts.scoping import ScopedQuerySet, is_civil_servant
+from sciencecity.accounts.scoping import ScopedQuerySet, is_civil_servant, sees_everything
+from sciencecity.i18n import in_language
 from sciencecity.workdays import clock
 
 # The national investment-project code (全国投资项目在线审批监管平台): year-region-industry-type-serial,
@@ -159,10 +160,6 @@ class Project(models.Model):
 # --- the schedule: project types and their milestones, phases of a multi-phase project, dated history ---------
 
 
-def _in_language(zh: str, en: str) -> str:
-    return en if en and (get_language() or "").startswith("en") else zh
-
-
 class ProjectType(models.Model):
     """A kind of project (a building, a road or tunnel …) with the milestones its schedule tracks, in order.
     A project without a type uses the default type (`DEFAULT_TYPE`)."""
@@ -182,7 +179,7 @@ class ProjectType(models.Model):
 
     @property
     def display_name(self) -> str:
-        return _in_language(self.name, self.name_en)
+        return in_language(self.name, self.name_en)
 
 
 class MilestoneKind(models.Model):
@@ -218,7 +215,7 @@ class MilestoneKind(models.Model):
 
     @property
     def display_name(self) -> str:
-        return _in_language(self.name, self.name_en)
+        return in_language(self.name, self.name_en)
 
 
 class YearCategory(models.TextChoices):
@@ -659,3 +656,301 @@ class WarningRule(models.Model):
         if value >= self.yellow_from and value > 0:
             return Level.YELLOW
         return Level.GREEN
+
+
+# --- the project ledger (项目台账) imported from Excel -----------------------------------------------------
+
+
+class LedgerImportQuerySet(ScopedQuerySet):
+    def for_user(self, user):
+        """An import is its uploader's, and administrators' (who answer for what came into the ledger)."""
+        if user is None or not user.is_authenticated:
+            return self.none()
+        if user.has_role("administrator"):
+            return self.all()
+        return self.filter(uploaded_by=user)
+
+
+class LedgerImport(models.Model):
+    """One upload of the project ledger (项目台账) in Excel: the stored file, its progress and its outcome.
+
+    Checked and written by `ledger.run_import` in a background task (or the `import_ledger` command): nothing
+    is written when any row is wrong, and the per-row errors are kept here to show."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("排队中")
+        VALIDATING = "validating", _("校验中")
+        IMPORTING = "importing", _("导入中")
+        DONE = "done", _("已完成")
+        FAILED = "failed", _("失败")
+
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("上传人"), on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(_("上传时间"), default=clock.now)
+    # Under MEDIA_ROOT, which no URL serves: the file is read by the import only.
+    file = models.FileField(_("文件"), upload_to="ledger-imports/%Y/%m/")
+    original_name = models.CharField(_("原文件名"), max_length=255, blank=True)
+    status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.PENDING)
+    total_rows = models.PositiveIntegerField(_("总行数"), default=0)
+    processed_rows = models.PositiveIntegerField(_("已处理行数"), default=0)
+    created = models.PositiveIntegerField(_("新增"), default=0)
+    updated = models.PositiveIntegerField(_("更新"), default=0)
+    # Each error: {"sheet", "row", "column", "message"} (row and column empty for a file-level error).
+    errors = models.JSONField(_("错误"), default=list, blank=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    # The uploader's language: the background task words the errors in it.
+    language = models.CharField(_("语言"), max_length=10, blank=True)
+
+    objects = LedgerImportQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("台账导入")
+        verbose_name_plural = pgettext_lazy("plural", "台账导入")
+        ordering = ["-uploaded_at", "-id"]
+        indexes = [models.Index(fields=["uploaded_by", "-uploaded_at", "-id"], name="ledger_import_user_idx")]
+
+    def __str__(self):
+        return f"{self.original_name or self.file.name} · {self.get_status_display()}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def progress_percent(self) -> int:
+        if self.is_finished:
+            return 100
+        if not self.total_rows:
+            return 0
+        return min(100, self.processed_rows * 100 // self.total_rows)
+
+
+# --- the "三比一争" campaign: rounds, scoring rules as data, rankings ------------------------------------------
+
+
+RUN_CAMPAIGN = "projects.run_campaign"
+
+
+def _organizes(user) -> bool:
+    """Organizers and the zone-wide readers see rounds before they are published."""
+    return user.has_perm(RUN_CAMPAIGN) or user.has_perm("projects.supervise_project") or sees_everything(user)
+
+
+class CampaignQuerySet(ScopedQuerySet):
+    def for_user(self, user):
+        """Every signed-in person may read what campaigns the zone runs and their rules."""
+        if user is None or not user.is_authenticated:
+            return self.none()
+        return self.all()
+
+
+class CampaignRoundQuerySet(ScopedQuerySet):
+    def for_user(self, user):
+        """Published rounds for everyone signed in; scored rounds also for organizers and supervisors."""
+        if user is None or not user.is_authenticated:
+            return self.none()
+        if _organizes(user):
+            return self.all()
+        return self.filter(status=CampaignRound.Status.PUBLISHED)
+
+
+class RoundScoreQuerySet(ScopedQuerySet):
+    def for_user(self, user):
+        """Civil servants read published rankings whole; an enterprise reads the pioneers (the honour list is
+        public) and its own projects' places, not the others' bottom places."""
+        if user is None or not user.is_authenticated:
+            return self.none()
+        if _organizes(user):
+            return self.all()
+        published = self.filter(round__status=CampaignRound.Status.PUBLISHED)
+        if is_civil_servant(user):
+            return published
+        own = Q(project__enterprise_id=user.enterprise_id) if user.enterprise_id else Q(pk__in=[])
+        return published.filter(Q(distinction=RoundScore.Distinction.PIONEER) | own)
+
+
+class Campaign(models.Model):
+    """A campaign comparing key projects (“三比一争”: 比质量、比安全、比进度,争先进): its period cut into rounds
+    (each calendar month, or a hundred days at a time), its scoring rules (`ScoringRule`) and how many top
+    places are named pioneers (红旗) and bottom places called to a talk (约谈). The projects compared are the
+    key projects under construction (of one task force, if it names one) when a round is scored."""
+
+    class RoundLength(models.TextChoices):
+        MONTH = "month", _("每月一轮")
+        HUNDRED_DAYS = "hundred_days", _("百日一轮")
+
+    name = models.CharField(_("活动名称"), max_length=100)
+    description = models.TextField(_("活动说明"), blank=True)
+    round_length = models.CharField(_("轮次"), max_length=20, choices=RoundLength.choices)
+    starts_on = models.DateField(_("开始日期"))
+    ends_on = models.DateField(_("结束日期"))
+    task_force = models.CharField(
+        _("工作专班"), max_length=100, blank=True, help_text=_("留空表示全部重点项目")
+    )
+    pioneer_places = models.PositiveSmallIntegerField(
+        _("红旗名额"), default=3, validators=[MinValueValidator(1), MaxValueValidator(100)]
+    )
+    bottom_places = models.PositiveSmallIntegerField(
+        _("约谈名额"), default=3, validators=[MinValueValidator(0), MaxValueValidator(100)]
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("创建人"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("创建时间"), default=clock.now)
+
+    objects = CampaignQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("“三比一争”活动")
+        verbose_name_plural = pgettext_lazy("plural", "“三比一争”活动")
+        ordering = ["-starts_on", "-id"]
+        permissions = [("run_campaign", _("组织“三比一争”评比"))]
+
+    def __str__(self):
+        return self.name
+
+
+class ScoringRule(models.Model):
+    """One measure a campaign scores, with its weight: the score of a project is the weighted mean of its
+    measures' scores (each 0–100); a measure without data for a project (no inspection in the round, no plan
+    for the year) scores `missing_score`. The measures:
+
+    - `quality_inspection` / `safety_inspection`: the mean score of the round's quality / safety inspections;
+    - `investment_progress`: the year's investment completed by the round's end against the time schedule
+      (100 when on or ahead of schedule);
+    - `report_timeliness`: monthly reports due in the round — on time 100, late 50, missing 0;
+    - `warning_level`: the project's warning colour when scored — green 100, yellow 60, red 20.
+    """
+
+    class Dimension(models.TextChoices):
+        QUALITY = "quality", _("比质量")
+        SAFETY = "safety", _("比安全")
+        PROGRESS = "progress", _("比进度")
+
+    class Measure(models.TextChoices):
+        QUALITY_INSPECTION = "quality_inspection", _("质量检查得分")
+        SAFETY_INSPECTION = "safety_inspection", _("安全检查得分")
+        INVESTMENT_PROGRESS = "investment_progress", _("投资完成对时序进度")
+        REPORT_TIMELINESS = "report_timeliness", _("月报按时报送")
+        WARNING_LEVEL = "warning_level", _("预警颜色")
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="rules")
+    measure = models.CharField(_("指标"), max_length=30, choices=Measure.choices)
+    weight = models.DecimalField(
+        _("权重"),
+        max_digits=5,
+        decimal_places=2,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text=_("权重为 0 的指标不计分"),
+    )
+    missing_score = models.DecimalField(
+        _("缺数据时得分"),
+        max_digits=5,
+        decimal_places=2,
+        default=60,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+
+    class Meta:
+        verbose_name = _("评分规则")
+        verbose_name_plural = pgettext_lazy("plural", "评分规则")
+        ordering = ["campaign", "measure"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "measure"], name="scoring_rule_once_per_campaign")
+        ]
+
+    def __str__(self):
+        return f"{self.get_measure_display()} × {self.weight}"
+
+    @property
+    def dimension(self) -> str:
+        return MEASURE_DIMENSIONS[self.measure]
+
+    def get_dimension_display(self) -> str:
+        return str(ScoringRule.Dimension(self.dimension).label)
+
+
+# Which of the three comparisons each measure scores.
+MEASURE_DIMENSIONS = {
+    ScoringRule.Measure.QUALITY_INSPECTION: ScoringRule.Dimension.QUALITY,
+    ScoringRule.Measure.SAFETY_INSPECTION: ScoringRule.Dimension.SAFETY,
+    ScoringRule.Measure.INVESTMENT_PROGRESS: ScoringRule.Dimension.PROGRESS,
+    ScoringRule.Measure.REPORT_TIMELINESS: ScoringRule.Dimension.PROGRESS,
+    ScoringRule.Measure.WARNING_LEVEL: ScoringRule.Dimension.PROGRESS,
+}
+
+
+class CampaignRound(models.Model):
+    """One round of a campaign: open while it runs, scored once it has ended (by the morning scan, or again by
+    an organizer), then published — a published ranking never changes. The rules it was scored by are kept
+    with it, so the history across rounds reads as it was published."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("进行中")
+        SCORED = "scored", _("已评分")
+        PUBLISHED = "published", _("已公布")
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="rounds")
+    number = models.PositiveSmallIntegerField(_("轮次"), validators=[MinValueValidator(1)])
+    starts_on = models.DateField(_("开始日期"))
+    ends_on = models.DateField(_("结束日期"))
+    status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.OPEN)
+    rules = models.JSONField(_("评分规则"), default=list, blank=True)
+    participants = models.PositiveIntegerField(_("参评项目数"), default=0)
+    scored_at = models.DateTimeField(_("评分时间"), null=True, blank=True)
+    published_at = models.DateTimeField(_("公布时间"), null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("公布人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    objects = CampaignRoundQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("评比轮次")
+        verbose_name_plural = pgettext_lazy("plural", "评比轮次")
+        ordering = ["campaign", "number"]
+        constraints = [models.UniqueConstraint(fields=["campaign", "number"], name="campaign_round_number")]
+        indexes = [models.Index(fields=["status", "ends_on"], name="campaign_round_due_idx")]
+
+    def __str__(self):
+        return _("%(campaign)s 第%(number)s轮") % {"campaign": self.campaign.name, "number": self.number}
+
+
+class RoundScore(models.Model):
+    """A project's place in a scored round: its total and the score of each dimension (the measures behind
+    them in `details`), and whether it is a pioneer (红旗) or called to a talk (约谈)."""
+
+    class Distinction(models.TextChoices):
+        PIONEER = "pioneer", _("红旗")
+        BOTTOM = "bottom", _("约谈")
+
+    round = models.ForeignKey(CampaignRound, on_delete=models.CASCADE, related_name="scores")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="campaign_scores")
+    rank = models.PositiveIntegerField(_("名次"))
+    total = models.DecimalField(_("总分"), max_digits=6, decimal_places=2)
+    quality = models.DecimalField(_("质量"), max_digits=6, decimal_places=2, null=True)
+    safety = models.DecimalField(_("安全"), max_digits=6, decimal_places=2, null=True)
+    progress = models.DecimalField(_("进度"), max_digits=6, decimal_places=2, null=True)
+    details = models.JSONField(_("指标得分"), default=dict)
+    distinction = models.CharField(_("评比结果"), max_length=10, choices=Distinction.choices, blank=True)
+
+    objects = RoundScoreQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("评比得分")
+        verbose_name_plural = pgettext_lazy("plural", "评比得分")
+        ordering = ["round", "rank", "project_id"]
+        constraints = [models.UniqueConstraint(fields=["round", "project"], name="round_score_once")]
+        indexes = [
+            models.Index(fields=["round", "rank", "project"], name="round_score_rank_idx"),
+            models.Index(fields=["project", "round"], name="round_score_project_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.round_id}#{self.rank} {self.project_id}"

@@ -21,13 +21,14 @@ from sciencecity.notifications import services as notifications
 from sciencecity.notifications.subjects import Link
 from sciencecity.workdays import clock
 
-from .models import EscortMember, MonthlyReport, Project
-from .services import warnings
+from .models import EscortMember, MonthlyReport, Project, RoundScore
+from .services import campaign, warnings
 
 
 class ProjectNoticeKind(models.TextChoices):
     REPORT_DUE = "project_report_due", gettext_lazy("月报即将截止")
     REPORT_MISSING = "project_report_missing", gettext_lazy("月报逾期未报")
+    CAMPAIGN_RESULT = "project_campaign_result", gettext_lazy("“三比一争”评比结果")
 
 
 def project_links(user, projects) -> dict[int, Link]:
@@ -96,7 +97,52 @@ def daily_duty(today: datetime.date | None = None) -> dict:
     # Every morning, not only the day after the report day: an overdue problem or a late start turns a project
     # yellow the day it happens, and an unchanged colour costs a read, not a write.
     summary["warnings"] = warnings.refresh(today=today)
+    # After the colours, which the campaign's warning measure reads.
+    summary["rounds_scored"] = campaign.score_due_rounds(today)
     return summary
+
+
+def tell_distinctions(round_) -> int:
+    """Tell the pioneers (红旗) and the bottom places (约谈) of a published round: the project's unit and its
+    escort lead. Inside `publish_round`'s transaction; a second call sends nothing twice."""
+    scores = list(
+        RoundScore.objects.filter(round=round_)
+        .exclude(distinction="")
+        .select_related("project")
+        .order_by("rank", "project_id")
+    )
+    projects = [score.project for score in scores]
+    people = _unit_people({project.enterprise_id for project in projects})
+    leads = _leads([project.pk for project in projects])
+    name = f"{round_.campaign.name}"
+    sent = 0
+    for score in scores:
+        project = score.project
+        values = {"campaign": name, "number": round_.number, "project": project.name, "rank": score.rank}
+        if score.distinction == RoundScore.Distinction.PIONEER:
+            compose = lambda values=values: (  # noqa: E731 - composed again in each reader's language
+                _("红旗项目:%(project)s") % values,
+                _("项目“%(project)s”在%(campaign)s第%(number)s轮评比中名列第 %(rank)s,获评红旗项目。")
+                % values,
+            )
+        else:
+            compose = lambda values=values: (  # noqa: E731
+                _("约谈提醒:%(project)s") % values,
+                _(
+                    "项目“%(project)s”在%(campaign)s第%(number)s轮评比中名列第 %(rank)s,位列后位,将被约谈,请分析原因、限期整改。"
+                )
+                % values,
+            )
+        sent += len(
+            notifications.notify(
+                [*people.get(project.enterprise_id, []), leads.get(project.pk)],
+                ProjectNoticeKind.CAMPAIGN_RESULT,
+                compose,
+                about=project,
+                dedupe_key=f"campaign-round-{round_.pk}-{project.pk}",
+            )
+        )
+    return sent
 
 
 def _remind(month, due) -> int:

@@ -6,12 +6,14 @@ fixed number of queries whatever the number of rows."""
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, OuterRef
+from django.db.models import Count, Exists, OuterRef, Q
 
 from sciencecity.accounts.scoping import sees_everything
 from sciencecity.workdays import clock
 
 from .models import (
+    Campaign,
+    CampaignRound,
     EscortMember,
     Inspection,
     InvestmentPlan,
@@ -20,6 +22,7 @@ from .models import (
     MonthlyReport,
     PhaseChange,
     Project,
+    RoundScore,
     ServiceLog,
     SupervisionNote,
 )
@@ -195,6 +198,16 @@ def key_projects(user, *, level: str = "", lead=None, task_force: str = "", depa
 LEVELS = [Level.RED, Level.YELLOW, Level.GREEN]
 
 
+def listed_key_projects(user, filters: dict):
+    """The key projects of the list page and its Excel export, by the list's filters (`forms.KeyProjectFilter`):
+    name or code, task force, only those the reader escorts — all but the colour, which the list counts."""
+    member = user if filters.get("mine") else None
+    projects = key_projects(user, task_force=filters.get("task_force") or "", member=member)
+    if filters.get("q"):
+        projects = projects.filter(Q(name__icontains=filters["q"]) | Q(code__startswith=filters["q"]))
+    return projects
+
+
 def level_counts(projects) -> dict[str, int]:
     """{colour: count} of a list of projects (one grouped query)."""
     found = dict(projects.order_by().values_list("warning_level").annotate(n=Count("pk")))
@@ -207,4 +220,75 @@ def task_forces() -> list[str]:
         .order_by("task_force")
         .values_list("task_force", flat=True)
         .distinct()
+    )
+
+
+# --- the "三比一争" campaign ----------------------------------------------------------------------------------
+
+
+def campaigns(user):
+    """The campaigns, newest first, with how many of their rounds this reader may see."""
+    visible = CampaignRound.objects.for_user(user).filter(campaign=OuterRef("pk"))
+    return Campaign.objects.for_user(user).annotate(
+        rounds_published=Count("rounds", filter=Q(rounds__status=CampaignRound.Status.PUBLISHED)),
+        rounds_total=Count("rounds"),
+        has_visible=Exists(visible),
+    )
+
+
+def rounds_of(user, campaign):
+    return CampaignRound.objects.for_user(user).filter(campaign=campaign).order_by("number")
+
+
+def ranking(user, round_, distinction: str = ""):
+    """The round's places this reader may see, first place first (the index `round_score_rank_idx`)."""
+    scores = RoundScore.objects.for_user(user).filter(round=round_)
+    if distinction:
+        scores = scores.filter(distinction=distinction)
+    return scores.select_related("project", "project__enterprise").order_by("rank", "project_id")
+
+
+@dataclass
+class HistoryRow:
+    project: object
+    places: list  # the RoundScore of each round in order, or None where it took no place visible here
+
+
+def history(user, campaign, rounds: list) -> list[HistoryRow]:
+    """Across the visible rounds, each project that was a pioneer or called to a talk in one of them, with its
+    place in every round: the campaign's history at a glance (at most rounds × named places rows)."""
+    named = (
+        RoundScore.objects.for_user(user)
+        .filter(round__in=rounds)
+        .exclude(distinction="")
+        .values_list("project_id", flat=True)
+        .distinct()
+    )
+    scores = (
+        RoundScore.objects.for_user(user)
+        .filter(round__in=rounds, project_id__in=named)
+        .select_related("project")
+    )
+    places: dict[int, dict] = {}
+    projects = {}
+    for score in scores:
+        projects[score.project_id] = score.project
+        places.setdefault(score.project_id, {})[score.round_id] = score
+    rows = [HistoryRow(projects[pk], [places[pk].get(r.pk) for r in rounds]) for pk in places]
+    latest = [r.pk for r in reversed(rounds)]
+
+    def order(row):
+        ranks = [places[row.project.pk].get(pk) for pk in latest]
+        return [score.rank if score else 10**9 for score in ranks] + [row.project.pk]
+
+    return sorted(rows, key=order)
+
+
+def places_of(user, project):
+    """The project's places in the rounds this reader may see, latest first."""
+    return (
+        RoundScore.objects.for_user(user)
+        .filter(project=project)
+        .select_related("round", "round__campaign")
+        .order_by("-round__ends_on", "-round_id")
     )

@@ -10,7 +10,6 @@ Every project is read through `Project.objects.for_user()` (outside the scope: 4
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
 from django.forms import Form
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -28,7 +27,7 @@ from sciencecity.workflow.errors import (
 )
 from sciencecity.workflow.paging import page_of
 
-from . import forms, selectors
+from . import campaign_views, forms, selectors
 from .models import EscortMember, Level, Project, ServiceLog
 from .services import escort, findings, inspections, registry, reports, schedule, warnings
 
@@ -79,6 +78,7 @@ def file_context(user, project: Project) -> dict:
         ),
         "notes": list(selectors.supervision_notes(user, project)[:10]),
         "inspections": list(selectors.inspections_of(project)[:10]),
+        "places": list(selectors.places_of(user, project)[:6]),
         "may_inspect": user.has_perm(inspections.INSPECT),
         "may_change": may_change,
         "may_report": own and user.has_perm(CHANGE),
@@ -116,12 +116,7 @@ def key_projects(request):
         raise PermissionDenied(_("重点项目清单供机关工作人员使用。"))
     form = forms.KeyProjectFilter(request.GET or None, task_forces=selectors.task_forces())
     filters = form.cleaned_data if form.is_valid() else {}
-    member = user if filters.get("mine") else None
-    projects = selectors.key_projects(
-        user, task_force=filters.get("task_force") or "", member=member
-    ).select_related("enterprise")
-    if filters.get("q"):
-        projects = projects.filter(Q(name__icontains=filters["q"]) | Q(code__startswith=filters["q"]))
+    projects = selectors.listed_key_projects(user, filters).select_related("enterprise")
     counts = selectors.level_counts(projects)
     if filters.get("level"):
         projects = projects.filter(warning_level=filters["level"])
@@ -469,6 +464,14 @@ def add_note(request, pk):
 
 urlpatterns = [
     path("", key_projects, name="key_projects"),
+    path("campaigns/", campaign_views.campaign_list, name="campaigns"),
+    path("campaigns/<int:pk>/", campaign_views.campaign_page, name="campaign"),
+    path("campaigns/<int:pk>/rules/", campaign_views.set_rules, name="campaign_rules"),
+    path("campaigns/<int:pk>/rounds/<int:number>/", campaign_views.round_page, name="round"),
+    path("campaigns/<int:pk>/rounds/<int:number>/score/", campaign_views.score_round, name="round_score"),
+    path(
+        "campaigns/<int:pk>/rounds/<int:number>/publish/", campaign_views.publish_round, name="round_publish"
+    ),
     path("<int:pk>/report/", report_page, name="report"),
     path("<int:pk>/service/", service_page, name="service"),
     path("<int:pk>/inspection/", inspection_page, name="inspection"),

@@ -50,3 +50,11 @@ def key_projects_entry(user):
     if not user.is_authenticated or not is_civil_servant(user):
         return None
     return MenuEntry(_("重点项目"), reverse("projects:key_projects"))
+
+
+@menu_entry(59)
+def campaign_entry(user):
+    """The campaign's rankings: civil servants read them whole, enterprises their places and the pioneers."""
+    if not user.is_authenticated:
+        return None
+    return MenuEntry(_("三比一争"), reverse("projects:campaigns"))

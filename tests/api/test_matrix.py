@@ -19,6 +19,7 @@ from collections.abc import Callable
 
 import pytest
 import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import override_settings
 from django.urls import URLPattern, URLResolver
@@ -34,7 +35,9 @@ from sciencecity.enterprises.validators import make_credit_code
 from sciencecity.notifications import services as notifications
 from sciencecity.problems.models import Problem, ProblemCategory, RoutingRule
 from sciencecity.problems.services import lifecycle
-from sciencecity.projects.services import escort
+from sciencecity.projects import ledger
+from sciencecity.projects.models import LedgerImport
+from sciencecity.projects.services import campaign, escort
 from sciencecity.workdays.models import DeadlineRecount
 from tests.approvals.conftest import (
     DATA,
@@ -239,6 +242,22 @@ def build_problems(side: Side, name: str, inspector) -> None:
     o["problem_closed"] = lifecycle.verify_problem(inspector, closed, True)
 
 
+def build_campaign(side: Side, organizer) -> None:
+    """A monthly campaign of the spring: April's round published, May's scored (not yet published)."""
+    made = campaign.create_campaign(
+        organizer,
+        name="矩阵测试活动",
+        round_length="month",
+        starts_on=datetime.date(2026, 4, 1),
+        ends_on=datetime.date(2026, 6, 30),
+    )
+    april, may, _june = made.rounds.order_by("number")
+    campaign.publish_round(organizer, campaign.score_round(organizer, april))
+    side.objects.update(
+        campaign=made, round_published=april, round_scored=campaign.score_round(organizer, may)
+    )
+
+
 def build_world() -> MatrixWorld:
     world_a = load_demo_world()
     enterprise_b = EnterpriseFactory(name="重庆另一家科技有限公司")
@@ -262,6 +281,7 @@ def build_world() -> MatrixWorld:
     escort.set_member(None, world_a.project, users["project_specialist"], "lead")  # may help on side A
     for name, side in sides.items():
         build_problems(side, name, users["inspector"])
+    build_campaign(sides["A"], world_a.admin)
     secrets = {}
     everyone = [*users.values(), world_b.applicant, sides["B"].reviewer, sides["B"].head]
     for user in everyone:
@@ -417,6 +437,10 @@ class Expect:
     listing: str | None = None  # a list: the other side's object of this key must not be listed
 
 
+def ledger_upload():
+    return SimpleUploadedFile("台账.xlsx", ledger.template_workbook().read(), content_type=ledger.XLSX)
+
+
 def json_body(data):
     return lambda side: (data(side) if callable(data) else data, "json")
 
@@ -484,6 +508,17 @@ EXPECTED: dict[str, Expect] = {
         body=json_body({"address": "重庆市沙坪坝区科学大道2号"}),
     ),
     "GET projects/": Expect(S(200), kind="project", listing="project"),
+    # The ledger in Excel: the list's projects within each caller's scope; imported by civil servants who may
+    # change projects (202: in the background), each import read by its uploader and administrators.
+    "GET projects/ledger/": Expect(S(200)),
+    "GET ledger-imports/": Expect(S(200)),
+    "POST ledger-imports/": Expect(
+        S(403, project_specialist=202, administrator=202),
+        body=lambda side: ({"file": ledger_upload()}, "multipart"),
+    ),
+    "GET ledger-imports/{pk}/": Expect(
+        S(404, project_specialist=200, administrator=200), target="ledger_import"
+    ),
     "POST projects/": Expect(
         S(403, applicant=201, administrator=201),
         body=json_body(
@@ -780,6 +815,36 @@ EXPECTED: dict[str, Expect] = {
     "GET departments/": Expect(S(200, anonymous=200)),  # public, as the bundle guide names them
     "GET departments/{pk}/": Expect(S(200, anonymous=200), target="department"),
     # --- problems -----------------------------------------------------------------------------------------
+    # --- the "三比一争" campaign: read by all signed in, run by leaders and administrators ---------------------
+    "GET campaigns/": Expect(S(200)),
+    "POST campaigns/": Expect(
+        S(403, leader=201, administrator=201),
+        body=json_body(
+            {
+                "name": "百日攻坚",
+                "round_length": "hundred_days",
+                "starts_on": "2026-06-01",
+                "ends_on": "2026-09-08",
+            }
+        ),
+    ),
+    "GET campaigns/{pk}/": Expect(S(200), target="campaign"),
+    "PUT campaigns/{pk}/rules/": Expect(
+        S(403, leader=200, administrator=200),
+        target="campaign",
+        body=json_body({"rules": [{"measure": "quality_inspection", "weight": "40"}]}),
+    ),
+    "GET campaigns/{pk}/rounds/": Expect(S(200), target="campaign"),
+    "GET campaign-rounds/": Expect(S(200)),
+    "GET campaign-rounds/{pk}/": Expect(S(200), target="round_published"),
+    "GET campaign-rounds/{pk}/ranking/": Expect(S(200), target="round_published"),
+    # A scored round is seen by organizers and the zone-wide readers only; supervisors may not act.
+    "POST campaign-rounds/{pk}/score/": Expect(
+        S(404, leader=200, administrator=200, supervisor=403), target="round_scored"
+    ),
+    "POST campaign-rounds/{pk}/publish/": Expect(
+        S(404, leader=200, administrator=200, supervisor=403), target="round_scored"
+    ),
     "GET problem-categories/": Expect(S(200)),
     "GET problem-categories/{pk}/": Expect(S(200), target="problem_category"),
     "GET problem-statistics/": Expect(S(200, window_clerk=403, party_officer=403)),
@@ -898,6 +963,11 @@ def _object(world: MatrixWorld, key: str, role: str, side_name: str):
         return rows.get(code=BUNDLE) if key == "catalog_bundle" else rows.order_by("pk").first()
     if key == "department":
         return side.department
+    if key == "ledger_import":  # the project specialist's upload: read by them and administrators
+        uploader = world.users["project_specialist"]
+        return LedgerImport.objects.filter(uploaded_by=uploader).first() or LedgerImport.objects.create(
+            uploaded_by=uploader, file="ledger-imports/matrix.xlsx"
+        )
     if key == "recount":  # one pass of the zone's: administrators read it, nobody else
         return DeadlineRecount.objects.order_by("pk").first() or DeadlineRecount.objects.create(
             trigger=DeadlineRecount.Trigger.MANUAL

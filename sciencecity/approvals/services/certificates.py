@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sciencecity.audit import record
-from sciencecity.catalog.models import in_language
+from sciencecity.i18n import in_language
 from sciencecity.notifications.services import notify
 from sciencecity.workdays import clock
 from sciencecity.workflow.transitions import IllegalTransition

@@ -107,6 +107,13 @@ class Command(BaseCommand):
                 )
                 % escort.__dict__
             )
+        if summary.campaign is not None:
+            console.print(
+                _(
+                    "“三比一争”:%(rounds)d 轮(已公布 %(published)d 轮),%(participants)d 个项目参评,%(inspections)d 次检查。"
+                )
+                % summary.campaign.__dict__
+            )
         console.print(_("数据指纹(相同种子应相同):%(digest)s") % {"digest": summary.digest[:16]})
         self._print_accounts(console, summary.accounts)
 
