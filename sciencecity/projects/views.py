@@ -25,7 +25,7 @@ from sciencecity.workflow.errors import (
     post_only,
     refusal_message,
 )
-from sciencecity.workflow.paging import page_of
+from sciencecity.workflow.paging import page_of, shown_count
 
 from . import campaign_views, forms, selectors
 from .models import EscortMember, Level, Project, ServiceLog
@@ -139,7 +139,7 @@ def key_projects(request):
         {
             "form": form,
             "page": page,
-            "counts": [(level, Level(level).label, counts[level]) for level in selectors.LEVELS],
+            "counts": [(level, Level(level).label, shown_count(counts[level])) for level in selectors.LEVELS],
             "level": filters.get("level") or "",
             "base_query": query.urlencode(),
         },

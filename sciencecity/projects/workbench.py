@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from sciencecity.accounts.scoping import is_civil_servant, sees_everything
 from sciencecity.accounts.workbench import MenuEntry, card, menu_entry
 from sciencecity.accounts.workbench import count as _count
+from sciencecity.workflow.paging import shown_count
 
 from . import selectors
 from .models import Level
@@ -27,7 +28,7 @@ def project_service_card(user):
             "url": f"{url}?mine=on",
             "description": _("您所在护航团队的重点项目:记录服务、帮办代办、跟进月报和预警。"),
             "counts": [
-                _count(Level(level).label, counts[level], f"{url}?mine=on&level={level}")
+                _count(Level(level).label, shown_count(counts[level]), f"{url}?mine=on&level={level}")
                 for level in (Level.RED, Level.YELLOW, Level.GREEN)
             ],
         }
@@ -39,7 +40,7 @@ def project_service_card(user):
         "url": url,
         "description": _("全区重点项目的红黄绿灯预警,点开查看原因和护航情况。"),
         "counts": [
-            _count(Level(level).label, counts[level], f"{url}?level={level}")
+            _count(Level(level).label, shown_count(counts[level]), f"{url}?level={level}")
             for level in (Level.RED, Level.YELLOW)
         ],
     }

@@ -44,3 +44,17 @@ def rows_or_page(request, rows_template: str, page_template: str, context: dict)
     response = render(request, rows_template if wants_rows_only(request) else page_template, context)
     patch_vary_headers(response, ["HX-Request"])
     return response
+
+
+COUNT_CAP = 1000
+
+
+def capped_count(queryset, cap: int = COUNT_CAP) -> int:
+    """How many rows `queryset` has, counting no further than `cap` + 1: one indexed read that stops there,
+    so a tab's or a card's count costs the same in a zone of millions. Shown by `shown_count`."""
+    return queryset.order_by()[: cap + 1].count()
+
+
+def shown_count(number: int, cap: int = COUNT_CAP) -> int | str:
+    """A capped count as people read it: the number itself, or "1000+" beyond the cap."""
+    return f"{cap}+" if number > cap else number

@@ -433,3 +433,16 @@ def test_the_project_page_shows_its_places(field, client):
     client.force_login(field.applicant)
     page = client.get(reverse("approvals:portal_project", args=[field.best.pk])).content.decode()
     assert "“三比一争”名次" in page and "第 1 名,95.50 分" in page and "红旗" in page
+
+
+def test_list_counts_stop_at_the_cap_and_task_forces_come_from_the_index(field, monkeypatch):
+    from sciencecity.projects import selectors
+    from sciencecity.workflow import paging
+
+    Project.objects.filter(pk=field.best.pk).update(task_force="科学谷专班")
+    Project.objects.filter(pk=field.middle.pk).update(task_force="大科学装置专班")
+    assert selectors.task_forces() == sorted(["科学谷专班", "大科学装置专班"])
+    key = selectors.key_projects(field.lead)
+    assert selectors.level_counts(key) == {"red": 1, "yellow": 0, "green": 3}  # one not started
+    assert paging.capped_count(key, cap=1) == 2 and paging.shown_count(4, cap=1) == "1+"
+    assert paging.shown_count(1, cap=1) == 1
