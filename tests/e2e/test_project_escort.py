@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from sciencecity.approvals.models import Application
 from sciencecity.approvals.services import applications
 from sciencecity.projects.models import Project
-from sciencecity.projects.services import escort, schedule
+from sciencecity.projects.services import campaign, escort, schedule
 from tests.approvals.conftest import SAMPLES, START_MINIMAL
 from tests.e2e.drafts import fill_required_form
 from tests.e2e.test_languages import sign_in
@@ -121,3 +121,47 @@ def test_a_monthly_report_on_a_phone_turns_the_project_yellow(browser, live_serv
     assert project.warning_level == "yellow"
     assert datetime.date(2026, 5, 1) in set(project.reports.values_list("month", flat=True))
     context.close()
+
+
+def test_a_leader_publishes_a_round_on_a_phone_and_the_enterprise_sees_its_flag(
+    browser, live_server, escorted
+):
+    """The server's day is 2026-06-01: May's round of a monthly campaign has ended; the morning scan scored it."""
+    world = escorted
+    leader = staff("leader", username="campaign-leader")
+    made = campaign.create_campaign(
+        leader,
+        name="2026年“三比一争”劳动竞赛",
+        round_length="month",
+        starts_on=datetime.date(2026, 5, 1),
+        ends_on=datetime.date(2026, 7, 31),
+        pioneer_places=1,
+        bottom_places=0,
+    )
+    assert campaign.score_due_rounds() == 1
+    context = browser.new_context(
+        base_url=live_server.url, locale="zh-CN", viewport=PHONE, is_mobile=True, has_touch=True
+    )
+    phone = context.new_page()
+    phone.set_default_timeout(10_000)
+    signed_in(phone, leader)
+    phone.goto(reverse("projects:campaign", args=[made.pk]))
+    phone.get_by_role("link", name="第1轮").click()
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    ranking = phone.locator("table.ranking")
+    expect(ranking).to_contain_text(world.project.name)
+    expect(ranking).to_contain_text("红旗")
+    phone.get_by_role("button", name="公布结果").click()
+    expect(phone.get_by_text("评比结果已公布")).to_be_visible()
+    assert made.rounds.get(number=1).status == "published"
+    context.close()
+
+    # The enterprise finds its red flag on its project page, and the notice in its inbox.
+    enterprise = browser.new_context(base_url=live_server.url, locale="zh-CN").new_page()
+    enterprise.set_default_timeout(10_000)
+    signed_in(enterprise, world.applicant)
+    enterprise.goto(reverse("approvals:portal_project", args=[world.project.pk]))
+    places = enterprise.locator("#campaign")
+    expect(places).to_contain_text("第 1 名")
+    expect(places).to_contain_text("红旗")
+    enterprise.context.close()
