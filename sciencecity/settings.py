@@ -137,6 +137,8 @@ AXES_ENABLED = env_bool("AXES_ENABLED", True)
 AXES_VERBOSE = False
 
 LANGUAGE_CODE = "zh-hans"
+# Our own input formats where Django's locale ones do not suit a form (sciencecity/formats/).
+FORMAT_MODULE_PATH = ["sciencecity.formats"]
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"

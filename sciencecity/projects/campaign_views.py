@@ -9,8 +9,10 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_safe
 
+from sciencecity.accounts.scoping import is_civil_servant
 from sciencecity.workflow.errors import (
     ACTION_REFUSALS,
     attach_errors,
@@ -62,7 +64,12 @@ def campaign_list(request):
             except ACTION_REFUSALS as error:
                 messages.error(request, refusal_message(error, user))
             else:
-                messages.success(request, _("活动已创建,共 %(count)s 轮。") % {"count": made.rounds.count()})
+                count = made.rounds.count()
+                messages.success(
+                    request,
+                    ngettext("活动已创建,共 %(count)s 轮。", "活动已创建,共 %(count)s 轮。", count)
+                    % {"count": count},
+                )
                 return redirect("projects:campaign", made.pk)
     return render(
         request,
@@ -134,7 +141,14 @@ def round_page(request, pk, number):
             "campaign": round_.campaign,
             "form": form,
             "page": page,
-            "actions": campaigns.ROUND_TRANSITIONS.allowed_actions(round_, user),
+            "actions": [
+                action
+                for action in campaigns.ROUND_TRANSITIONS.allowed_actions(round_, user)
+                if action != "score_round" or round_.has_ended
+            ],
+            "round_state": round_.state_label,
+            "partial_view": not is_civil_servant(user) and not user.has_perm(RUN_CAMPAIGN),
+            "own_enterprise": user.enterprise_id,
             "rules": round_.rules,
             "rule_rows": [
                 {**rule, "name": ScoringRule.Measure(rule["measure"]).label}
@@ -167,6 +181,9 @@ def score_round(request, pk, number):
 @post_only("projects:round", "pk", "number")
 @login_required
 def publish_round(request, pk, number):
+    if request.POST.get("confirm") != "yes":
+        messages.error(request, _("请先勾选确认再公布:公布后的结果不能更改。"))
+        return redirect("projects:round", pk, number)
     return _round_action(
         request, pk, number, campaigns.publish_round, _("评比结果已公布,已通知红旗和约谈项目。")
     )

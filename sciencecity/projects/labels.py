@@ -1,30 +1,33 @@
-"""The names of the projects' audited actions (registered with `audit.labels` in `ProjectsConfig.ready`)."""
+"""The names of the projects' audited actions (registered with `audit.labels` in `ProjectsConfig.ready`), in the
+context "audit": the trail names what was done ("Monthly report submitted") where a button with the same Chinese
+words asks for it ("Submit the monthly report")."""
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 ACTIONS = {
-    "projects.register_project": _("登记项目"),
-    "projects.update_project": _("修改项目信息"),
-    "projects.change_project_phase": _("变更项目阶段"),
-    "projects.set_milestone": _("设置里程碑日期"),
-    "projects.add_stage": _("增加项目分期"),
-    "projects.set_plan": _("设置年度计划"),
-    "projects.set_escort_member": _("设置护航团队成员"),
-    "projects.remove_escort_member": _("移出护航团队"),
-    "projects.grant_consent": _("授权帮办代办"),
-    "projects.revoke_consent": _("撤回帮办代办授权"),
-    "projects.log_service": _("记录护航服务"),
-    "projects.add_supervision_note": _("记录监督意见"),
-    "projects.submit_report": _("报送月报"),
-    "projects.correct_report": _("修改月报"),
-    "projects.warn": _("预警变化"),
-    "projects.record_inspection": _("质量安全检查"),
-    "projects.upload_ledger": _("上传项目台账"),
-    "projects.import_ledger": _("导入项目台账"),
-    "projects.create_campaign": _("创建“三比一争”活动"),
-    "projects.set_scoring_rules": _("修改评分规则"),
-    "projects.score_round": _("评比评分排名"),
-    "projects.publish_round": _("公布评比结果"),
+    "projects.register_project": pgettext_lazy("audit", "登记项目"),
+    "projects.update_project": pgettext_lazy("audit", "修改项目信息"),
+    "projects.change_project_phase": pgettext_lazy("audit", "变更项目阶段"),
+    "projects.set_milestone": pgettext_lazy("audit", "设置里程碑日期"),
+    "projects.add_stage": pgettext_lazy("audit", "增加项目分期"),
+    "projects.set_plan": pgettext_lazy("audit", "设置年度计划"),
+    "projects.set_escort_member": pgettext_lazy("audit", "设置护航团队成员"),
+    "projects.remove_escort_member": pgettext_lazy("audit", "移出护航团队"),
+    "projects.grant_consent": pgettext_lazy("audit", "授权帮办代办"),
+    "projects.revoke_consent": pgettext_lazy("audit", "撤回帮办代办授权"),
+    "projects.log_service": pgettext_lazy("audit", "记录护航服务"),
+    "projects.add_supervision_note": pgettext_lazy("audit", "记录监督意见"),
+    "projects.submit_report": pgettext_lazy("audit", "报送月报"),
+    "projects.correct_report": pgettext_lazy("audit", "修改月报"),
+    "projects.warn": pgettext_lazy("audit", "预警变化"),
+    "projects.record_inspection": pgettext_lazy("audit", "质量安全检查"),
+    "projects.upload_ledger": pgettext_lazy("audit", "上传项目台账"),
+    "projects.import_ledger": pgettext_lazy("audit", "导入项目台账"),
+    "projects.create_campaign": pgettext_lazy("audit", "创建“三比一争”活动"),
+    "projects.set_scoring_rules": pgettext_lazy("audit", "修改评分规则"),
+    "projects.score_round": pgettext_lazy("audit", "评比评分排名"),
+    "projects.publish_round": pgettext_lazy("audit", "公布评比结果"),
 }
 
 

@@ -52,8 +52,8 @@ def filtered_key_projects(user, params):
     filters = form.cleaned_data if form.is_valid() else {}
     projects = selectors.listed_key_projects(user, filters)
     if filters.get("level"):
-        projects = projects.filter(warning_level=filters["level"])
-    return projects.order_by("-created_at", "-id")
+        return projects.filter(warning_level=filters["level"]).order_by("-created_at", "-id")
+    return projects.order_by("warning_order", "-created_at", "-id")  # reddest first, as the list
 
 
 @require_safe

@@ -128,6 +128,17 @@ class Project(models.Model):
     warning_level = models.CharField(_("预警"), max_length=10, choices=Level.choices, default=Level.GREEN)
     warning_reasons = models.JSONField(_("预警原因"), default=list, blank=True)
     warned_on = models.DateField(_("预警计算日期"), null=True, blank=True)
+    # Red 0, yellow 1, green 2, kept by the database itself: the key projects' list reads reddest first by
+    # an index (`project_key_order_idx`) instead of sorting every key project by a CASE on each view.
+    warning_order = models.GeneratedField(
+        expression=models.Case(
+            models.When(warning_level="red", then=models.Value(0)),
+            models.When(warning_level="yellow", then=models.Value(1)),
+            default=models.Value(2),
+        ),
+        output_field=models.PositiveSmallIntegerField(),
+        db_persist=True,
+    )
     created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
@@ -151,6 +162,9 @@ class Project(models.Model):
                 fields=["warning_level", "is_key", "-created_at", "-id"], name="project_warning_idx"
             ),
             models.Index(fields=["task_force", "-created_at", "-id"], name="project_task_force_idx"),
+            models.Index(
+                fields=["is_key", "warning_order", "-created_at", "-id"], name="project_key_order_idx"
+            ),
         ]
 
     def __str__(self):
@@ -920,6 +934,17 @@ class CampaignRound(models.Model):
 
     def __str__(self):
         return _("%(campaign)s 第%(number)s轮") % {"campaign": self.campaign.name, "number": self.number}
+
+    @property
+    def has_ended(self) -> bool:
+        return self.ends_on < clock.today()
+
+    @property
+    def state_label(self) -> str:
+        """The status as people read it: an open round is "not started" before its first day."""
+        if self.status == self.Status.OPEN and self.starts_on > clock.today():
+            return str(_("未开始"))
+        return str(self.get_status_display())
 
 
 class RoundScore(models.Model):

@@ -120,7 +120,9 @@ def key_projects(request):
     counts = selectors.level_counts(projects)
     if filters.get("level"):
         projects = projects.filter(warning_level=filters["level"])
-    page = page_of(request, projects.order_by("-created_at", "-id"), PAGE_SIZE)
+    # Reddest first (by the database's own `warning_order`), newest first within a colour.
+    order = ("-created_at", "-id") if filters.get("level") else ("warning_order", "-created_at", "-id")
+    page = page_of(request, projects.order_by(*order), PAGE_SIZE)
     leads = {
         member.project_id: member.user
         for member in EscortMember.objects.filter(

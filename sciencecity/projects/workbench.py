@@ -4,6 +4,7 @@ indexed count."""
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from sciencecity.accounts.scoping import is_civil_servant, sees_everything
 from sciencecity.accounts.workbench import MenuEntry, card, menu_entry
@@ -36,7 +37,7 @@ def project_service_card(user):
         return None
     counts = selectors.level_counts(selectors.key_projects(user))
     return {
-        "title": _("重点项目"),
+        "title": pgettext("plural", "重点项目"),
         "url": url,
         "description": _("全区重点项目的红黄绿灯预警,点开查看原因和护航情况。"),
         "counts": [
@@ -50,7 +51,7 @@ def project_service_card(user):
 def key_projects_entry(user):
     if not user.is_authenticated or not is_civil_servant(user):
         return None
-    return MenuEntry(_("重点项目"), reverse("projects:key_projects"))
+    return MenuEntry(pgettext("plural", "重点项目"), reverse("projects:key_projects"))
 
 
 @menu_entry(59)

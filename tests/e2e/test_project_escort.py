@@ -151,6 +151,7 @@ def test_a_leader_publishes_a_round_on_a_phone_and_the_enterprise_sees_its_flag(
     ranking = phone.locator("table.ranking")
     expect(ranking).to_contain_text(world.project.name)
     expect(ranking).to_contain_text("红旗")
+    phone.get_by_role("checkbox").check()
     phone.get_by_role("button", name="公布结果").click()
     expect(phone.get_by_text("评比结果已公布")).to_be_visible()
     assert made.rounds.get(number=1).status == "published"

@@ -314,12 +314,17 @@ def test_an_organizer_starts_scores_and_publishes_a_campaign_on_its_pages(field,
     )
     assert rules.status_code == 400 and created.rules.get(measure="warning_level").weight == 5
     round_url = reverse("projects:round", args=[created.pk, 1])
+    november = client.get(reverse("projects:round", args=[created.pk, 2])).content.decode()
+    assert "次日早晨自动评分排名" in november and "评分排名</button>" not in november
     early = client.post(reverse("projects:round_score", args=[created.pk, 2]), follow=True)
     assert "结束后才能评分" in early.content.decode()
     client.post(reverse("projects:round_score", args=[created.pk, 1]))
     ranking = client.get(round_url).content.decode()
     assert "科学谷一期" in ranking and "红旗" in ranking and "公布结果" in ranking
-    client.post(reverse("projects:round_publish", args=[created.pk, 1]))
+    unconfirmed = client.post(reverse("projects:round_publish", args=[created.pk, 1]), follow=True)
+    assert "请先勾选确认" in unconfirmed.content.decode()
+    assert CampaignRound.objects.get(number=1).status == "scored"
+    client.post(reverse("projects:round_publish", args=[created.pk, 1]), {"confirm": "yes"})
     assert CampaignRound.objects.get(number=1).status == "published"
     assert "重新评分" not in client.get(round_url).content.decode()
     pioneers = client.get(round_url, {"distinction": "pioneer"}).content.decode()
@@ -345,6 +350,7 @@ def test_others_read_only_what_is_published_and_may_not_act(field, client):
     assert CampaignRound.objects.get(pk=october.pk).status == "published"
     client.force_login(field.stranger)  # the middle project's enterprise: its place and the pioneer
     page = client.get(url).content.decode()
+    assert "其他项目的名次不公开" in page and 'class=" own"' in page
     assert "超瞬态实验装置" in page and "科学谷一期" in page and "科学城隧道" not in page
     assert client.get(reverse("projects:round", args=[october.campaign_id, 99999])).status_code == 404
 
@@ -432,7 +438,7 @@ def test_the_project_page_shows_its_places(field, client):
     campaign.publish_round(field.lead, campaign.score_round(field.lead, october))
     client.force_login(field.applicant)
     page = client.get(reverse("approvals:portal_project", args=[field.best.pk])).content.decode()
-    assert "“三比一争”名次" in page and "第 1 名,95.50 分" in page and "红旗" in page
+    assert "“三比一争”名次" in page and "第 1 名(共 3 个),95.50 分" in page and "红旗" in page
 
 
 def test_list_counts_stop_at_the_cap_and_task_forces_come_from_the_index(field, monkeypatch):
@@ -446,3 +452,15 @@ def test_list_counts_stop_at_the_cap_and_task_forces_come_from_the_index(field, 
     assert selectors.level_counts(key) == {"red": 1, "yellow": 0, "green": 3}  # one not started
     assert paging.capped_count(key, cap=1) == 2 and paging.shown_count(4, cap=1) == "1+"
     assert paging.shown_count(1, cap=1) == 1
+
+
+def test_the_key_projects_list_reads_reddest_first(field, client):
+    Project.objects.filter(pk=field.best.pk).update(warning_level=Level.YELLOW)
+    client.force_login(field.lead)
+    page = client.get(reverse("projects:key_projects")).content.decode()
+    red, yellow = page.index(field.worst.name), page.index(field.best.name)
+    green = page.index(field.middle.name)
+    assert red < yellow < green
+    assert list(
+        Project.objects.filter(is_key=True).order_by("warning_order").values_list("warning_order", flat=True)
+    )[:2] == [0, 1]

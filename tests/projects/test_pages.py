@@ -185,3 +185,9 @@ def test_strangers_get_404(team, client, name):
     )
     signed_in(client, team.applicant)
     assert client.get(reverse(f"projects:{name}", args=[other.pk])).status_code == 404
+
+
+def test_date_fields_are_prefilled_in_iso_form_in_chinese(team, client):
+    """An <input type="date"> shows only YYYY-MM-DD: Django's zh-Hans input format (2026/11/24) left it blank."""
+    page = signed_in(client, team.specialist).get(reverse("projects:service", args=[team.project.pk]))
+    assert 'type="date"' in page.content.decode() and 'value="2026-11-24"' in page.content.decode()
