@@ -82,10 +82,18 @@ class ReportForm(RaisedProblemsMixin, forms.Form):
     )
     workforce = forms.IntegerField(label=_("在场施工人数"), min_value=0, max_value=100_000, initial=0)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, last=None, **kwargs):
         super().__init__(*args, **kwargs)
         if not self.is_bound:
             self.initial.setdefault("month", f"{clock.today():%Y-%m}")
+        progress = self.fields["progress_percent"]
+        progress.help_text = _("累计形象进度,不低于上月。")
+        if last is not None:
+            progress.help_text = _("累计形象进度:%(month)s 为 %(percent)s%%,本月不能低于此值。") % {
+                "month": f"{last.month:%Y-%m}",
+                "percent": last.progress_percent,
+            }
+        self.fields["month"].help_text = _("同一月份再次报送会更正该月月报(报送截止日前)。")
         self.add_problem_rows()
 
 

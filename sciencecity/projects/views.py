@@ -158,7 +158,8 @@ def report_page(request, pk):
     user = request.user
     if not (user.enterprise_id == project.enterprise_id and user.has_perm(CHANGE)):
         raise PermissionDenied(_("月报由项目单位报送。"))
-    form = forms.ReportForm(request.POST or None)
+    last = project.reports.order_by("-month").first()
+    form = forms.ReportForm(request.POST or None, last=last)
     if request.method == "POST" and form.is_valid():
         raised = _raised(form)
         if form.is_valid():

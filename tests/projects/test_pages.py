@@ -191,3 +191,15 @@ def test_date_fields_are_prefilled_in_iso_form_in_chinese(team, client):
     """An <input type="date"> shows only YYYY-MM-DD: Django's zh-Hans input format (2026/11/24) left it blank."""
     page = signed_in(client, team.specialist).get(reverse("projects:service", args=[team.project.pk]))
     assert 'type="date"' in page.content.decode() and 'value="2026-11-24"' in page.content.decode()
+
+
+def test_the_report_form_says_last_months_progress(team, client):
+    MonthlyReport.objects.create(
+        project=team.project,
+        month=datetime.date(2026, 10, 1),
+        investment=Decimal("100"),
+        progress_percent=45,
+        progress_text="主体施工",
+    )
+    page = signed_in(client, team.applicant).get(reverse("projects:report", args=[team.project.pk]))
+    assert "2026-10 为 45%,本月不能低于此值" in page.content.decode()
