@@ -22,21 +22,24 @@
       return row.state === "overdue" ? [day(row.planned), i] : null;
     });
     var chart = window.echarts.init(element);
+    var narrow = element.clientWidth < 480;  // a phone: shorter milestone names, fewer month labels
     chart.setOption({
       animation: false,
-      grid: { left: 150, right: 24, top: 36, bottom: 36 },
+      grid: { left: narrow ? 96 : 150, right: 24, top: 36, bottom: 36 },
       legend: { top: 0 },
       tooltip: { trigger: "item", formatter: function (p) {
         return labels[p.value[1]] + "<br>" + p.seriesName + " " + new Date(p.value[0]).toISOString().slice(0, 10);
       } },
-      xAxis: { type: "time" },
-      yAxis: { type: "category", data: labels, inverse: true, axisLabel: { width: 140, overflow: "truncate" } },
+      xAxis: { type: "time", splitNumber: narrow ? 3 : 6, axisLabel: { hideOverlap: true } },
+      yAxis: { type: "category", data: labels, inverse: true,
+        axisLabel: { width: narrow ? 88 : 140, overflow: "truncate" } },
       series: [
         { name: english ? "Planned" : "计划", type: "scatter", symbol: "rect", symbolSize: 12,
           itemStyle: { color: "#94a3b8" }, data: planned,
           markLine: { silent: true, symbol: "none", lineStyle: { color: "#1d4ed8", type: "dashed" },
             label: { formatter: english ? "Today" : "今天" }, data: [{ xAxis: day(data.today) }] } },
-        { name: english ? "Actual" : "实际", type: "scatter", symbolSize: 14, data: actual },
+        { name: english ? "Actual" : "实际", type: "scatter", symbolSize: 14, itemStyle: { color: "#15803d" },
+          data: actual },
         { name: english ? "Overdue" : "逾期未完成", type: "scatter", symbol: "emptyCircle", symbolSize: 16,
           itemStyle: { color: "#b91c1c" }, data: overdue }
       ]
