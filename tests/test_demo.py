@@ -669,3 +669,24 @@ def test_the_campaign_has_ranked_rounds_with_pioneers_and_bottom_places(demo):
         assert scores.filter(rank=1).exists() and round_.rules
     # The scores differ from project to project (the ranking compares something).
     assert RoundScore.objects.values("total").distinct().count() > 50
+
+
+def test_every_enterprise_has_its_file_and_the_zone_its_platforms(demo):
+    from sciencecity.enterprises.models import Enterprise, EnterpriseYear, InnovationPlatform, Qualification
+
+    enterprises = Enterprise.objects.all()
+    assert (
+        not enterprises.filter(size="").exists() and not enterprises.filter(employees__isnull=True).exists()
+    )
+    assert EnterpriseYear.objects.values("enterprise").distinct().count() >= enterprises.count() * 0.9
+    today = clock.today()
+    # The flags and the qualifications agree: every high-tech enterprise holds a valid certificate.
+    for enterprise in enterprises.filter(is_high_tech=True):
+        assert any(q.valid_on(today) for q in enterprise.qualifications.filter(kind="high_tech"))
+    assert (
+        Qualification.objects.filter(kind="high_tech").count()
+        == enterprises.filter(is_high_tech=True).count()
+    )
+    assert InnovationPlatform.objects.count() == 36
+    assert InnovationPlatform.objects.filter(level="national").count() == 2
+    assert InnovationPlatform.objects.filter(enterprise__isnull=False).exists()

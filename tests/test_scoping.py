@@ -30,6 +30,7 @@ LISTED = {
     "api.ApiToken",
     "workdays.DeadlineRecount",
     "projects.LedgerImport",
+    "enterprises.InnovationPlatform",
     "projects.Campaign",
     "projects.CampaignRound",
     "projects.RoundScore",
@@ -86,6 +87,8 @@ def test_every_model_of_our_apps_is_listed_or_a_child_row():
         "projects.ProjectType",  # reference data: types and their milestones, edited in the admin
         "projects.MilestoneKind",
         "projects.WarningRule",  # edited in the admin only
+        "enterprises.EnterpriseYear",  # the enterprise file: read through the enterprise, whose scope they share
+        "enterprises.Qualification",
         "projects.ScoringRule",  # read through its campaign, which every signed-in person may read
     }
     ours = {model._meta.label for model in apps.get_models() if model.__module__.startswith("sciencecity.")}

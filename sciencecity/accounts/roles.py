@@ -45,6 +45,7 @@ ROLES: dict[str, Role] = {
                 "projects.add_project",
                 "projects.change_project",
                 "enterprises.view_enterprise",
+                "enterprises.keep_own_file",
                 "projects.view_project",
                 *_VIEW_APPROVALS,
                 "approvals.add_application",
@@ -177,6 +178,10 @@ ROLES: dict[str, Role] = {
                 "approvals.change_certificate",  # revoke a certificate
                 "enterprises.add_enterprise",
                 "enterprises.change_enterprise",
+                "enterprises.add_qualification",
+                "enterprises.change_qualification",
+                "enterprises.add_innovationplatform",
+                "enterprises.change_innovationplatform",
                 "projects.add_project",
                 "projects.change_project",
                 "projects.manage_escort",

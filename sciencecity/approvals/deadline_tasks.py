@@ -19,6 +19,7 @@ import zoneinfo
 from django.conf import settings
 from django_tasks import TaskResultStatus, task
 
+from sciencecity.enterprises.profile import follow_qualifications
 from sciencecity.problems.services.deadlines import scan_problem_deadlines
 from sciencecity.projects.notices import daily_duty
 from sciencecity.workdays import clock
@@ -43,6 +44,7 @@ def scan_deadlines_task(every_minutes: int | None = None, reschedule: bool = Tru
         **scan_deadlines().as_dict(),
         **scan_problem_deadlines().as_dict(),
         "projects": daily_duty(),
+        "qualifications": follow_qualifications(),
     }
 
 

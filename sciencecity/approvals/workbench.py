@@ -5,12 +5,16 @@ from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from sciencecity.accounts.scoping import sees_everything
+from sciencecity.accounts.scoping import is_civil_servant, sees_everything
 from sciencecity.accounts.workbench import MenuEntry, card, menu_entry
 from sciencecity.accounts.workbench import count as _count
+from sciencecity.enterprises.sections import Row, Section, section
 from sciencecity.workdays import clock
 
 from .models import Application, ReviewTask, SubmittedMaterial
+from .notifications import application_links
+
+FILE_ROWS = 10  # rows of a section on the enterprise file
 
 # --- cards ----------------------------------------------------------------------------------------------
 
@@ -169,3 +173,31 @@ def leaders_entry(user):
     ):
         return None
     return MenuEntry(_("领导驾驶舱"), reverse("approvals:leaders_overview"))
+
+
+@section(30)
+def enterprise_applications(user, enterprise):
+    """The enterprise's latest applications on its file, each opening the page the reader's role uses."""
+
+    applications = list(
+        Application.objects.for_user(user)
+        .filter(enterprise=enterprise)
+        .select_related("bundle")
+        .order_by("-created_at", "-id")[:FILE_ROWS]
+    )
+    if not applications and not (user.enterprise_id == enterprise.pk or is_civil_servant(user)):
+        return None
+    links = application_links(user, applications)
+    return Section(
+        key="applications",
+        title=_("办件"),
+        rows=[
+            Row(
+                f"{application.number} {application.bundle.display_name}",
+                links[application.pk].url if application.pk in links else "",
+                str(application.get_status_display()),
+            )
+            for application in applications
+        ],
+        empty=_("没有可查看的办件。"),
+    )

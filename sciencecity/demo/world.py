@@ -72,6 +72,7 @@ from sciencecity.projects.services import next_project_code, register_project
 
 from . import applications as demo_applications
 from . import campaign as demo_campaign
+from . import enterprises as demo_enterprises
 from . import problems as demo_problems
 from . import projects as demo_projects
 
@@ -263,6 +264,7 @@ class WorldSummary:
     problems: demo_problems.ProblemsSummary | None = None
     escort: demo_projects.ProjectsSummary | None = None
     campaign: demo_campaign.CampaignSummary | None = None
+    files: demo_enterprises.EnterpriseFilesSummary | None = None
     digest: str = ""
 
 
@@ -330,6 +332,7 @@ def build_world(
         summary.problems = demo_problems.create_problems(seed, steps, _person_name, password, count=problems)
         summary.escort = demo_projects.create_escort(seed, steps)
         summary.campaign = demo_campaign.create_campaign(seed, steps)
+        summary.files = demo_enterprises.create_files(seed, steps)
         if summary.problems is not None and summary.problems.total:
             summary.problems = demo_problems.count_problems(
                 summary.problems.photos, summary.problems.accounts

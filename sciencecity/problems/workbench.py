@@ -7,10 +7,13 @@ from django.utils.translation import gettext as _
 
 from sciencecity.accounts.workbench import MenuEntry, card, menu_entry
 from sciencecity.accounts.workbench import count as _count
+from sciencecity.enterprises.sections import Row, Section, section
 from sciencecity.workdays import clock
 
 from . import selectors
 from .models import Problem
+
+FILE_ROWS = 10  # rows of a section on the enterprise file
 
 S = Problem.Status
 
@@ -92,3 +95,29 @@ def problems_entry(user):
 @menu_entry(75)
 def report_entry(user):
     return MenuEntry(_("我要报告问题"), reverse("problems:report"))
+
+
+@section(40)
+def enterprise_problems(user, enterprise):
+    """The enterprise's problems and demands on its file, as far as the reader may see them."""
+    problems = list(
+        Problem.objects.for_user(user)
+        .filter(enterprise=enterprise)
+        .select_related("category")
+        .order_by("-reported_at", "-id")[:FILE_ROWS]
+    )
+    if not problems and not user.has_perm("problems.view_problem"):
+        return None
+    return Section(
+        key="problems",
+        title=_("问题与诉求"),
+        rows=[
+            Row(
+                f"{problem.number} {problem.title}",
+                reverse("problems:detail", args=[problem.pk]),
+                problem.get_status_display(),
+            )
+            for problem in problems
+        ],
+        empty=_("没有可查看的问题。"),
+    )

@@ -9,10 +9,14 @@ from django.utils.translation import pgettext
 from sciencecity.accounts.scoping import is_civil_servant, sees_everything
 from sciencecity.accounts.workbench import MenuEntry, card, menu_entry
 from sciencecity.accounts.workbench import count as _count
+from sciencecity.enterprises.sections import Row, Section, section
 from sciencecity.workflow.paging import shown_count
 
 from . import selectors
-from .models import Level
+from .models import Level, Project
+from .views import project_page_url
+
+FILE_ROWS = 10  # rows of a section on the enterprise file
 
 
 @card(60)
@@ -60,3 +64,27 @@ def campaign_entry(user):
     if not user.is_authenticated:
         return None
     return MenuEntry(_("三比一争"), reverse("projects:campaigns"))
+
+
+@section(20)
+def enterprise_projects(user, enterprise):
+    """The enterprise's projects on its file: the newest, with their phase and colour."""
+    projects = list(
+        Project.objects.for_user(user)
+        .filter(enterprise=enterprise)
+        .order_by("-created_at", "-id")[:FILE_ROWS]
+    )
+    return Section(
+        key="projects",
+        title=pgettext("plural", "项目"),
+        rows=[
+            Row(
+                f"{project.name}({project.code})",
+                project_page_url(user, project),
+                f"{project.get_phase_display()}"
+                + (f" · {project.get_warning_level_display()}" if project.is_key else ""),
+            )
+            for project in projects
+        ],
+        empty=_("没有登记的项目。"),
+    )

@@ -31,6 +31,7 @@ from sciencecity.approvals.services import applications as application_services
 from sciencecity.approvals.services import delivery, intake, ratings, review
 from sciencecity.audit.models import AuditEvent
 from sciencecity.catalog.services import import_catalog
+from sciencecity.enterprises import profile
 from sciencecity.enterprises.validators import make_credit_code
 from sciencecity.notifications import services as notifications
 from sciencecity.problems.models import Problem, ProblemCategory, RoutingRule
@@ -282,6 +283,14 @@ def build_world() -> MatrixWorld:
     for name, side in sides.items():
         build_problems(side, name, users["inspector"])
     build_campaign(sides["A"], world_a.admin)
+    sides["A"].objects["platform"] = profile.register_platform(
+        None,
+        name="矩阵创新平台",
+        kind="incubator",
+        level="district",
+        enterprise=world_a.enterprise,
+        recognized_on=datetime.date(2025, 3, 1),
+    )
     secrets = {}
     everyone = [*users.values(), world_b.applicant, sides["B"].reviewer, sides["B"].head]
     for user in everyone:
@@ -501,6 +510,43 @@ EXPECTED: dict[str, Expect] = {
         ),
     ),
     "GET enterprises/{pk}/": Expect(S(200), kind="enterprise", target="enterprise"),
+    # The enterprise file: its own people keep the profile and the yearly figures, administrators too.
+    "PATCH enterprises/{pk}/profile/": Expect(
+        S(403, applicant=200, administrator=200),
+        kind="enterprise",
+        target="enterprise",
+        body=json_body({"employees": 120, "rd_staff": 35}),
+    ),
+    "GET enterprises/{pk}/years/": Expect(S(200), kind="enterprise", target="enterprise"),
+    "PUT enterprises/{pk}/years/": Expect(
+        S(403, applicant=200, administrator=200),
+        kind="enterprise",
+        target="enterprise",
+        body=json_body({"year": 2025, "revenue": "5000.00", "rd_spending": "420.00"}),
+    ),
+    "GET enterprises/{pk}/qualifications/": Expect(S(200), kind="enterprise", target="enterprise"),
+    "POST enterprises/{pk}/qualifications/": Expect(
+        S(403, administrator=201),
+        kind="enterprise",
+        target="enterprise",
+        body=json_body(
+            {"kind": "high_tech", "valid_from": "2025-11-30", "certificate_number": "GR2025500001"}
+        ),
+    ),
+    "GET innovation-platforms/": Expect(S(200)),
+    "POST innovation-platforms/": Expect(
+        S(403, administrator=201),
+        body=json_body(
+            {
+                "name": "矩阵测试实验室",
+                "kind": "key_lab",
+                "level": "municipal",
+                "institution": "重庆大学",
+                "recognized_on": "2025-05-01",
+            }
+        ),
+    ),
+    "GET innovation-platforms/{pk}/": Expect(S(200), target="platform"),
     "PATCH enterprises/{pk}/": Expect(
         S(403, administrator=200),
         kind="enterprise",

@@ -88,13 +88,13 @@ def test_times_in_the_local_zone_dates_as_days_unknown_keys_as_recorded(supervis
     project = ProjectFactory()
     record(
         None,
-        "projects.import_ledger",
+        "projects.unnamed_action",
         project,
         before={"updated_at": "2026-05-31T16:30:00Z", "colour": "blue"},
         after={"updated_at": "2026-06-01T01:05:00Z", "colour": {"b": 2, "a": [1, "二"]}, "created_at": None},
     )
     (event,) = trail.trail(supervisor, project)
-    assert event.label == "projects.import_ledger"  # no app named this action: its code
+    assert event.label == "projects.unnamed_action"  # no app named this action: its code
     assert event.object_label == str(project) and event.object_is_data
     # Asia/Shanghai is eight hours ahead of UTC.
     assert changes_of(event) == {

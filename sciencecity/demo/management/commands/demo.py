@@ -107,6 +107,14 @@ class Command(BaseCommand):
                 )
                 % escort.__dict__
             )
+        if summary.files is not None:
+            console.print(
+                _(
+                    "企业档案:%(files)d 份(年度数据 %(years)d 条,资质 %(qualifications)d 项);"
+                    "创新平台 %(platforms)d 个,其中国家级 %(national)d 个。"
+                )
+                % summary.files.__dict__
+            )
         if summary.campaign is not None:
             console.print(
                 _(
