@@ -27,6 +27,8 @@ class Section:
     rows: list = field(default_factory=list)  # Row
     more_url: str = ""  # the full list, where there is one
     empty: str = ""  # what to say when there are no rows
+    action_url: str = ""  # what the reader may start from here (an enterprise raising a demand …)
+    action: str = ""
 
 
 def section(order: int):

@@ -120,4 +120,7 @@ def enterprise_problems(user, enterprise):
             for problem in problems
         ],
         empty=_("没有可查看的问题。"),
+        # The enterprise's own people raise a demand (source 企业诉求) on the problems' report form.
+        action_url=reverse("problems:report") if user.enterprise_id == enterprise.pk else "",
+        action=_("提出企业诉求"),
     )

@@ -21,6 +21,9 @@ def test_the_enterprise_keeps_its_file_on_its_page(firm, client):  # noqa: F811
     page = client.get(reverse("enterprises:file", args=[enterprise.pk])).content.decode()
     assert "重庆超瞬态科技有限公司" in page and "超瞬态实验装置配套厂房" in page and "更新企业档案" in page
     assert "登记企业资质" not in page  # administrators record qualifications
+    assert (
+        reverse("problems:report") in page and "提出企业诉求" in page
+    )  # a demand becomes a closed-loop problem
     bad = client.post(
         reverse("enterprises:profile", args=[enterprise.pk]),
         {"size": "small", "employees": "10", "rd_staff": "20", "founded_on": "2019-03-01"},
