@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "sciencecity.enterprises",
     "sciencecity.problems",
     "sciencecity.projects",
+    "sciencecity.policies",
     "sciencecity.approvals",
     "sciencecity.demo",
     "sciencecity.api",

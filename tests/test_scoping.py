@@ -31,6 +31,8 @@ LISTED = {
     "workdays.DeadlineRecount",
     "projects.LedgerImport",
     "enterprises.InnovationPlatform",
+    "policies.Policy",
+    "policies.PolicyMatch",
     "projects.Campaign",
     "projects.CampaignRound",
     "projects.RoundScore",
@@ -89,6 +91,7 @@ def test_every_model_of_our_apps_is_listed_or_a_child_row():
         "projects.WarningRule",  # edited in the admin only
         "enterprises.EnterpriseYear",  # the enterprise file: read through the enterprise, whose scope they share
         "enterprises.Qualification",
+        "policies.Condition",  # read through its policy
         "projects.ScoringRule",  # read through its campaign, which every signed-in person may read
     }
     ours = {model._meta.label for model in apps.get_models() if model.__module__.startswith("sciencecity.")}

@@ -17,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
+from django.dispatch import Signal
 from django.utils.translation import gettext as _
 
 from sciencecity.audit import record
@@ -25,6 +26,8 @@ from sciencecity.workdays import clock
 
 from .models import Chain, Enterprise, EnterpriseYear, InnovationPlatform, Qualification, Size
 
+# Sent after the transaction that changed an enterprise's file commits (the policies' verdicts follow it).
+file_changed = Signal()  # sender: Enterprise, enterprise_id
 KEEP = "enterprises.keep_own_file"
 CHANGE = "enterprises.change_enterprise"
 QUALIFY = "enterprises.add_qualification"
@@ -62,6 +65,10 @@ def _require_keeper(user, enterprise: Enterprise) -> None:
 
 def _locked(enterprise: Enterprise) -> Enterprise:
     return Enterprise.objects.select_for_update().get(pk=enterprise.pk)
+
+
+def _changed(enterprise_id: int) -> None:
+    transaction.on_commit(lambda: file_changed.send(sender=Enterprise, enterprise_id=enterprise_id))
 
 
 def _amount(errors: dict, field: str, value, *, required: bool = True) -> Decimal | None:
@@ -145,6 +152,7 @@ def update_profile(user, enterprise: Enterprise, **fields) -> Enterprise:
         enterprise.profile_updated_at = clock.now()
         enterprise.save(update_fields=[*cleaned, "profile_updated_at", "updated_at"])
         changed = [name for name in cleaned if before.get(name) != after.get(name)]
+        _changed(enterprise.pk)
         record(
             user,
             "enterprises.update_profile",
@@ -183,6 +191,7 @@ def set_year(user, enterprise: Enterprise, year, *, revenue, rd_spending, taxes=
             return row
         row.save()
         Enterprise.objects.filter(pk=enterprise.pk).update(profile_updated_at=clock.now())
+        _changed(enterprise.pk)
         record(
             user,
             "enterprises.set_year_figures",
@@ -249,6 +258,7 @@ def add_qualification(
         changed = _follow(enterprise, clock.today())
         if changed:
             enterprise.save(update_fields=[*changed, "updated_at"])
+        _changed(enterprise.pk)
         record(
             user,
             "enterprises.add_qualification",
@@ -281,6 +291,7 @@ def follow_qualifications(today: datetime.date | None = None) -> int:
             if not changed:
                 continue
             enterprise.save(update_fields=[*changed, "updated_at"])
+            _changed(enterprise.pk)
             record(
                 None,
                 "enterprises.follow_qualifications",

@@ -1,0 +1,120 @@
+"""Each enterprise's verdict for each policy in force, stored (`PolicyMatch`) so that both lists — the
+policies an enterprise qualifies for, the enterprises a policy finds (政策找企业) — are indexed reads.
+
+A verdict names what decided it: "ineligible" lists the conditions the enterprise fails, "unknown" the facts
+its file lacks (never a silent "not eligible"). The verdicts are computed in chunks of `CHUNK` enterprises, the
+facts of a chunk read with a fixed number of queries, each condition compiled once (`conditions.holds`), and
+written by replacing the chunk's rows; a refresh is idempotent and runs in the background
+(`refresh_matches`), enqueued when a policy is saved and when an enterprise's file changes.
+"""
+
+import datetime
+
+from django.db import transaction
+from django.db.models import Q
+from django_tasks import task
+
+from sciencecity.enterprises.facts import facts_for
+from sciencecity.enterprises.models import Enterprise
+from sciencecity.workdays import clock
+
+from ..models import Policy, PolicyMatch
+from . import conditions as rules
+
+CHUNK = 1000
+Verdict = PolicyMatch.Verdict
+
+
+def judge(conditions: list[dict], mode: str, facts: dict) -> tuple[str, list[int], list[str]]:
+    """(verdict, indexes of the failed conditions, facts missing) of one enterprise for one policy."""
+    results = [rules.holds(condition, facts) for condition in conditions]
+    failed = [index for index, result in enumerate(results) if result is False]
+    missing = sorted({conditions[index]["fact"] for index, result in enumerate(results) if result is None})
+    if mode == Policy.Mode.ANY and conditions:
+        if any(result is True for result in results):
+            return Verdict.ELIGIBLE, [], []
+        return (Verdict.UNKNOWN if missing else Verdict.INELIGIBLE), failed, missing
+    if failed:
+        return Verdict.INELIGIBLE, failed, missing
+    return (Verdict.UNKNOWN if missing else Verdict.ELIGIBLE), [], missing
+
+
+def in_force(today: datetime.date):
+    return Policy.objects.filter(is_published=True, valid_from__lte=today).filter(
+        Q(valid_until__isnull=True) | Q(valid_until__gte=today)
+    )
+
+
+def refresh(policy_ids=None, enterprise_ids=None, *, today: datetime.date | None = None) -> dict:
+    """Recompute the verdicts of the policies in force (or `policy_ids` of them) for every enterprise (or
+    `enterprise_ids`); the verdicts of policies no longer in force are removed. Returns counts."""
+    today = today or clock.today()
+    policies = in_force(today)
+    if policy_ids is not None:
+        policies = policies.filter(pk__in=list(policy_ids))
+    compiled = [
+        (
+            policy.pk,
+            policy.mode,
+            [{"fact": c.fact, "operator": c.operator, "value": c.value} for c in policy.conditions.all()],
+        )
+        for policy in policies.prefetch_related("conditions")
+    ]
+    enterprises = Enterprise.objects.order_by("pk")
+    if enterprise_ids is not None:
+        enterprises = enterprises.filter(pk__in=list(enterprise_ids))
+    counts = {
+        "enterprises": 0,
+        "policies": len(compiled),
+        Verdict.ELIGIBLE: 0,
+        Verdict.INELIGIBLE: 0,
+        Verdict.UNKNOWN: 0,
+    }
+    now = clock.now()
+    last_pk = 0
+    while True:
+        chunk = list(enterprises.filter(pk__gt=last_pk)[:CHUNK])
+        if not chunk:
+            break
+        last_pk = chunk[-1].pk
+        facts = facts_for(chunk, today)
+        rows = []
+        for enterprise in chunk:
+            for policy_pk, mode, conditions in compiled:
+                verdict, failed, missing = judge(conditions, mode, facts[enterprise.pk])
+                counts[verdict] += 1
+                rows.append(
+                    PolicyMatch(
+                        policy_id=policy_pk,
+                        enterprise_id=enterprise.pk,
+                        verdict=verdict,
+                        failed=failed,
+                        missing=missing,
+                        computed_at=now,
+                    )
+                )
+        ids = [enterprise.pk for enterprise in chunk]
+        with transaction.atomic():
+            stale = PolicyMatch.objects.filter(enterprise_id__in=ids)
+            if policy_ids is not None:
+                stale = stale.filter(policy_id__in=list(policy_ids))
+            stale.delete()
+            PolicyMatch.objects.bulk_create(rows, batch_size=2000)
+        counts["enterprises"] += len(chunk)
+    return counts
+
+
+@task()
+def refresh_matches(policy_ids: list | None = None, enterprise_ids: list | None = None) -> dict:
+    """The background refresh (idempotent: it recomputes from the data of the moment it runs)."""
+    return {str(key): value for key, value in refresh(policy_ids, enterprise_ids).items()}
+
+
+def enqueue(policy_ids=None, enterprise_ids=None) -> None:
+    """Refresh after the current transaction commits (nothing is enqueued for a write that rolls back)."""
+    transaction.on_commit(
+        lambda: refresh_matches.enqueue(
+            list(policy_ids) if policy_ids is not None else None,
+            list(enterprise_ids) if enterprise_ids is not None else None,
+        )
+    )
