@@ -109,10 +109,10 @@ class EnterpriseViewSet(
         return Response(EnterpriseSerializer(enterprise).data)
 
     @extend_schema(methods=["get"], responses=EnterpriseYearSerializer(many=True))
-    @extend_schema(methods=["put"], request=EnterpriseYearSerializer, responses=EnterpriseYearSerializer)
-    @action(detail=True, methods=["get", "put"])
+    @extend_schema(methods=["post"], request=EnterpriseYearSerializer, responses=EnterpriseYearSerializer)
+    @action(detail=True, methods=["get", "post"])
     def years(self, request, pk=None):
-        """The yearly figures, newest first; PUT records or corrects one year."""
+        """The yearly figures, newest first; POST records one year, or corrects it when it is on record."""
         enterprise = self.get_object()
         if request.method == "GET":
             return Response(EnterpriseYearSerializer(enterprise.years.order_by("-year"), many=True).data)

@@ -518,7 +518,7 @@ EXPECTED: dict[str, Expect] = {
         body=json_body({"employees": 120, "rd_staff": 35}),
     ),
     "GET enterprises/{pk}/years/": Expect(S(200), kind="enterprise", target="enterprise"),
-    "PUT enterprises/{pk}/years/": Expect(
+    "POST enterprises/{pk}/years/": Expect(
         S(403, applicant=200, administrator=200),
         kind="enterprise",
         target="enterprise",
