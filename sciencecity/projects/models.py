@@ -19,7 +19,9 @@ _project_code_format = RegexValidator(
     _("项目代码格式应为 年份-行政区划-行业-类型-流水号,如 2026-500106-47-01-123456。"),
     code="project_code_format",
 )
-FIRST_CODE_YEAR = 2014  # the national online approval platform gives codes since 2014 (国办发〔2014〕59号)
+FIRST_CODE_YEAR = 2014
+# Bounds of counts the API shows, explicit so that the schema is the same on SQLite and PostgreSQL.
+MAX_COUNT = 100_000_000  # the national online approval platform gives codes since 2014 (国办发〔2014〕59号)
 
 
 def validate_project_code(value: str) -> None:
@@ -706,10 +708,14 @@ class LedgerImport(models.Model):
     file = models.FileField(_("文件"), upload_to="ledger-imports/%Y/%m/")
     original_name = models.CharField(_("原文件名"), max_length=255, blank=True)
     status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.PENDING)
-    total_rows = models.PositiveIntegerField(_("总行数"), default=0)
-    processed_rows = models.PositiveIntegerField(_("已处理行数"), default=0)
-    created = models.PositiveIntegerField(_("新增"), default=0)
-    updated = models.PositiveIntegerField(_("更新"), default=0)
+    total_rows = models.PositiveIntegerField(
+        _("总行数"), default=0, validators=[MaxValueValidator(MAX_COUNT)]
+    )
+    processed_rows = models.PositiveIntegerField(
+        _("已处理行数"), default=0, validators=[MaxValueValidator(MAX_COUNT)]
+    )
+    created = models.PositiveIntegerField(_("新增"), default=0, validators=[MaxValueValidator(MAX_COUNT)])
+    updated = models.PositiveIntegerField(_("更新"), default=0, validators=[MaxValueValidator(MAX_COUNT)])
     # Each error: {"sheet", "row", "column", "message"} (row and column empty for a file-level error).
     errors = models.JSONField(_("错误"), default=list, blank=True)
     finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
@@ -906,12 +912,16 @@ class CampaignRound(models.Model):
         PUBLISHED = "published", _("已公布")
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="rounds")
-    number = models.PositiveSmallIntegerField(_("轮次"), validators=[MinValueValidator(1)])
+    number = models.PositiveSmallIntegerField(
+        _("轮次"), validators=[MinValueValidator(1), MaxValueValidator(999)]
+    )
     starts_on = models.DateField(_("开始日期"))
     ends_on = models.DateField(_("结束日期"))
     status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.OPEN)
     rules = models.JSONField(_("评分规则"), default=list, blank=True)
-    participants = models.PositiveIntegerField(_("参评项目数"), default=0)
+    participants = models.PositiveIntegerField(
+        _("参评项目数"), default=0, validators=[MaxValueValidator(MAX_COUNT)]
+    )
     scored_at = models.DateTimeField(_("评分时间"), null=True, blank=True)
     published_at = models.DateTimeField(_("公布时间"), null=True, blank=True)
     published_by = models.ForeignKey(
@@ -957,7 +967,7 @@ class RoundScore(models.Model):
 
     round = models.ForeignKey(CampaignRound, on_delete=models.CASCADE, related_name="scores")
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="campaign_scores")
-    rank = models.PositiveIntegerField(_("名次"))
+    rank = models.PositiveIntegerField(_("名次"), validators=[MaxValueValidator(MAX_COUNT)])
     total = models.DecimalField(_("总分"), max_digits=6, decimal_places=2)
     quality = models.DecimalField(_("质量"), max_digits=6, decimal_places=2, null=True)
     safety = models.DecimalField(_("安全"), max_digits=6, decimal_places=2, null=True)
