@@ -17,7 +17,13 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from sciencecity.accounts.scoping import is_civil_servant
 from sciencecity.workdays import clock
-from sciencecity.workflow.errors import ACTION_REFUSALS, attach_errors, fetch_in_scope, refusal_message
+from sciencecity.workflow.errors import (
+    ACTION_REFUSALS,
+    attach_errors,
+    fetch_in_scope,
+    post_only,
+    refusal_message,
+)
 from sciencecity.workflow.paging import page_of
 
 from . import profile
@@ -164,18 +170,8 @@ def _act(request, enterprise, form, form_name: str, perform, done: str, anchor: 
 
 
 def _post_only(view):
-    """An action of the file's forms: a GET of its address shows the file."""
-
-    @require_http_methods(["GET", "HEAD", "POST"])
-    @login_required
-    def wrapped(request, pk):
-        if request.method != "POST":
-            return redirect("enterprises:file", pk)
-        return view(request, pk)
-
-    wrapped.__name__ = view.__name__
-    wrapped.__doc__ = view.__doc__
-    return wrapped
+    """An action of the file's forms (the shared `post_only`: a GET of its address shows the file)."""
+    return post_only("enterprises:file", "pk")(login_required(view))
 
 
 @_post_only
