@@ -230,6 +230,8 @@ SPECTACULAR_SETTINGS = {
         "ServiceLogKindEnum": "sciencecity.projects.models.ServiceLog.Kind",
         "ScoringMeasureEnum": "sciencecity.projects.models.ScoringRule.Measure",
         "CampaignRoundStatusEnum": "sciencecity.projects.models.CampaignRound.Status",
+        "PolicyVerdictEnum": "sciencecity.policies.models.PolicyMatch.Verdict",
+        "FoundVerdictEnum": "sciencecity.policies.api.FOUND_VERDICTS",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

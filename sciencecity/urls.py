@@ -16,6 +16,7 @@ urlpatterns = [
     path("open311/v2/", include("sciencecity.problems.open311.urls")),
     # Key projects' pages; the project page itself (projects/<pk>/) is the approvals' (it lists applications).
     path("enterprises/", include(("sciencecity.enterprises.views", "enterprises"))),
+    path("policies/", include(("sciencecity.policies.views", "policies"))),
     path("projects/ledger/", include(("sciencecity.projects.ledger_views", "ledger"))),
     path("projects/", include(("sciencecity.projects.views", "projects"))),
     path("", include("sciencecity.accounts.urls")),

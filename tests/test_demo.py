@@ -690,3 +690,30 @@ def test_every_enterprise_has_its_file_and_the_zone_its_platforms(demo):
     assert InnovationPlatform.objects.count() == 36
     assert InnovationPlatform.objects.filter(level="national").count() == 2
     assert InnovationPlatform.objects.filter(enterprise__isnull=False).exists()
+
+
+def test_the_forty_measures_find_their_enterprises(demo):
+    from sciencecity.accounts.models import User
+    from sciencecity.enterprises.models import Enterprise
+    from sciencecity.policies.models import Policy, PolicyMatch, PolicyNotice
+    from sciencecity.policies.services.matching import in_force
+
+    today = clock.today()
+    live = in_force(today)
+    assert live.count() == 40 and Policy.objects.filter(is_published=False).count() == 1
+    assert set(live.values_list("area", flat=True)) == {"finance", "industry", "innovation", "talent"}
+    assert all(live.filter(area=area).count() == 10 for area in Policy.Area.values)
+    assert PolicyMatch.objects.count() == 40 * Enterprise.objects.count()
+    # The stored counts agree with the verdicts, and every measure has its enterprises (but no measure all).
+    for policy in live:
+        eligible = PolicyMatch.objects.filter(policy=policy, verdict="eligible").count()
+        assert policy.eligible_count == eligible
+    assert live.filter(eligible_count__gt=0).count() >= 38
+    assert not live.filter(eligible_count=Enterprise.objects.count()).exists()
+    # The applicant's enterprise waits for its R&D staff.
+    applicant = User.objects.get(username="applicant")
+    waiting = PolicyMatch.objects.filter(enterprise_id=applicant.enterprise_id, verdict="unknown")
+    assert waiting.exists() and all(
+        any(fact.startswith("rd_staff") for fact in match.missing) for match in waiting
+    )
+    assert PolicyNotice.objects.values("policy").distinct().count() == 4

@@ -33,6 +33,8 @@ LISTED = {
     "enterprises.InnovationPlatform",
     "policies.Policy",
     "policies.PolicyMatch",
+    "policies.PolicyNotice",
+    "policies.Claim",
     "projects.Campaign",
     "projects.CampaignRound",
     "projects.RoundScore",
@@ -92,6 +94,7 @@ def test_every_model_of_our_apps_is_listed_or_a_child_row():
         "enterprises.EnterpriseYear",  # the enterprise file: read through the enterprise, whose scope they share
         "enterprises.Qualification",
         "policies.Condition",  # read through its policy
+        "policies.ClaimMaterial",  # read through its claim
         "projects.ScoringRule",  # read through its campaign, which every signed-in person may read
     }
     ours = {model._meta.label for model in apps.get_models() if model.__module__.startswith("sciencecity.")}

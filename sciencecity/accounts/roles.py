@@ -46,6 +46,7 @@ ROLES: dict[str, Role] = {
                 "projects.change_project",
                 "enterprises.view_enterprise",
                 "enterprises.keep_own_file",
+                "policies.claim_policy",
                 "projects.view_project",
                 *_VIEW_APPROVALS,
                 "approvals.add_application",
@@ -73,6 +74,7 @@ ROLES: dict[str, Role] = {
                 "approvals.review_task",
                 *_REPORT_PROBLEMS,
                 "problems.handle_problem",
+                "policies.serve_policy",
             ),
         ),
         Role(
@@ -86,6 +88,11 @@ ROLES: dict[str, Role] = {
                 "approvals.manage_department_tasks",
                 *_REPORT_PROBLEMS,
                 "problems.handle_problem",
+                # The honouring department keeps its own policies and serves them.
+                "policies.view_policy",
+                "policies.add_policy",
+                "policies.change_policy",
+                "policies.serve_policy",
             ),
         ),
         Role(
@@ -185,6 +192,8 @@ ROLES: dict[str, Role] = {
                 "policies.view_policy",
                 "policies.add_policy",
                 "policies.change_policy",
+                "policies.keep_any_policy",
+                "policies.serve_policy",
                 "projects.add_project",
                 "projects.change_project",
                 "projects.manage_escort",

@@ -24,6 +24,7 @@ from sciencecity.problems.services.deadlines import scan_problem_deadlines
 from sciencecity.projects.notices import daily_duty
 from sciencecity.workdays import clock
 from sciencecity.workdays.recount import recount_if_years_became_known
+from sciencecity.workflow.duties import run_morning_duties
 
 from .services.deadlines import scan_deadlines
 
@@ -45,6 +46,8 @@ def scan_deadlines_task(every_minutes: int | None = None, reschedule: bool = Tru
         **scan_problem_deadlines().as_dict(),
         "projects": daily_duty(),
         "qualifications": follow_qualifications(),
+        # And what the capabilities above the approvals registered (the policies' nightly matching …).
+        **run_morning_duties(),
     }
 
 

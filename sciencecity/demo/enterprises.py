@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
+from sciencecity.accounts.models import User
 from sciencecity.enterprises import profile
 from sciencecity.enterprises.models import Chain, Enterprise, InnovationPlatform, Size
 from sciencecity.workdays import clock
@@ -68,10 +69,13 @@ def create_files(seed: int, steps) -> EnterpriseFilesSummary:
     today = clock.today()
     summary = EnterpriseFilesSummary()
     enterprises = list(Enterprise.objects.order_by("pk"))
+    # The demo applicant's enterprise has not filled in its R&D staff yet: the policies that ask for it say
+    # "complete your file" (资料不全) until `applicant` does.
+    incomplete = User.objects.filter(username="applicant").values_list("enterprise_id", flat=True).first()
     steps.start(_("企业档案"), len(enterprises))
     for enterprise in enterprises:
         tech = enterprise.is_tech_based or enterprise.is_high_tech
-        _profile(rng, enterprise, tech, today)
+        _profile(rng, enterprise, tech, today, without_rd_staff=enterprise.pk == incomplete)
         summary.years += _years(rng, enterprise, tech, today)
         summary.qualifications += _qualifications(rng, enterprise, today)
         summary.files += 1
@@ -81,10 +85,11 @@ def create_files(seed: int, steps) -> EnterpriseFilesSummary:
     return summary
 
 
-def _profile(rng, enterprise, tech, today) -> None:
+def _profile(rng, enterprise, tech, today, *, without_rd_staff=False) -> None:
     size = rng.choices(Size.values, weights=(3, 12, 45, 40) if tech else (8, 20, 40, 32))[0]
     employees = {"large": (1000, 5000), "medium": (300, 999), "small": (20, 299), "micro": (3, 19)}[size]
     people = rng.randint(*employees)
+    rd_staff = round(people * rng.uniform(0.1, 0.45)) if tech else round(people * rng.uniform(0, 0.05))
     founded = today - datetime.timedelta(days=rng.randint(400, 20 * 365))
     with clock.frozen_at(_moment(today - datetime.timedelta(days=rng.randint(5, 200)), 15)):
         profile.update_profile(
@@ -95,7 +100,7 @@ def _profile(rng, enterprise, tech, today) -> None:
             founded_on=founded,
             registered_capital=Decimal(rng.choice((100, 200, 500, 1000, 2000, 5000, 10000))),
             employees=people,
-            rd_staff=round(people * rng.uniform(0.1, 0.45)) if tech else round(people * rng.uniform(0, 0.05)),
+            rd_staff=rd_staff if not without_rd_staff else None,
         )
 
 
@@ -143,6 +148,12 @@ def _qualifications(rng, enterprise, today) -> int:
     if enterprise.is_high_tech and rng.random() < 0.25:
         since = today - datetime.timedelta(days=rng.randint(30, 600))
         granted.append((since, "specialized", since + datetime.timedelta(days=3 * 365), ""))
+        if rng.random() < 0.2:  # the best of them are national "little giants"
+            later = since + datetime.timedelta(days=rng.randint(0, (today - since).days))
+            granted.append((later, "little_giant", later + datetime.timedelta(days=3 * 365), ""))
+    if (enterprise.is_high_tech or enterprise.is_tech_based) and rng.random() < 0.05:
+        since = datetime.date(today.year - 1, 9, 1)
+        granted.append((since, "gazelle", since + datetime.timedelta(days=2 * 365), ""))
     # In the order they were granted: each is recorded on its day, when the flags follow what is valid then.
     for since, kind, until, number in sorted(granted):
         with clock.frozen_at(_moment(since, 9)):
@@ -163,7 +174,9 @@ def _platforms(rng, hosts, today) -> tuple[int, int]:
             InnovationPlatform.Level.NATIONAL if number < NATIONAL else rng.choice(("municipal", "district"))
         )
         if number < NATIONAL:
-            kind = InnovationPlatform.Kind.KEY_LAB
+            # The zone's national platforms: a key laboratory of a university, and an enterprise technology
+            # centre of one of the high-tech enterprises.
+            kind = InnovationPlatform.Kind.KEY_LAB if number == 0 else InnovationPlatform.Kind.TECH_CENTER
         pattern, topics = PLATFORM_NAMES[kind]
         by_institution = kind == InnovationPlatform.Kind.KEY_LAB or (kind == InnovationPlatform.Kind.NEW_RD)
         host = None if by_institution or not hosts else rng.choice(hosts)

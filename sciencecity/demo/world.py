@@ -73,6 +73,7 @@ from sciencecity.projects.services import next_project_code, register_project
 from . import applications as demo_applications
 from . import campaign as demo_campaign
 from . import enterprises as demo_enterprises
+from . import policies as demo_policies
 from . import problems as demo_problems
 from . import projects as demo_projects
 
@@ -265,6 +266,7 @@ class WorldSummary:
     escort: demo_projects.ProjectsSummary | None = None
     campaign: demo_campaign.CampaignSummary | None = None
     files: demo_enterprises.EnterpriseFilesSummary | None = None
+    policies: demo_policies.PoliciesSummary | None = None
     digest: str = ""
 
 
@@ -333,6 +335,8 @@ def build_world(
         summary.escort = demo_projects.create_escort(seed, steps)
         summary.campaign = demo_campaign.create_campaign(seed, steps)
         summary.files = demo_enterprises.create_files(seed, steps)
+        # After the files: the verdicts are computed once from complete files.
+        summary.policies = demo_policies.create_policies(seed, steps, password, _person_name)
         if summary.problems is not None and summary.problems.total:
             summary.problems = demo_problems.count_problems(
                 summary.problems.photos, summary.problems.accounts
@@ -347,7 +351,7 @@ def build_world(
             )
         summary.accounts += [
             DemoAccount(username, DEMO_PASSWORD, role, str(ROLES[role].label), place)
-            for username, role, place in summary.problems.accounts
+            for username, role, place in [*summary.problems.accounts, *summary.policies.accounts]
         ]
         summary.departments = Department.objects.count()
         summary.enterprises = Enterprise.objects.count()

@@ -3,22 +3,25 @@ policy guide, its amount and budget, and its eligibility as condition rows (fact
 edit and that are stored and evaluated as JSONLogic (`services.conditions`); and each enterprise's stored
 verdict for each policy (`PolicyMatch`), refreshed in the background (`services.matching`)."""
 
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from sciencecity.accounts.scoping import ScopedQuerySet, is_civil_servant
+from sciencecity.accounts.scoping import ScopedQuerySet, is_civil_servant, sees_everything
 from sciencecity.workdays import clock
 
 
 class PolicyQuerySet(ScopedQuerySet):
     def for_user(self, user):
-        """Published policies are public to everyone signed in; drafts to the officers who keep them."""
+        """Published policies are public to everyone signed in; drafts to the officers who keep them (their
+        own department's; administrators every department's)."""
         if user is None or not user.is_authenticated:
             return self.none()
-        if user.has_perm("policies.change_policy"):
+        if user.has_perm("policies.keep_any_policy"):
             return self.all()
+        if user.has_perm("policies.change_policy") and user.department_id:
+            return self.filter(models.Q(is_published=True) | models.Q(department_id=user.department_id))
         return self.filter(is_published=True)
 
 
@@ -61,12 +64,32 @@ class Policy(models.Model):
     department = models.ForeignKey(
         "accounts.Department", verbose_name=_("兑现部门"), on_delete=models.PROTECT, related_name="+"
     )
-    time_limit_days = models.PositiveSmallIntegerField(_("兑现时限(工作日)"), default=20)
+    time_limit_days = models.PositiveSmallIntegerField(
+        _("兑现时限(工作日)"), default=20, validators=[MinValueValidator(1), MaxValueValidator(365)]
+    )
     address = models.CharField(_("受理地址"), max_length=300, blank=True)
     phone = models.CharField(_("咨询电话"), max_length=40, blank=True)
     mode = models.CharField(_("条件组合"), max_length=10, choices=Mode.choices, default=Mode.ALL)
+    # 免申即享: an enterprise whose file shows it eligible only confirms a claim the platform fills in; without
+    # it (or where the file lacks data) the enterprise applies with `materials` (快申快享).
+    automatic = models.BooleanField(_("免申即享"), default=False)
+    materials = models.JSONField(
+        _("申报材料"), default=list, blank=True, help_text=_("每项材料:名称、接受的格式、大小上限(MB)。")
+    )
     rule = models.JSONField(_("资格规则(JSONLogic)"), default=dict, blank=True)
     is_published = models.BooleanField(_("已发布"), default=False)
+    # How many enterprises each verdict holds, kept by the matching (`services.matching`), so that lists of
+    # policies show them without counting millions of verdicts.
+    eligible_count = models.PositiveIntegerField(
+        _("符合条件的企业"), default=0, validators=[MinValueValidator(0), MaxValueValidator(2**31 - 1)]
+    )
+    unknown_count = models.PositiveIntegerField(
+        _("资料不全的企业"), default=0, validators=[MinValueValidator(0), MaxValueValidator(2**31 - 1)]
+    )
+    # The budget spent: approved claims' amounts (committed) and those paid, kept by the claims' services
+    # under the policy's lock, so that no approval goes past the budget.
+    committed = models.DecimalField(_("已核准金额(万元)"), max_digits=14, decimal_places=2, default=0)
+    paid = models.DecimalField(_("已拨付金额(万元)"), max_digits=14, decimal_places=2, default=0)
     created_at = models.DateTimeField(_("创建时间"), default=clock.now)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
@@ -77,9 +100,18 @@ class Policy(models.Model):
         verbose_name_plural = pgettext_lazy("plural", "惠企政策")
         ordering = ["area", "code"]
         indexes = [models.Index(fields=["is_published", "area", "code"], name="policy_area_idx")]
+        permissions = [
+            ("keep_any_policy", _("编辑各部门的惠企政策")),
+            ("serve_policy", _("为本部门政策推送企业、办理兑现")),
+        ]
 
     def __str__(self):
         return self.title
+
+    @property
+    def remaining(self):
+        """What the budget still allows (None: no budget set)."""
+        return None if self.budget is None else self.budget - self.committed
 
 
 class Condition(models.Model):
@@ -144,3 +176,170 @@ class PolicyMatch(models.Model):
 
     def __str__(self):
         return f"{self.policy_id}/{self.enterprise_id}: {self.verdict}"
+
+
+class PolicyNoticeQuerySet(ScopedQuerySet):
+    def for_user(self, user):
+        """Civil servants read who was told of which policy; an enterprise the notices it received."""
+        if user is None or not user.is_authenticated:
+            return self.none()
+        if is_civil_servant(user):
+            return self.all()
+        if user.enterprise_id:
+            return self.filter(enterprise_id=user.enterprise_id)
+        return self.none()
+
+
+class PolicyNotice(models.Model):
+    """An enterprise told of a policy it qualifies for (政策找企业): once per policy and enterprise."""
+
+    policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="notices")
+    enterprise = models.ForeignKey("enterprises.Enterprise", on_delete=models.CASCADE, related_name="+")
+    sent_by = models.ForeignKey(
+        "accounts.User", verbose_name=_("推送人"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    sent_at = models.DateTimeField(_("推送时间"), default=clock.now)
+
+    objects = PolicyNoticeQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("政策推送")
+        verbose_name_plural = pgettext_lazy("plural", "政策推送")
+        ordering = ["-sent_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["policy", "enterprise"], name="policy_notice_once")]
+        indexes = [models.Index(fields=["enterprise", "sent_at"], name="policy_notice_enterprise_idx")]
+
+    def __str__(self):
+        return f"{self.policy_id}→{self.enterprise_id}"
+
+
+class ClaimQuerySet(ScopedQuerySet):
+    def for_user(self, user):
+        """An enterprise reads its own claims; the paying department its policies' claims; leaders,
+        supervisors and administrators every claim."""
+        if user is None or not user.is_authenticated:
+            return self.none()
+        if sees_everything(user):
+            return self.all()
+        if user.enterprise_id and not is_civil_servant(user):
+            return self.filter(enterprise_id=user.enterprise_id)
+        if user.department_id and user.has_perm("policies.serve_policy"):
+            return self.filter(policy__department_id=user.department_id)
+        return self.none()
+
+
+class Claim(models.Model):
+    """A claim to be paid under a policy (兑现) for one period (a year): pre-filled and only confirmed where
+    the file shows the enterprise eligible and the policy pays without application (免申即享), else applied
+    for with materials (快申快享); reviewed by the paying department within the policy's working-day limit;
+    approved against the budget, paid, or refused with a reason. Its states are `services.claims.TRANSITIONS`.
+    A policy pays an enterprise at most once per period: the database refuses a second live claim."""
+
+    class Status(models.TextChoices):
+        OFFERED = "offered", _("待企业确认")
+        DRAFT = "draft", _("填报中")
+        SUBMITTED = "submitted", _("待审核")
+        APPROVED = "approved", _("已核准")
+        PAID = "paid", _("已拨付")
+        REFUSED = "refused", _("未通过")
+        WITHDRAWN = "withdrawn", _("已撤回")
+
+    class Route(models.TextChoices):
+        AUTOMATIC = "automatic", _("免申即享")
+        APPLY = "apply", _("快申快享")
+
+    ENDED = (Status.REFUSED, Status.WITHDRAWN)
+
+    number = models.CharField(_("申请编号"), max_length=20, unique=True)
+    policy = models.ForeignKey(
+        Policy, verbose_name=_("惠企政策"), on_delete=models.PROTECT, related_name="claims"
+    )
+    enterprise = models.ForeignKey(
+        "enterprises.Enterprise",
+        verbose_name=_("企业"),
+        on_delete=models.PROTECT,
+        related_name="policy_claims",
+    )
+    period = models.PositiveSmallIntegerField(
+        _("兑现年度"), validators=[MinValueValidator(2000), MaxValueValidator(2100)]
+    )
+    route = models.CharField(_("兑现方式"), max_length=10, choices=Route.choices)
+    status = models.CharField(_("状态"), max_length=12, choices=Status.choices)
+    amount = models.DecimalField(
+        _("申请金额(万元)"), max_digits=12, decimal_places=2, validators=[MinValueValidator(0)]
+    )
+    approved_amount = models.DecimalField(
+        _("核准金额(万元)"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    facts = models.JSONField(_("企业档案数据"), default=dict, blank=True)
+    missing = models.JSONField(_("需以材料证明的资料"), default=list, blank=True)
+    note = models.TextField(_("申请说明"), blank=True)
+    reason = models.TextField(_("审核意见"), blank=True)
+    payment_reference = models.CharField(_("拨付凭证号"), max_length=60, blank=True)
+    created_by = models.ForeignKey(
+        "accounts.User", verbose_name=_("申请人"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("创建时间"), default=clock.now)
+    submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
+    due_on = models.DateField(_("办理期限"), null=True, blank=True)
+    due_on_provisional = models.BooleanField(_("期限为暂定"), default=False)
+    decided_by = models.ForeignKey(
+        "accounts.User", verbose_name=_("审核人"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    paid_at = models.DateTimeField(_("拨付时间"), null=True, blank=True)
+
+    objects = ClaimQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("兑现申请")
+        verbose_name_plural = pgettext_lazy("plural", "兑现申请")
+        ordering = ["-created_at", "-id"]
+        permissions = [("claim_policy", _("为本企业申请政策兑现"))]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["policy", "enterprise", "period"],
+                condition=~models.Q(status__in=["refused", "withdrawn"]),
+                name="claim_once_per_period",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["enterprise", "created_at"], name="claim_enterprise_idx"),
+            models.Index(fields=["policy", "status"], name="claim_policy_status_idx"),
+            models.Index(fields=["status", "due_on"], name="claim_queue_idx"),
+        ]
+
+    def __str__(self):
+        return self.number
+
+    @property
+    def is_overdue(self) -> bool:
+        return (
+            self.status == self.Status.SUBMITTED and self.due_on is not None and self.due_on < clock.today()
+        )
+
+
+class ClaimMaterial(models.Model):
+    """A material of a claim (快申快享), one per material the policy asks for; checked by content like the
+    approvals' uploads."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="claim_materials")
+    code = models.CharField(_("材料代码"), max_length=40)
+    name = models.CharField(_("材料名称"), max_length=200)
+    file = models.FileField(_("文件"), upload_to="claims/%Y/%m/")
+    original_name = models.CharField(_("原文件名"), max_length=255, blank=True)
+    content_type = models.CharField(_("文件类型"), max_length=100, blank=True)
+    size = models.PositiveIntegerField(
+        _("大小"), default=0, validators=[MinValueValidator(0), MaxValueValidator(2**31 - 1)]
+    )
+    sha256 = models.CharField(max_length=64, blank=True)
+    uploaded_at = models.DateTimeField(_("上传时间"), default=clock.now)
+
+    class Meta:
+        verbose_name = _("兑现材料")
+        verbose_name_plural = pgettext_lazy("plural", "兑现材料")
+        ordering = ["claim", "code"]
+        constraints = [models.UniqueConstraint(fields=["claim", "code"], name="claim_material_once")]
+
+    def __str__(self):
+        return f"{self.claim_id}/{self.code}"

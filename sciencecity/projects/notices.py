@@ -10,12 +10,12 @@ run the same day (or a run the day after a missed one) sends nothing twice.
 import datetime
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from sciencecity.enterprises.selectors import people_of
 from sciencecity.notifications import kinds, subjects
 from sciencecity.notifications import services as notifications
 from sciencecity.notifications.subjects import Link
@@ -64,17 +64,6 @@ def _reporting_projects(month: datetime.date):
     )
 
 
-def _unit_people(enterprise_ids) -> dict[int, list]:
-    people: dict[int, list] = {}
-    for user in (
-        get_user_model()
-        .objects.filter(enterprise_id__in=enterprise_ids, is_active=True, groups__name="applicant")
-        .distinct()
-    ):
-        people.setdefault(user.enterprise_id, []).append(user)
-    return people
-
-
 def _leads(project_ids) -> dict[int, object]:
     return {
         member.project_id: member.user
@@ -112,7 +101,7 @@ def tell_distinctions(round_) -> int:
         .order_by("rank", "project_id")
     )
     projects = [score.project for score in scores]
-    people = _unit_people({project.enterprise_id for project in projects})
+    people = people_of({project.enterprise_id for project in projects})
     leads = _leads([project.pk for project in projects])
     name = f"{round_.campaign.name}"
     sent = 0
@@ -147,7 +136,7 @@ def tell_distinctions(round_) -> int:
 
 def _remind(month, due) -> int:
     projects = list(_reporting_projects(month))
-    people = _unit_people({project.enterprise_id for project in projects})
+    people = people_of({project.enterprise_id for project in projects})
     sent = 0
     for project in projects:
         sent += len(
@@ -169,7 +158,7 @@ def _remind(month, due) -> int:
 
 def _warn_late(month, due) -> int:
     projects = list(_reporting_projects(month))
-    people = _unit_people({project.enterprise_id for project in projects})
+    people = people_of({project.enterprise_id for project in projects})
     leads = _leads([project.pk for project in projects])
     sent = 0
     for project in projects:

@@ -16,6 +16,7 @@ import dataclasses
 import datetime
 import re
 from collections.abc import Callable
+from decimal import Decimal
 
 import pytest
 import time_machine
@@ -34,6 +35,8 @@ from sciencecity.catalog.services import import_catalog
 from sciencecity.enterprises import profile
 from sciencecity.enterprises.validators import make_credit_code
 from sciencecity.notifications import services as notifications
+from sciencecity.policies.models import PolicyMatch
+from sciencecity.policies.services import claims, matching, policies
 from sciencecity.problems.models import Problem, ProblemCategory, RoutingRule
 from sciencecity.problems.services import lifecycle
 from sciencecity.projects import ledger
@@ -259,6 +262,50 @@ def build_campaign(side: Side, organizer) -> None:
     )
 
 
+def _matrix_policy(code, department, **fields):
+    return policies.save_policy(
+        None,
+        code,
+        conditions=[],
+        publish=True,
+        title=f"矩阵测试政策 {code}",
+        area="innovation",
+        text="矩阵测试。",
+        beneficiaries="区内企业",
+        requirements="无",
+        valid_from=datetime.date(2025, 1, 1),
+        department=department,
+        amount=Decimal("10"),
+        **fields,
+    )
+
+
+def build_policy(sides) -> None:
+    """Policies of each side's department for every enterprise (no condition), in force, with their verdicts;
+    each side's enterprise has claims in every state an action needs (a claim per policy and year)."""
+    proof = [{"code": "m1", "name": "证明材料", "formats": ["pdf"], "max_size_mb": 5}]
+    for name, side in sides.items():
+        suffix = "" if name == "A" else "-b"
+        automatic = _matrix_policy(f"matrix-policy{suffix}", side.department, automatic=True)
+        applied = _matrix_policy(f"matrix-apply{suffix}", side.department, materials=proof)
+        side.objects["policy"] = automatic
+        side.objects["policy_free"] = _matrix_policy(f"matrix-free{suffix}", side.department)
+        person, enterprise = side.world.applicant, side.world.enterprise
+        side.objects["claim_offered"] = claims.start_claim(person, automatic, enterprise, period=2026)
+        side.objects["claim_submitted"] = claims.confirm(
+            person, claims.start_claim(person, automatic, enterprise, period=2025)
+        )
+        side.objects["claim_draft"] = claims.start_claim(person, applied, enterprise, period=2026)
+        approved = claims.start_claim(person, applied, enterprise, period=2025)
+        claims.attach_material(person, approved, "m1", upload("证明.pdf", "pdf"))
+        side.objects["claim_approved"] = claims.approve(side.reviewer, claims.submit(person, approved))
+    matching.refresh()
+    for side in sides.values():
+        side.objects["policy_match"] = PolicyMatch.objects.get(
+            policy=sides["A"].objects["policy"], enterprise=side.world.enterprise
+        )
+
+
 def build_world() -> MatrixWorld:
     world_a = load_demo_world()
     enterprise_b = EnterpriseFactory(name="重庆另一家科技有限公司")
@@ -291,6 +338,7 @@ def build_world() -> MatrixWorld:
         enterprise=world_a.enterprise,
         recognized_on=datetime.date(2025, 3, 1),
     )
+    build_policy(sides)
     secrets = {}
     everyone = [*users.values(), world_b.applicant, sides["B"].reviewer, sides["B"].head]
     for user in everyone:
@@ -389,6 +437,8 @@ SEES_BOTH_SIDES = {
     "audit": ZONE_WIDE,
     # The dispatch centre routes problems and inspectors verify them wherever they are.
     "problem": ZONE_WIDE | {"dispatcher", "inspector"},
+    "policy_match": CIVIL_SERVANTS,
+    "claim": ZONE_WIDE,
 }
 SEES_BOTH_SIDES["task"] = SEES_BOTH_SIDES["certificate"] = SEES_BOTH_SIDES["application"]
 
@@ -434,6 +484,22 @@ def problems(success: int, *, actors: tuple, waiting: bool = False) -> dict[str,
 
 
 READ_PROBLEM = problems(200, actors=SEES_DISPATCHED_PROBLEM)
+
+
+# Who sees a side's claim: its enterprise, the paying department (reviewer and head), the zone-wide roles.
+SEES_CLAIM = ("applicant", "department_reviewer", "department_head", "leader", "supervisor", "administrator")
+CLAIM_DECIDERS = ("department_reviewer", "department_head", "administrator")
+
+
+def claim_action(success: int, *, actors: tuple) -> dict[str, int]:
+    """An action on a claim: `actors` succeed, roles that see the claim but may not act get 403, others 404."""
+    base = dict.fromkeys(ROLES[:-1], 404)
+    base.update(dict.fromkeys(SEES_CLAIM, 403))
+    base.update(dict.fromkeys(actors, success))
+    return base | {"anonymous": 401}
+
+
+READ_CLAIM = claim_action(200, actors=SEES_CLAIM)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -553,6 +619,95 @@ EXPECTED: dict[str, Expect] = {
         target="enterprise",
         body=json_body({"address": "重庆市沙坪坝区科学大道2号"}),
     ),
+    # --- enterprise policies: read by all signed in; kept by the honouring department's head (side A's here) and
+    # administrators; its people (reviewers too) tell the enterprises; an enterprise reads its own verdicts.
+    "GET policies/": Expect(S(200)),
+    "POST policies/": Expect(
+        S(403, department_head=201, administrator=201),
+        body=json_body(
+            lambda side: {
+                "code": "matrix-new-policy",
+                "title": "矩阵新政策",
+                "area": "talent",
+                "text": "矩阵测试。",
+                "beneficiaries": "区内企业",
+                "requirements": "从业人员不少于10人",
+                "valid_from": "2026-01-01",
+                "department": side.department.pk,
+                "conditions": [{"fact": "employees", "operator": ">=", "value": 10}],
+            }
+        ),
+    ),
+    "GET policies/{pk}/": Expect(S(200), target="policy"),
+    "PUT policies/{pk}/": Expect(
+        S(403, department_head=200, administrator=200),
+        target="policy",
+        body=json_body(
+            lambda side: {
+                "code": "matrix-policy",
+                "title": "矩阵测试政策(修订)",
+                "area": "innovation",
+                "text": "矩阵测试。",
+                "beneficiaries": "区内企业",
+                "requirements": "无",
+                "valid_from": "2026-01-01",
+                "department": side.department.pk,
+                "conditions": [],
+                "publish": True,
+            }
+        ),
+    ),
+    "GET policies/{pk}/enterprises/": Expect(S(200), target="policy"),
+    "POST policies/{pk}/notify/": Expect(
+        S(403, department_reviewer=200, department_head=200, administrator=200),
+        target="policy",
+        body=json_body({}),
+    ),
+    "GET policy-matches/": Expect(S(200), kind="policy_match", listing="policy_match"),
+    # Claims: the enterprise's own people start, confirm, submit and withdraw them; the paying department's
+    # people (and administrators) return, approve, refuse and pay; leaders and supervisors read them.
+    "GET policy-claims/": Expect(S(200), kind="claim", listing="claim_offered"),
+    "GET policy-claims/{pk}/": Expect(READ_CLAIM, kind="claim", target="claim_offered"),
+    "POST policy-claims/": Expect(
+        S(403, applicant=201), body=json_body(lambda side: {"policy": side["policy_free"].pk})
+    ),
+    "POST policy-claims/{pk}/confirm/": Expect(
+        claim_action(200, actors=("applicant",)), kind="claim", target="claim_offered"
+    ),
+    "POST policy-claims/{pk}/submit/": Expect(  # the material the policy asks for is not attached
+        claim_action(400, actors=("applicant",)), kind="claim", target="claim_draft"
+    ),
+    "POST policy-claims/{pk}/withdraw/": Expect(
+        claim_action(200, actors=("applicant",)), kind="claim", target="claim_draft"
+    ),
+    "POST policy-claims/{pk}/materials/": Expect(
+        claim_action(200, actors=("applicant",)),
+        kind="claim",
+        target="claim_draft",
+        body=lambda side: ({"code": "m1", "file": upload("证明.pdf", "pdf")}, "multipart"),
+    ),
+    "POST policy-claims/{pk}/return/": Expect(
+        claim_action(200, actors=CLAIM_DECIDERS),
+        kind="claim",
+        target="claim_submitted",
+        body=json_body({"reason": "请补充材料"}),
+    ),
+    "POST policy-claims/{pk}/approve/": Expect(
+        claim_action(200, actors=CLAIM_DECIDERS), kind="claim", target="claim_submitted", body=json_body({})
+    ),
+    "POST policy-claims/{pk}/refuse/": Expect(
+        claim_action(200, actors=CLAIM_DECIDERS),
+        kind="claim",
+        target="claim_submitted",
+        body=json_body({"reason": "不符合条件"}),
+    ),
+    "POST policy-claims/{pk}/pay/": Expect(
+        claim_action(200, actors=CLAIM_DECIDERS),
+        kind="claim",
+        target="claim_approved",
+        body=json_body({"reference": "CQ-0001"}),
+    ),
+    "GET policy-facts/": Expect(S(200)),
     "GET projects/": Expect(S(200), kind="project", listing="project"),
     # The ledger in Excel: the list's projects within each caller's scope; imported by civil servants who may
     # change projects (202: in the background), each import read by its uploader and administrators.

@@ -4,7 +4,6 @@ fact its file lacks) — stored, refreshed when a policy is saved or an enterpri
 name the row and save nothing. The suite's day is 2026-11-24."""
 
 import datetime
-from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -16,53 +15,9 @@ from sciencecity.enterprises.facts import facts_for
 from sciencecity.enterprises.models import Enterprise
 from sciencecity.policies.models import Policy, PolicyMatch
 from sciencecity.policies.services import matching, policies
-from tests.factories import DepartmentFactory, EnterpriseFactory, UserFactory, staff
+from tests.factories import UserFactory
 
-RD_SUBSIDY = [
-    {"fact": "is_high_tech", "operator": "==", "value": True},
-    {"fact": "rd_intensity", "operator": ">=", "value": 5},
-    {"fact": "chain", "operator": "in", "value": ["information", "materials"]},
-]
-
-
-@pytest.fixture
-def zone(db):
-    science = DepartmentFactory(code="science", name="科技局")
-    strong = EnterpriseFactory(name="强研发企业", is_high_tech=True)
-    profile.update_profile(None, strong, chain="materials", employees=100, rd_staff=40)
-    profile.set_year(None, strong, 2025, revenue="5000", rd_spending="400")
-    weak = EnterpriseFactory(name="弱研发企业", is_high_tech=True)
-    profile.update_profile(None, weak, chain="information", employees=50, rd_staff=5)
-    profile.set_year(None, weak, 2025, revenue="5000", rd_spending="100")
-    blank = EnterpriseFactory(name="资料不全企业", is_high_tech=True)  # no figures, no chain
-    return {
-        "science": science,
-        "strong": strong,
-        "weak": weak,
-        "blank": blank,
-        "admin": staff("administrator"),
-    }
-
-
-def rd_policy(zone, **changes):
-    fields = {
-        "title": "研发投入补助",
-        "area": "innovation",
-        "text": "对研发投入强度达到 5% 的高新技术企业给予补助。",
-        "beneficiaries": "高新技术企业",
-        "requirements": "研发投入强度不低于 5%",
-        "amount": Decimal("50"),
-        "budget": Decimal("1000"),
-        "valid_from": datetime.date(2026, 1, 1),
-        "department": zone["science"],
-    }
-    return policies.save_policy(
-        zone["admin"],
-        "rd-subsidy",
-        conditions=changes.pop("conditions", RD_SUBSIDY),
-        publish=True,
-        **{**fields, **changes},
-    )
+from .conftest import RD_SUBSIDY, rd_policy
 
 
 def test_the_facts_come_from_the_file(zone):

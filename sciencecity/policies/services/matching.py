@@ -11,12 +11,13 @@ written by replacing the chunk's rows; a refresh is idempotent and runs in the b
 import datetime
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Count, F, Q
 from django_tasks import task
 
 from sciencecity.enterprises.facts import facts_for
 from sciencecity.enterprises.models import Enterprise
 from sciencecity.workdays import clock
+from sciencecity.workflow.duties import morning_duty
 
 from ..models import Policy, PolicyMatch
 from . import conditions as rules
@@ -47,7 +48,8 @@ def in_force(today: datetime.date):
 
 def refresh(policy_ids=None, enterprise_ids=None, *, today: datetime.date | None = None) -> dict:
     """Recompute the verdicts of the policies in force (or `policy_ids` of them) for every enterprise (or
-    `enterprise_ids`); the verdicts of policies no longer in force are removed. Returns counts."""
+        `enterprise_ids`); a whole refresh (neither given, the nightly one) also removes the verdicts of policies
+    no longer in force. Returns counts."""
     today = today or clock.today()
     policies = in_force(today)
     if policy_ids is not None:
@@ -95,19 +97,70 @@ def refresh(policy_ids=None, enterprise_ids=None, *, today: datetime.date | None
                 )
         ids = [enterprise.pk for enterprise in chunk]
         with transaction.atomic():
+            # The chunk's enterprises locked in one order: two refreshes of the same enterprise run one
+            # after the other, so the counts' changes below are computed from what the first one wrote.
+            list(Enterprise.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk"))
             stale = PolicyMatch.objects.filter(enterprise_id__in=ids)
             if policy_ids is not None:
                 stale = stale.filter(policy_id__in=list(policy_ids))
+            before = list(stale.values_list("policy_id", "verdict"))
             stale.delete()
             PolicyMatch.objects.bulk_create(rows, batch_size=2000)
+            if enterprise_ids is not None:
+                _change_counts(before, [(row.policy_id, row.verdict) for row in rows])
         counts["enterprises"] += len(chunk)
+    if enterprise_ids is None:
+        recount([pk for pk, _mode, _conditions in compiled])
+    if policy_ids is None and enterprise_ids is None:
+        ended = Policy.objects.exclude(pk__in=[pk for pk, _mode, _conditions in compiled])
+        PolicyMatch.objects.filter(policy__in=ended).delete()
+        ended.exclude(eligible_count=0, unknown_count=0).update(eligible_count=0, unknown_count=0)
     return counts
+
+
+COUNTED = {Verdict.ELIGIBLE: "eligible_count", Verdict.UNKNOWN: "unknown_count"}
+
+
+def _change_counts(before: list, after: list) -> None:
+    """Move the policies' stored counts by what a partial refresh changed (rows before and after)."""
+    changes: dict[int, dict[str, int]] = {}
+    for rows, sign in ((before, -1), (after, 1)):
+        for policy_id, verdict in rows:
+            if verdict in COUNTED:
+                field = COUNTED[verdict]
+                changes.setdefault(policy_id, {}).setdefault(field, 0)
+                changes[policy_id][field] += sign
+    for policy_id in sorted(changes):
+        moves = {field: F(field) + delta for field, delta in changes[policy_id].items() if delta}
+        if moves:
+            Policy.objects.filter(pk=policy_id).update(**moves)
+
+
+def recount(policy_ids) -> None:
+    """Count each policy's verdicts again from the stored rows (after a whole-zone refresh)."""
+    found = {pk: dict.fromkeys(COUNTED.values(), 0) for pk in policy_ids}
+    for row in (
+        PolicyMatch.objects.filter(policy_id__in=list(found), verdict__in=list(COUNTED))
+        .values("policy_id", "verdict")
+        .annotate(number=Count("id"))
+        .order_by()
+    ):
+        found[row["policy_id"]][COUNTED[row["verdict"]]] = row["number"]
+    for policy_id in sorted(found):
+        Policy.objects.filter(pk=policy_id).update(**found[policy_id])
 
 
 @task()
 def refresh_matches(policy_ids: list | None = None, enterprise_ids: list | None = None) -> dict:
     """The background refresh (idempotent: it recomputes from the data of the moment it runs)."""
     return {str(key): value for key, value in refresh(policy_ids, enterprise_ids).items()}
+
+
+@morning_duty("policy_matching")
+def refresh_every_morning() -> str:
+    """The whole zone each morning, as a task of its own: facts that follow the date (an enterprise's age,
+    qualifications that expire) and policies that come into force or end change verdicts without any write."""
+    return refresh_matches.enqueue(None, None).id
 
 
 def enqueue(policy_ids=None, enterprise_ids=None) -> None:

@@ -115,6 +115,14 @@ class Command(BaseCommand):
                 )
                 % summary.files.__dict__
             )
+        if summary.policies is not None:
+            console.print(
+                _(
+                    "惠企政策:%(policies)d 项有效(另有草稿 %(drafts)d 项);符合条件的企业—政策 %(eligible)d 对,"
+                    "资料不全 %(unknown)d 对;已推送 %(notices)d 次。"
+                )
+                % {key: value for key, value in summary.policies.__dict__.items() if key != "accounts"}
+            )
         if summary.campaign is not None:
             console.print(
                 _(

@@ -1,0 +1,133 @@
+"""The demo's enterprise policies (惠企政策): the 40 "金凤凰" measures of `data/policies.yaml`, ten in each of
+the four areas, published a little over a year ago by the departments that honour them (科技创新局, 经济和信息化局,
+人力资源和社会保障局, 金融服务局, with a head and a reviewer each), and one draft; every enterprise's verdicts
+computed once from the files (`matching.refresh`), and the 政策找企业 notices the departments have sent for a
+few measures. Through the policies' services, on the day each thing happened."""
+
+import datetime
+import random
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+import yaml
+from django.contrib.auth.models import Group
+from django.utils.translation import gettext as _
+
+from sciencecity.accounts.models import User
+from sciencecity.accounts.roles import ROLES
+from sciencecity.audit import record
+from sciencecity.audit.services import snapshot
+from sciencecity.policies.models import Policy, PolicyMatch, PolicyNotice
+from sciencecity.policies.services import matching, notices, policies
+from sciencecity.workdays import clock
+
+from . import applications as demo_applications
+from .problems import _create_departments
+from .projects import _moment
+
+DATA = Path(__file__).parent / "data" / "policies.yaml"
+PUBLISHED_DAYS_AGO = 400
+VALID_YEARS = 3
+TOLD = ("jfh-innovation-02", "jfh-finance-05", "jfh-talent-03", "jfh-industry-05")  # notices already sent
+KEEPERS = ("science", "economy", "human_resources", "finance")
+
+
+@dataclass
+class PoliciesSummary:
+    policies: int = 0
+    drafts: int = 0
+    eligible: int = 0
+    unknown: int = 0
+    notices: int = 0
+    accounts: list = field(default_factory=list)  # (username, role, department name)
+
+
+def _people(rng, departments, password_hash, person_name) -> list[tuple[str, str, str]]:
+    """A head (who keeps the policies) and a reviewer of each honouring department, where there is none; the
+    accounts made, to be printed."""
+    groups = {group.name: group for group in Group.objects.filter(name__in=ROLES)}
+    printed = []
+    for code in KEEPERS:
+        for role, prefix in (("department_head", "head"), ("department_reviewer", "reviewer")):
+            username = f"{prefix}-{code.replace('_', '-')}"
+            if not User.objects.filter(username=username).exists():
+                user = User(username=username, display_name=person_name(rng), department=departments[code])
+                user.password = password_hash
+                user.full_clean(exclude=["password"])
+                user.save()
+                user.groups.add(groups[role])
+                printed.append((username, role, departments[code].name))
+                record(
+                    None,
+                    "demo.create_user",
+                    user,
+                    after={
+                        **snapshot(user, fields=["username", "display_name", "department"]),
+                        "groups": [role],
+                    },
+                )
+
+    return printed
+
+
+def _save(row, departments, data, today, *, publish: bool):
+    fields = {
+        "title": row["title"],
+        "area": row["area"],
+        "text": _text(row),
+        "beneficiaries": row["beneficiaries"],
+        "requirements": row["requirements"],
+        "amount": Decimal(str(row["amount"])) if row.get("amount") is not None else None,
+        "amount_text": row["amount_text"],
+        "budget": Decimal(str(row["amount"] * 40)) if row.get("amount") is not None else None,
+        "valid_from": today - datetime.timedelta(days=PUBLISHED_DAYS_AGO),
+        "valid_until": datetime.date(today.year + VALID_YEARS - 1, 12, 31),
+        "department": departments[row["dept"]],
+        "time_limit_days": 15 if row["area"] in ("talent", "finance") else 20,
+        "address": data["address"],
+        "phone": data["phones"][row["dept"]],
+        "mode": row.get("mode", "all"),
+    }
+    conditions = [{"fact": fact, "operator": op, "value": value} for fact, op, value in row["conditions"]]
+    return policies.save_policy(None, row["code"], conditions=conditions, publish=publish, **fields)
+
+
+def _text(row) -> str:
+    return (
+        f"为加快建设具有全国影响力的科技创新中心核心区,落实“金凤凰”政策,对{row['beneficiaries']}给予支持。"
+        f"申报条件:{row['requirements']}。支持标准:{row['amount_text']}。"
+        "同一企业同一年度同一事项不重复享受;企业应对申报材料的真实性负责,弄虚作假的,收回资金并纳入信用记录。"
+    )
+
+
+def create_policies(seed: int, steps, password_hash, person_name) -> PoliciesSummary:
+    rng = random.Random(f"{seed}:policies")
+    data = yaml.safe_load(DATA.read_text(encoding="utf-8"))
+    today = clock.today()
+    summary = PoliciesSummary()
+    departments = _create_departments(data["departments"])
+    summary.accounts = _people(rng, departments, password_hash, person_name)
+    steps.start(_("惠企政策"), len(data["measures"]) + 1)
+    published = today - datetime.timedelta(days=PUBLISHED_DAYS_AGO)
+    with clock.frozen_at(_moment(published - datetime.timedelta(days=10), 9)):
+        for row in data["measures"]:
+            _save(row, departments, data, today, publish=True)
+            summary.policies += 1
+            steps.advance()
+    with clock.frozen_at(_moment(today - datetime.timedelta(days=12), 16)):
+        _save(data["draft"], departments, data, today, publish=False)
+        summary.drafts += 1
+        steps.advance()
+    with clock.frozen_at(_moment(today - datetime.timedelta(days=1), 2)):
+        matching.refresh(today=today)  # the night's refresh, as the background task would run it
+    for offset, code in enumerate(TOLD):
+        policy = Policy.objects.get(code=code)
+        officer = User.objects.get(username=f"head-{policy.department.code.replace('_', '-')}")
+        with clock.frozen_at(_moment(today - datetime.timedelta(days=30 - 7 * offset), 10)):
+            notices.notify_enterprises(officer, policy)
+    demo_applications.read_what_came_before(demo_applications.NOW - demo_applications.READ_BEFORE)
+    summary.eligible = PolicyMatch.objects.filter(verdict=PolicyMatch.Verdict.ELIGIBLE).count()
+    summary.unknown = PolicyMatch.objects.filter(verdict=PolicyMatch.Verdict.UNKNOWN).count()
+    summary.notices = PolicyNotice.objects.count()
+    return summary
