@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "sciencecity.problems",
     "sciencecity.projects",
     "sciencecity.policies",
+    "sciencecity.fund",
     "sciencecity.approvals",
     "sciencecity.demo",
     "sciencecity.api",
@@ -232,6 +233,7 @@ SPECTACULAR_SETTINGS = {
         "CampaignRoundStatusEnum": "sciencecity.projects.models.CampaignRound.Status",
         "PolicyVerdictEnum": "sciencecity.policies.models.PolicyMatch.Verdict",
         "FoundVerdictEnum": "sciencecity.policies.api.FOUND_VERDICTS",
+        "FundTriggerEnum": "sciencecity.fund.models.Investment.Trigger",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -17,6 +17,7 @@ urlpatterns = [
     # Key projects' pages; the project page itself (projects/<pk>/) is the approvals' (it lists applications).
     path("enterprises/", include(("sciencecity.enterprises.views", "enterprises"))),
     path("policies/", include(("sciencecity.policies.views", "policies"))),
+    path("fund/", include(("sciencecity.fund.views", "fund"))),
     path("projects/ledger/", include(("sciencecity.projects.ledger_views", "ledger"))),
     path("projects/", include(("sciencecity.projects.views", "projects"))),
     path("", include("sciencecity.accounts.urls")),

@@ -716,4 +716,33 @@ def test_the_forty_measures_find_their_enterprises(demo):
     assert waiting.exists() and all(
         any(fact.startswith("rd_staff") for fact in match.missing) for match in waiting
     )
-    assert PolicyNotice.objects.values("policy").distinct().count() == 4
+    assert PolicyNotice.objects.values("policy").order_by().distinct().count() == 4
+    # Claims in every state; the applicant's enterprise has one waiting for its confirmation; paid within budget.
+    from sciencecity.policies.models import Claim
+
+    assert set(Claim.objects.values_list("status", flat=True)) == set(Claim.Status.values)
+    assert Claim.objects.filter(enterprise_id=applicant.enterprise_id, status="offered").exists()
+    assert Claim.objects.filter(status="submitted", due_on__lt=today).exists()  # overdue in a queue
+    for policy in Policy.objects.filter(claims__isnull=False).distinct():
+        assert policy.budget is None or policy.committed <= policy.budget
+
+
+def test_the_fund_holds_a_dozen_cases_one_of_them_a_first_million(demo):
+    from sciencecity.fund.models import Investment, Tranche
+    from sciencecity.fund.selectors import portfolio
+
+    assert Investment.objects.count() >= 12
+    assert {"applied", "due_diligence", "committee", "approved", "invested", "converted", "repaid"} <= set(
+        Investment.objects.values_list("status", flat=True)
+    )
+    assert Tranche.objects.filter(
+        number=1, amount=100, status="disbursed"
+    ).exists()  # the first 1,000,000 yuan
+    waiting = Investment.objects.get(status="committee")
+    assert not waiting.votes.filter(member=user("leader")).exists()  # `leader` has a vote to cast
+    figures = portfolio(user("leader"), clock.today())
+    assert (
+        figures["outstanding"]
+        == figures["disbursed"] - figures["converted"] - figures["repaid"] - figures["written_off"]
+    )
+    assert figures["due_soon"]  # a repayment date within three months

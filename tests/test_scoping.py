@@ -35,6 +35,7 @@ LISTED = {
     "policies.PolicyMatch",
     "policies.PolicyNotice",
     "policies.Claim",
+    "fund.Investment",
     "projects.Campaign",
     "projects.CampaignRound",
     "projects.RoundScore",
@@ -95,6 +96,8 @@ def test_every_model_of_our_apps_is_listed_or_a_child_row():
         "enterprises.Qualification",
         "policies.Condition",  # read through its policy
         "policies.ClaimMaterial",  # read through its claim
+        "fund.Vote",  # read through its investment
+        "fund.Tranche",
         "projects.ScoringRule",  # read through its campaign, which every signed-in person may read
     }
     ours = {model._meta.label for model in apps.get_models() if model.__module__.startswith("sciencecity.")}

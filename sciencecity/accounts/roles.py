@@ -47,6 +47,7 @@ ROLES: dict[str, Role] = {
                 "enterprises.view_enterprise",
                 "enterprises.keep_own_file",
                 "policies.claim_policy",
+                "fund.apply_fund",
                 "projects.view_project",
                 *_VIEW_APPROVALS,
                 "approvals.add_application",
@@ -133,6 +134,7 @@ ROLES: dict[str, Role] = {
                 "audit.view_auditevent",
                 "projects.manage_escort",
                 "projects.run_campaign",
+                "fund.vote_fund",  # the leaders sit on the invest-first fund's committee
             ),
         ),
         Role(
@@ -194,6 +196,7 @@ ROLES: dict[str, Role] = {
                 "policies.change_policy",
                 "policies.keep_any_policy",
                 "policies.serve_policy",
+                "fund.manage_fund",
                 "projects.add_project",
                 "projects.change_project",
                 "projects.manage_escort",

@@ -12,6 +12,7 @@ from sciencecity.audit import api as audit_api
 from sciencecity.catalog import api as catalog_api
 from sciencecity.enterprises import api as enterprises_api
 from sciencecity.notifications import api as notifications_api
+from sciencecity.fund import api as fund_api
 from sciencecity.policies import api as policies_api
 from sciencecity.problems import api as problems_api
 from sciencecity.projects import api as projects_api
@@ -28,6 +29,7 @@ ROUTE_MODULES = [
     projects_api,
     campaign_api,
     policies_api,
+    fund_api,
     problems_api,
     approvals_api,
     notifications_api,

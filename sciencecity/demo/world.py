@@ -73,6 +73,7 @@ from sciencecity.projects.services import next_project_code, register_project
 from . import applications as demo_applications
 from . import campaign as demo_campaign
 from . import enterprises as demo_enterprises
+from . import fund as demo_fund
 from . import policies as demo_policies
 from . import problems as demo_problems
 from . import projects as demo_projects
@@ -267,6 +268,7 @@ class WorldSummary:
     campaign: demo_campaign.CampaignSummary | None = None
     files: demo_enterprises.EnterpriseFilesSummary | None = None
     policies: demo_policies.PoliciesSummary | None = None
+    fund: demo_fund.FundSummary | None = None
     digest: str = ""
 
 
@@ -337,6 +339,7 @@ def build_world(
         summary.files = demo_enterprises.create_files(seed, steps)
         # After the files: the verdicts are computed once from complete files.
         summary.policies = demo_policies.create_policies(seed, steps, password, _person_name)
+        summary.fund = demo_fund.create_fund(seed, steps, _person_name, password)
         if summary.problems is not None and summary.problems.total:
             summary.problems = demo_problems.count_problems(
                 summary.problems.photos, summary.problems.accounts

@@ -34,6 +34,7 @@ from sciencecity.audit.models import AuditEvent
 from sciencecity.catalog.services import import_catalog
 from sciencecity.enterprises import profile
 from sciencecity.enterprises.validators import make_credit_code
+from sciencecity.fund.services import investments as fund_services
 from sciencecity.notifications import services as notifications
 from sciencecity.policies.models import PolicyMatch
 from sciencecity.policies.services import claims, matching, policies
@@ -306,6 +307,55 @@ def build_policy(sides) -> None:
         )
 
 
+def build_fund(sides) -> None:
+    """Each side's enterprise has invest-first cases in every state an action needs; three committee members
+    have voted on the one before the committee; the invested one has its first tranche paid, its second not."""
+    committee = [UserFactory(username=f"committee-{n}", roles=["leader"]) for n in range(3)]
+    manager = None  # the platform plays the task force's steps
+    for side in sides.values():
+        enterprise = side.world.enterprise
+        type(enterprise).objects.filter(pk=enterprise.pk).update(is_tech_based=True)
+        enterprise.refresh_from_db()
+        person = side.world.applicant
+
+        def case(title, person=person, enterprise=enterprise):
+            return fund_services.apply(person, enterprise, title=title, summary="矩阵测试。", requested="100")
+
+        side.objects["inv_applied"] = case("待尽调")
+        diligence = fund_services.start_diligence(manager, case("尽调中"))
+        side.objects["inv_diligence"] = diligence
+        before = fund_services.to_committee(
+            manager, fund_services.start_diligence(manager, case("上会")), "报告"
+        )
+        for member in committee:
+            fund_services.vote(member, before, "for")
+        side.objects["inv_committee"] = before
+        approved = fund_services.to_committee(
+            manager, fund_services.start_diligence(manager, case("已通过")), "报告"
+        )
+        for member in committee:
+            fund_services.vote(member, approved, "for")
+        side.objects["inv_approved"] = fund_services.approve(manager, approved)
+        invested = fund_services.to_committee(
+            manager, fund_services.start_diligence(manager, case("已投")), "报告"
+        )
+        for member in committee:
+            fund_services.vote(member, invested, "for")
+        invested = fund_services.sign(
+            manager,
+            fund_services.approve(manager, invested),
+            amount="100",
+            signed_on=datetime.date(2026, 5, 1),
+            trigger="next_round",
+            discount="20",
+            repayment_date=datetime.date(2029, 5, 1),
+            tranches=[{"amount": "60", "milestone": "中试"}, {"amount": "40", "milestone": "量产"}],
+        )
+        first = invested.tranches.get(number=1)
+        fund_services.disburse(manager, fund_services.meet_milestone(manager, first, "验收"), "ZF-1")
+        side.objects["inv_invested"] = invested
+
+
 def build_world() -> MatrixWorld:
     world_a = load_demo_world()
     enterprise_b = EnterpriseFactory(name="重庆另一家科技有限公司")
@@ -339,6 +389,7 @@ def build_world() -> MatrixWorld:
         recognized_on=datetime.date(2025, 3, 1),
     )
     build_policy(sides)
+    build_fund(sides)
     secrets = {}
     everyone = [*users.values(), world_b.applicant, sides["B"].reviewer, sides["B"].head]
     for user in everyone:
@@ -439,6 +490,7 @@ SEES_BOTH_SIDES = {
     "problem": ZONE_WIDE | {"dispatcher", "inspector"},
     "policy_match": CIVIL_SERVANTS,
     "claim": ZONE_WIDE,
+    "investment": ZONE_WIDE,
 }
 SEES_BOTH_SIDES["task"] = SEES_BOTH_SIDES["certificate"] = SEES_BOTH_SIDES["application"]
 
@@ -500,6 +552,26 @@ def claim_action(success: int, *, actors: tuple) -> dict[str, int]:
 
 
 READ_CLAIM = claim_action(200, actors=SEES_CLAIM)
+
+# Who sees a side's invest-first case: its enterprise, the zone-wide roles (administrators hold the task force's
+# permission, leaders sit on the committee, supervisors read).
+SEES_INVESTMENT = ("applicant", "leader", "supervisor", "administrator")
+
+
+def fund_action(success: int, *, actors: tuple) -> dict[str, int]:
+    base = dict.fromkeys(ROLES[:-1], 404)
+    base.update(dict.fromkeys(SEES_INVESTMENT, 403))
+    base.update(dict.fromkeys(actors, success))
+    return base | {"anonymous": 401}
+
+
+def fund_cell(endpoint_target: str, success: int, actors: tuple, data=None) -> "Expect":
+    return Expect(
+        fund_action(success, actors=actors),
+        kind="investment",
+        target=endpoint_target,
+        body=json_body(data if data is not None else {}),
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -708,6 +780,53 @@ EXPECTED: dict[str, Expect] = {
         body=json_body({"reference": "CQ-0001"}),
     ),
     "GET policy-facts/": Expect(S(200)),
+    # The invest-first fund: the enterprise applies and may withdraw; the task force (administrators here)
+    # takes every other step; committee members (leaders) vote; supervisors read.
+    "GET fund-investments/": Expect(S(200), kind="investment", listing="inv_applied"),
+    "GET fund-investments/{pk}/": Expect(
+        fund_action(200, actors=SEES_INVESTMENT), kind="investment", target="inv_applied"
+    ),
+    "POST fund-investments/": Expect(
+        S(403, applicant=201),
+        body=json_body({"title": "矩阵新项目", "summary": "矩阵测试。", "requested": "50"}),
+    ),
+    "POST fund-investments/{pk}/start-diligence/": fund_cell("inv_applied", 200, ("administrator",)),
+    "POST fund-investments/{pk}/withdraw/": fund_cell("inv_applied", 200, ("applicant",)),
+    "POST fund-investments/{pk}/reject/": fund_cell(
+        "inv_applied", 200, ("administrator",), {"reason": "不予投资"}
+    ),
+    "POST fund-investments/{pk}/to-committee/": fund_cell(
+        "inv_diligence", 200, ("administrator",), {"report": "尽调报告"}
+    ),
+    "POST fund-investments/{pk}/vote/": fund_cell("inv_committee", 200, ("leader",), {"choice": "for"}),
+    "POST fund-investments/{pk}/approve/": fund_cell("inv_committee", 200, ("administrator",)),
+    "POST fund-investments/{pk}/sign/": fund_cell(
+        "inv_approved",
+        200,
+        ("administrator",),
+        {
+            "amount": "100",
+            "signed_on": "2026-05-20",
+            "trigger": "next_round",
+            "discount": "20",
+            "repayment_date": "2029-05-20",
+            "tranches": [{"amount": "100", "milestone": "中试线建成"}],
+        },
+    ),
+    "POST fund-investments/{pk}/tranches/{number}/meet/": fund_cell(
+        "inv_invested", 200, ("administrator",), {"evidence": "验收通过"}
+    ),
+    # The second tranche's milestone is not met: paying it is refused (409), for the task force too.
+    "POST fund-investments/{pk}/tranches/{number}/disburse/": fund_cell(
+        "inv_invested", 409, ("administrator",), {"reference": "ZF-2"}
+    ),
+    "POST fund-investments/{pk}/convert/": fund_cell(
+        "inv_invested", 200, ("administrator",), {"equity_percent": "5"}
+    ),
+    "POST fund-investments/{pk}/repay/": fund_cell("inv_invested", 200, ("administrator",), {"amount": "60"}),
+    "POST fund-investments/{pk}/write-off/": fund_cell(
+        "inv_invested", 200, ("administrator",), {"reason": "核销"}
+    ),
     "GET projects/": Expect(S(200), kind="project", listing="project"),
     # The ledger in Excel: the list's projects within each caller's scope; imported by civil servants who may
     # change projects (202: in the background), each import read by its uploader and administrators.
@@ -1185,6 +1304,8 @@ def url_of(world: MatrixWorld, endpoint: str, role: str, side_name: str) -> str:
     if "{material_id}" in route:
         material = side["gap_material"] if "gap-materials" in route else side["material"]
         route = route.replace("{material_id}", str(material.pk))
+    if "{number}" in route:  # a tranche: the second, whose milestone is not met yet
+        route = route.replace("{number}", "2")
     if "{year}" in route:  # a calendar year: one no other cell writes
         route = route.replace("{year}", "2031")
     if "{code}" in route:

@@ -37,6 +37,7 @@ from sciencecity.workflow.transitions import TransitionTable
 
 from ..models import Claim, ClaimMaterial, Policy, PolicyMatch
 from ..notifications import PolicyNoticeKind
+from . import conditions as rules
 from . import matching
 from .materials import material_rules
 from .policies import may_serve
@@ -188,9 +189,10 @@ def offer_claims(policy: Policy, enterprise_ids, *, period: int | None = None) -
     enterprises = list(Enterprise.objects.filter(pk__in=set(enterprise_ids) - taken).order_by("pk"))
     facts = facts_for(enterprises, today)
     conditions = [{"fact": c.fact, "operator": c.operator, "value": c.value} for c in policy.conditions.all()]
+    compiled = [rules.compiled(condition) for condition in conditions]
     made = []
     for enterprise in enterprises:
-        verdict, _failed, missing = matching.judge(conditions, policy.mode, facts[enterprise.pk])
+        verdict, _failed, missing = matching.judge(conditions, policy.mode, facts[enterprise.pk], compiled)
         if verdict != PolicyMatch.Verdict.ELIGIBLE:
             continue
         made.append(

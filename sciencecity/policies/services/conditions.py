@@ -104,8 +104,14 @@ def _compiled(logic_json: str):
     return _engine.compile(json.loads(logic_json))
 
 
-def holds(condition: dict, facts: dict) -> bool | None:
-    """Whether `facts` meet `condition`: None when the fact is unknown (the file lacks it)."""
+def compiled(condition: dict):
+    """The condition's JSONLogic compiled by the engine (cached by its text): compile once, evaluate often."""
+    return _compiled(json.dumps(as_logic(condition), sort_keys=True))
+
+
+def holds(condition: dict, facts: dict, rule=None) -> bool | None:
+    """Whether `facts` meet `condition` (`rule`: its `compiled` form, if the caller holds it): None when the
+    fact is unknown (the file lacks it)."""
     if facts.get(condition["fact"]) is None:
         return None
-    return bool(_compiled(json.dumps(as_logic(condition), sort_keys=True)).evaluate(facts))
+    return bool((rule or compiled(condition)).evaluate(facts))

@@ -119,9 +119,14 @@ class Command(BaseCommand):
             console.print(
                 _(
                     "惠企政策:%(policies)d 项有效(另有草稿 %(drafts)d 项);符合条件的企业—政策 %(eligible)d 对,"
-                    "资料不全 %(unknown)d 对;已推送 %(notices)d 次。"
+                    "资料不全 %(unknown)d 对;已推送 %(notices)d 次;兑现申请 %(claims)d 件,已拨付 %(paid)d 件。"
                 )
                 % {key: value for key, value in summary.policies.__dict__.items() if key != "accounts"}
+            )
+        if summary.fund is not None:
+            console.print(
+                _("先投后股:%(investments)d 个项目,已拨付 %(disbursed)s 万元,%(converted)d 个已转股。")
+                % summary.fund.__dict__
             )
         if summary.campaign is not None:
             console.print(
