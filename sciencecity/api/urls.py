@@ -11,8 +11,8 @@ from sciencecity.approvals import api as approvals_api
 from sciencecity.audit import api as audit_api
 from sciencecity.catalog import api as catalog_api
 from sciencecity.enterprises import api as enterprises_api
-from sciencecity.notifications import api as notifications_api
 from sciencecity.fund import api as fund_api
+from sciencecity.notifications import api as notifications_api
 from sciencecity.policies import api as policies_api
 from sciencecity.problems import api as problems_api
 from sciencecity.projects import api as projects_api
