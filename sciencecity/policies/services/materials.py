@@ -41,8 +41,9 @@ def check_materials(rows) -> list[dict]:
             continue
         code = str(row.get("code") or f"m{number}").strip()[:40]
         formats = row.get("formats") or []
-        unknown = [f for f in formats if str(f).lower() not in CONTENT_TYPES and str(f).lower() != "jpeg"]
-        if not isinstance(formats, list) or unknown:
+        if not isinstance(formats, list) or any(
+            str(f).lower() not in CONTENT_TYPES and str(f).lower() != "jpeg" for f in formats
+        ):
             errors[key] = _("第 %(n)s 项材料的格式应为以下之一:%(formats)s。") % {
                 "n": number,
                 "formats": " ".join(CONTENT_TYPES),
