@@ -23,6 +23,8 @@ THRESHOLDS = (90, 30, 7, 0)
 
 class FundNoticeKind(models.TextChoices):
     REPAYMENT_DUE = "fund_repayment_due", gettext_lazy("先投后股还款日临近")
+    TO_VOTE = "fund_to_vote", gettext_lazy("先投后股待表决")
+    DECIDED = "fund_decided", gettext_lazy("先投后股进展")
 
 
 def register() -> None:
@@ -30,20 +32,64 @@ def register() -> None:
     subjects.register(Investment, queryset=Investment.objects.only("id", "number"))
 
 
+def committee():
+    """The committee: active users holding `fund.vote_fund` through a role or themselves."""
+    return _holding("vote_fund")
+
+
 def task_force():
     """The fund's task force: active users holding `fund.manage_fund` through a role or themselves."""
+    return _holding("manage_fund")
+
+
+def _holding(codename: str):
     return (
         get_user_model()
         .objects.filter(is_active=True)
         .filter(
-            Q(user_permissions__codename="manage_fund", user_permissions__content_type__app_label="fund")
-            | Q(
-                groups__permissions__codename="manage_fund",
-                groups__permissions__content_type__app_label="fund",
-            )
+            Q(user_permissions__codename=codename, user_permissions__content_type__app_label="fund")
+            | Q(groups__permissions__codename=codename, groups__permissions__content_type__app_label="fund")
         )
         .distinct()
     )
+
+
+def tell_committee(investment) -> None:
+    """A case put to the committee: each member is asked to vote (inside the action's transaction)."""
+    values = {"number": investment.number, "title": investment.title}
+
+    def compose():
+        return (
+            _("待表决:%(number)s") % values,
+            _("先投后股项目“%(title)s”(%(number)s)已提交投委会,请审阅尽职调查报告并表决。") % values,
+        )
+
+    notifications.notify(list(committee()), FundNoticeKind.TO_VOTE, compose, about=investment)
+
+
+def tell_enterprise(investment, event: str) -> None:
+    """The enterprise hears of its case's decision, agreement, payments and end."""
+    values = {
+        "number": investment.number,
+        "title": investment.title,
+        "status": investment.status,
+        "note": investment.decision_note or investment.end_note,
+    }
+
+    def compose():
+        if event == "disbursed":
+            return (
+                _("先投后股资金已拨付:%(number)s") % values,
+                _("项目“%(title)s”的一个批次已拨付,请在平台查看。") % values,
+            )
+        label = str(Investment.Status(values["status"]).label)
+        return (
+            _("先投后股进展:%(number)s") % values,
+            _("项目“%(title)s”:%(status)s。%(note)s") % {**values, "status": label},
+        )
+
+    people = people_of([investment.enterprise_id]).get(investment.enterprise_id, [])
+    notifications.notify(people, FundNoticeKind.DECIDED, compose, about=investment)
 
 
 @morning_duty("fund_repayments")

@@ -23,6 +23,7 @@ from sciencecity.workdays import clock
 from sciencecity.workflow.numbers import next_value
 from sciencecity.workflow.transitions import TransitionTable
 
+from .. import notices
 from ..models import Investment, Tranche, Vote
 
 S = Investment.Status
@@ -122,6 +123,10 @@ def _require(user, permission: str) -> None:
         )
 
 
+# The actions the enterprise hears of.
+TOLD = {"approve", "reject", "sign", "convert", "repay", "write_off"}
+
+
 def _act(user, investment, action: str, change=None, audit: str | None = None) -> Investment:
     _require(user, APPLY if action == "withdraw" else MANAGE)
     with transaction.atomic():
@@ -134,6 +139,10 @@ def _act(user, investment, action: str, change=None, audit: str | None = None) -
             change(investment)
         investment.save()
         record(user, audit or f"fund.{action}", investment, before=before, after=_state(investment))
+        if action == "to_committee":
+            notices.tell_committee(investment)
+        elif action in TOLD:
+            notices.tell_enterprise(investment, action)
     return investment
 
 
@@ -288,6 +297,8 @@ def _tranche_act(user, tranche, action: str, change) -> Tranche:
             before=before,
             after={"number": tranche.number, "status": tranche.status, "amount": str(tranche.amount)},
         )
+        if action == "disburse":
+            notices.tell_enterprise(investment, "disbursed")
     return tranche
 
 
