@@ -84,7 +84,9 @@ def test_an_investment_from_application_to_equity(zone):
         fund.meet_milestone(zone["manager"], second, "流片成功")
     assert Notification.objects.filter(recipient=zone["members"][0], kind="fund_to_vote").count() == 1
     told = Notification.objects.filter(recipient=zone["founder"], kind="fund_decided")
-    assert told.count() == 4 and "已转股" in told.order_by("-pk").first().body  # approved, signed, paid, converted
+    assert (
+        told.count() == 4 and "已转股" in told.order_by("-pk").first().body
+    )  # approved, signed, paid, converted
     actions = list(
         AuditEvent.objects.filter(action__startswith="fund.").order_by("pk").values_list("action", flat=True)
     )
