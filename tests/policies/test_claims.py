@@ -171,3 +171,13 @@ def test_every_row_of_the_table_is_walked(policy, zone):
             claims.TRANSITIONS.check(claim, action, None)
     actions = {(row.source, row.action) for row in claims.TRANSITIONS}
     assert len(actions) == len(claims.TRANSITIONS) == 8
+
+
+def test_the_morning_scan_tells_the_department_of_overdue_claims(policy, zone):
+    claim = claims.confirm(
+        zone["strong_people"], claims.start_claim(zone["strong_people"], policy, zone["strong"])
+    )
+    assert claims.warn_overdue(claim.due_on) == 0  # on the last day it is not late yet
+    assert claims.warn_overdue(claim.due_on + datetime.timedelta(days=1)) == 2  # the reviewer and the head
+    assert claims.warn_overdue(claim.due_on + datetime.timedelta(days=2)) == 0  # once
+    assert "超过办理期限" in Notification.objects.filter(recipient=zone["head"]).order_by("-pk").first().body

@@ -32,6 +32,7 @@ from sciencecity.enterprises.selectors import people_of
 from sciencecity.notifications import services as notifications
 from sciencecity.workdays import clock
 from sciencecity.workdays.calendar import deadline_after
+from sciencecity.workflow.duties import morning_duty
 from sciencecity.workflow.numbers import next_value
 from sciencecity.workflow.transitions import TransitionTable
 
@@ -445,3 +446,37 @@ def _tell_enterprise(claim: Claim) -> None:
 
     people = people_of([claim.enterprise_id]).get(claim.enterprise_id, [])
     notifications.notify(people, PolicyNoticeKind.CLAIM, compose, about=claim)
+
+
+@morning_duty("policy_claims_overdue")
+def warn_overdue(today: datetime.date | None = None) -> int:
+    """Each working morning: the paying department hears of each claim past its time limit, once."""
+    today = today or clock.today()
+    late = Claim.objects.filter(status=S.SUBMITTED, due_on__lt=today).select_related("policy", "enterprise")
+    sent = 0
+    for claim in late.order_by("due_on", "pk")[:1000]:
+        values = {"number": claim.number, "policy": claim.policy.title, "enterprise": claim.enterprise.name}
+        due = claim.due_on
+
+        def compose(values=values, due=due):
+            return (
+                _("兑现申请已超期:%(number)s") % values,
+                _("%(enterprise)s的“%(policy)s”兑现申请已超过办理期限 %(due)s,请尽快审核。")
+                % {**values, "due": due.isoformat()},
+            )
+
+        people = User.objects.filter(
+            department_id=claim.policy.department_id,
+            is_active=True,
+            groups__name__in=("department_reviewer", "department_head"),
+        ).distinct()
+        sent += len(
+            notifications.notify(
+                list(people),
+                PolicyNoticeKind.CLAIM,
+                compose,
+                about=claim,
+                dedupe_key=f"claim-overdue-{claim.pk}",
+            )
+        )
+    return sent
