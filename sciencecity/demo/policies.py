@@ -36,6 +36,8 @@ DATA = Path(__file__).parent / "data" / "policies.yaml"
 PUBLISHED_DAYS_AGO = 400
 VALID_YEARS = 3
 TOLD = ("jfh-innovation-02", "jfh-finance-05", "jfh-talent-03", "jfh-industry-05")  # notices already sent
+TOLD_DAYS_AGO = (45, 30, 20, 10)  # when each was sent: the first long enough ago for claims to be overdue
+ON_THE_DESK = 0.1  # of the submitted claims, those the department has not taken up yet (overdue, if old)
 KEEPERS = ("science", "economy", "human_resources", "finance")
 BUDGET_CLAIMS = 150  # each measure's budget pays this many claims at its full amount
 
@@ -135,7 +137,7 @@ def create_policies(seed: int, steps, password_hash, person_name) -> PoliciesSum
     for offset, code in enumerate(TOLD):
         policy = Policy.objects.get(code=code)
         officer = User.objects.get(username=f"head-{policy.department.code.replace('_', '-')}")
-        with clock.frozen_at(_moment(today - datetime.timedelta(days=30 - 7 * offset), 10)):
+        with clock.frozen_at(_moment(today - datetime.timedelta(days=TOLD_DAYS_AGO[offset]), 10)):
             notices.notify_enterprises(officer, policy)
     summary.claims = _play_claims(rng, today)
     demo_applications.read_what_came_before(demo_applications.NOW - demo_applications.READ_BEFORE)
@@ -205,6 +207,8 @@ def _apply(rng, policy, enterprise):
 
 
 def _decide(rng, reviewer, claim, today) -> None:
+    if rng.random() < ON_THE_DESK:
+        return  # still waiting on a reviewer's desk: past its time limit if submitted long enough ago
     start = timezone.localdate(claim.submitted_at)
     day = add_working_days(start, rng.randint(2, claim.policy.time_limit_days + 3))
     if day >= today:
