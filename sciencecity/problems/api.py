@@ -230,10 +230,21 @@ class NoteSerializer(serializers.Serializer):
     photos = serializers.ListField(child=serializers.FileField(), required=False, max_length=9)
 
 
+class DepartmentCodeField(serializers.SlugRelatedField):
+    """An active department by its code; a code with a NUL never reaches the database (PostgreSQL refuses it
+    with an error, not an empty result)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(slug_field="code", queryset=Department.objects.filter(is_active=True), **kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data.replace("\x00", "\\x00"))
+        return super().to_internal_value(data)
+
+
 class DispatchSerializer(serializers.Serializer):
-    department = serializers.SlugRelatedField(
-        slug_field="code", queryset=Department.objects.filter(is_active=True)
-    )
+    department = DepartmentCodeField()
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
@@ -257,9 +268,7 @@ class MergeSerializer(serializers.Serializer):
 
 class PartSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=120)
-    department = serializers.SlugRelatedField(
-        slug_field="code", queryset=Department.objects.filter(is_active=True)
-    )
+    department = DepartmentCodeField()
     description = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
 
 

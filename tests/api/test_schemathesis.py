@@ -169,6 +169,17 @@ def test_extending_a_deadline_past_the_known_calendar_is_not_a_server_error(matr
 
 
 @pytest.mark.django_db
+def test_a_department_code_with_a_nul_is_a_clear_error(matrix_world):  # noqa: F811
+    """Found by schemathesis on PostgreSQL: a split part naming the department "\\x00" reached the database."""
+    client = matrix_world.client("dispatcher")
+    client.raise_request_exception = False
+    problem = _object(matrix_world, EXPECTED["POST problems/{pk}/split/"].target, "dispatcher", "A")
+    body = {"parts": [{"department": "\x00", "title": "拆分"}, {"department": "water", "title": "拆分"}]}
+    response = client.post(f"/api/v1/problems/{problem.pk}/split/", body, format="json")
+    assert response.status_code == 400, response.content[:300]
+
+
+@pytest.mark.django_db
 def test_a_server_error_would_be_seen(matrix_world, wsgi_app, monkeypatch):  # noqa: F811
     """Self-check: the in-process transport reports a view that breaks as a 500, which the test counts."""
     from sciencecity.api.views import MeView
