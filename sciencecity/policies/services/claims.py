@@ -394,12 +394,19 @@ def pay(user, claim: Claim, reference: str) -> Claim:
 # --- telling people ---------------------------------------------------------------------------------------
 
 
+def _deciders(department_id) -> list:
+    """The paying department's people who decide claims (its reviewers and heads)."""
+    return list(
+        User.objects.filter(
+            department_id=department_id,
+            is_active=True,
+            groups__name__in=("department_reviewer", "department_head"),
+        ).distinct()
+    )
+
+
 def _tell_department(claim: Claim) -> None:
-    people = User.objects.filter(
-        department_id=claim.policy.department_id,
-        is_active=True,
-        groups__name__in=("department_reviewer", "department_head"),
-    ).distinct()
+    people = _deciders(claim.policy.department_id)
     values = {"number": claim.number, "policy": claim.policy.title, "enterprise": claim.enterprise.name}
     due = claim.due_on
 
@@ -410,7 +417,7 @@ def _tell_department(claim: Claim) -> None:
             % {**values, "due": due.isoformat()},
         )
 
-    notifications.notify(list(people), PolicyNoticeKind.CLAIM, compose, about=claim)
+    notifications.notify(people, PolicyNoticeKind.CLAIM, compose, about=claim)
 
 
 def _tell_enterprise(claim: Claim) -> None:
@@ -453,7 +460,7 @@ def warn_overdue(today: datetime.date | None = None) -> int:
     """Each working morning: the paying department hears of each claim past its time limit, once."""
     today = today or clock.today()
     late = Claim.objects.filter(status=S.SUBMITTED, due_on__lt=today).select_related("policy", "enterprise")
-    sent = 0
+    sent, deciders = 0, {}
     for claim in late.order_by("due_on", "pk")[:1000]:
         values = {"number": claim.number, "policy": claim.policy.title, "enterprise": claim.enterprise.name}
         due = claim.due_on
@@ -465,14 +472,12 @@ def warn_overdue(today: datetime.date | None = None) -> int:
                 % {**values, "due": due.isoformat()},
             )
 
-        people = User.objects.filter(
-            department_id=claim.policy.department_id,
-            is_active=True,
-            groups__name__in=("department_reviewer", "department_head"),
-        ).distinct()
+        if claim.policy.department_id not in deciders:  # one query per department, not per claim
+            deciders[claim.policy.department_id] = _deciders(claim.policy.department_id)
+        people = deciders[claim.policy.department_id]
         sent += len(
             notifications.notify(
-                list(people),
+                people,
                 PolicyNoticeKind.CLAIM,
                 compose,
                 about=claim,
