@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "sciencecity.projects",
     "sciencecity.policies",
     "sciencecity.fund",
+    "sciencecity.partybuilding",
     "sciencecity.approvals",
     "sciencecity.demo",
     "sciencecity.api",

@@ -36,6 +36,11 @@ LISTED = {
     "policies.PolicyNotice",
     "policies.Claim",
     "fund.Investment",
+    "partybuilding.Organization",
+    "partybuilding.PartyMember",
+    "partybuilding.PioneerTeam",
+    "partybuilding.Alliance",
+    "partybuilding.Activity",
     "projects.Campaign",
     "projects.CampaignRound",
     "projects.RoundScore",
@@ -98,6 +103,13 @@ def test_every_model_of_our_apps_is_listed_or_a_child_row():
         "policies.ClaimMaterial",  # read through its claim
         "fund.Vote",  # read through its investment
         "fund.Tranche",
+        "partybuilding.OrganizationEvent",  # read through its organization
+        "partybuilding.Officer",
+        "partybuilding.Transfer",  # read through its member, in the members' scope
+        "partybuilding.TeamLink",  # read through its team
+        "partybuilding.TeamMember",
+        "partybuilding.AllianceMember",  # read through its alliance
+        "partybuilding.Attendance",  # read through its activity, names only to those who read the members
         "projects.ScoringRule",  # read through its campaign, which every signed-in person may read
     }
     ours = {model._meta.label for model in apps.get_models() if model.__module__.startswith("sciencecity.")}

@@ -123,7 +123,17 @@ ROLES: dict[str, Role] = {
             _("巡查检查人员"),
             (*_VIEW_REGISTRIES, *_REPORT_PROBLEMS, "problems.verify_problem", "projects.inspect_project"),
         ),
-        Role("party_officer", _("党建工作人员"), _VIEW_REGISTRIES),
+        Role(
+            "party_officer",
+            _("党建工作人员"),
+            (
+                *_VIEW_REGISTRIES,
+                # Kept within the subtrees of the organizations where the officer holds a post
+                # (`partybuilding.access`): the role alone opens no organization.
+                "partybuilding.keep_party",
+                "partybuilding.reveal_id_number",
+            ),
+        ),
         Role(
             "leader",
             _("领导"),
