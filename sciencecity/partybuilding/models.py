@@ -62,7 +62,7 @@ def reads_party(user) -> bool:
     )
 
 
-class OrganizationQuerySet(MP_NodeQuerySet):
+class OrganizationQuerySet(MP_NodeQuerySet, ScopedQuerySet):
     def for_user(self, user):
         return self.all() if reads_party(user) else self.none()
 
