@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from sciencecity.audit import record
+from sciencecity.problems.geo import area_by_code
 from sciencecity.workdays import clock
 from sciencecity.workflow.errors import not_found
 
@@ -61,8 +62,8 @@ def link(user, team: PioneerTeam, kind: str, target) -> TeamLink:
         raise ValidationError({"kind": _("联系对象类别不正确。")})
     if kind == TeamLink.Kind.AREA:
         target = (target or "").strip()
-        if not target or len(target) > 40:
-            raise ValidationError({"area": _("请填写区域编码(不超过40个字符)。")})
+        if area_by_code(target) is None:
+            raise ValidationError({"area": _("区域不存在,请从本区的街道、镇中选择。")})
     elif target is None:
         raise ValidationError({kind: _("请选择联系对象。")})
     try:
