@@ -18,6 +18,7 @@ urlpatterns = [
     path("enterprises/", include(("sciencecity.enterprises.views", "enterprises"))),
     path("policies/", include(("sciencecity.policies.views", "policies"))),
     path("fund/", include(("sciencecity.fund.views", "fund"))),
+    path("party/", include("sciencecity.partybuilding.urls")),
     path("projects/ledger/", include(("sciencecity.projects.ledger_views", "ledger"))),
     path("projects/", include(("sciencecity.projects.views", "projects"))),
     path("", include("sciencecity.accounts.urls")),

@@ -78,18 +78,3 @@ def _admin_card(user):
         "description": _("用户与角色、事项目录、节假日安排等基础数据。"),
         "counts": [],
     }
-
-
-@card(70)
-def _party_card(user):
-    """Party building has no pages yet (a later issue): the role's card says what it will hold."""
-    if "party_officer" not in user.role_codes():
-        return None
-    return {
-        "title": _("党建工作"),
-        "url": "",
-        "description": _(
-            "党组织、党员、红岩先锋队和党建联建尚在建设中,开通后在这里列出您的组织和工作;目前可查看通知。"
-        ),
-        "counts": [],
-    }

@@ -37,4 +37,6 @@ class PartyBuildingConfig(AppConfig):
     def ready(self):
         from sciencecity.audit import labels
 
+        from . import workbench  # noqa: F401 - the card and the menu entry
+
         labels.register(party_action_name)

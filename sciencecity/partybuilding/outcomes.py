@@ -48,7 +48,7 @@ LINKED = {
     TeamLink.Kind.ENTERPRISE: ("enterprises", "enterprise_id"),
     TeamLink.Kind.CATEGORY: ("categories", "category_id"),
     TeamLink.Kind.AREA: ("areas", "area"),
-    TeamLink.Kind.BUNDLE: ("bundles", "bundle_id"),
+    TeamLink.Kind.BUNDLE: ("bundles", "bundle__code"),  # every catalog version's bundle of that code
 }
 
 
@@ -140,7 +140,7 @@ def _applications(reach: Reach, year: int):
     for field_name, values in (
         ("project_id", reach.projects),
         ("enterprise_id", reach.enterprises),
-        ("bundle_id", reach.bundles),
+        ("bundle__code", reach.bundles),
     ):
         if values:
             condition |= Q(**{f"{field_name}__in": values})

@@ -477,16 +477,14 @@ class TestLoginAndWorkbench:
         assert card["url"] == reverse("projects:key_projects") + "?mine=on"
         assert [count["number"] for count in card["counts"]] == [0, 0, 0]
 
-    @pytest.mark.parametrize("role, title", [("party_officer", "党建工作")])
-    def test_roles_whose_capabilities_come_later_are_told_what_they_can_do(self, client, role, title):
-        user = UserFactory(username=f"later-{role}", roles=[role])
+    def test_a_party_officer_without_a_post_is_told_how_to_get_one(self, client):
+        user = UserFactory(username="later-party_officer", roles=["party_officer"])
         response = as_user(client, user).get(reverse("home"))
         areas = {a["title"]: a for a in response.context["areas"]}
-        # Besides the notifications, only the problems' cards: anyone may report a problem, and the
-        # project specialist (the escort team) follows the problems of the projects.
-        assert {title, "通知"} <= set(areas) <= {title, "通知", "问题闭环", "报告问题"}
-        assert "尚在建设中" in areas[title]["description"] and areas[title]["url"] == ""
-        assert "尚在建设中" in response.content.decode()
+        # Besides the notifications, only the problems' cards: anyone may report a problem.
+        assert {"党建工作", "通知"} <= set(areas) <= {"党建工作", "通知", "问题闭环", "报告问题"}
+        assert "请上级党组织任命" in areas["党建工作"]["description"]
+        assert areas["党建工作"]["url"] == reverse("party:home")
 
 
 # --- 9. the window: gap list, due dates, correction history -------------------------------------------------------
