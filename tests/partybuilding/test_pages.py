@@ -3,7 +3,6 @@ outside the scope), registering a member with a bad ID number (400, the error on
 a move that would make a loop, teams with links and members, the outcomes' drill-down, activities with
 attendance, alliances with the project's instructor, and every page in English."""
 
-
 import pytest
 from django.urls import reverse
 
