@@ -13,6 +13,7 @@ from sciencecity.catalog import api as catalog_api
 from sciencecity.enterprises import api as enterprises_api
 from sciencecity.fund import api as fund_api
 from sciencecity.notifications import api as notifications_api
+from sciencecity.partybuilding import api as partybuilding_api
 from sciencecity.policies import api as policies_api
 from sciencecity.problems import api as problems_api
 from sciencecity.projects import api as projects_api
@@ -30,6 +31,7 @@ ROUTE_MODULES = [
     campaign_api,
     policies_api,
     fund_api,
+    partybuilding_api,
     problems_api,
     approvals_api,
     notifications_api,

@@ -36,6 +36,11 @@ from sciencecity.enterprises import profile
 from sciencecity.enterprises.validators import make_credit_code
 from sciencecity.fund.services import investments as fund_services
 from sciencecity.notifications import services as notifications
+from sciencecity.partybuilding import identity as party_identity
+from sciencecity.partybuilding.services import activities as party_activities
+from sciencecity.partybuilding.services import members as party_members
+from sciencecity.partybuilding.services import organizations as party_tree
+from sciencecity.partybuilding.services import teams as party_teams
 from sciencecity.policies.models import PolicyMatch
 from sciencecity.policies.services import claims, matching, policies
 from sciencecity.problems.models import Problem, ProblemCategory, RoutingRule
@@ -356,6 +361,59 @@ def build_fund(sides) -> None:
         side.objects["inv_invested"] = invested
 
 
+def build_party(sides, officer) -> None:
+    """The zone's tree with one organs' committee per side: a branch with a probationary member (side A's
+    linked to its applicant's account), a spare empty branch, a general branch; a team linked to the side's
+    project with a member, an alliance and an activity. The party officer keeps side A's committee."""
+    root = party_tree.found(None, None, name="矩阵党工委", kind="working_committee", sector="organ")
+    for name, side in sides.items():
+        o = side.objects
+        committee = party_tree.found(
+            None, root, name=f"{name}机关党委", kind="organ_committee", sector="organ"
+        )
+        o["party_committee"] = committee
+        o["party_branch"] = party_tree.found(
+            None, committee, name=f"{name}支部", kind="branch", sector="organ"
+        )
+        o["party_spare"] = party_tree.found(
+            None, committee, name=f"{name}备用支部", kind="branch", sector="organ"
+        )
+        o["party_general"] = party_tree.found(
+            None, committee, name=f"{name}党总支", kind="general_branch", sector="organ"
+        )
+        order = 10 if name == "A" else 20
+        o["party_member"] = party_members.register(
+            None,
+            o["party_branch"],
+            name=f"{name}党员",
+            id_number=party_identity.make("500106", datetime.date(1990, 1, 1), order),
+            joined_on=datetime.date(2025, 3, 1),
+            status="probationary",
+            person=side.world.applicant if name == "A" else None,
+        )
+        o["party_member_2"] = party_members.register(
+            None,
+            o["party_branch"],
+            name=f"{name}党员二",
+            id_number=party_identity.make("500106", datetime.date(1991, 1, 1), order + 1),
+            joined_on=datetime.date(2015, 3, 1),
+        )
+        team = party_teams.form_team(None, committee, name=f"{name}先锋队", mission="矩阵测试")
+        o["party_team"] = team
+        o["party_link"] = party_teams.link(None, team, "project", o["project"])
+        o["party_membership"] = party_teams.enlist(None, team, o["party_member"])
+        o["party_alliance"] = party_teams.form_alliance(None, o["project"], committee, name=f"{name}联盟")
+        o["party_activity"] = party_activities.record_activity(
+            None,
+            o["party_branch"],
+            kind="theme_day",
+            title=f"{name}主题党日",
+            held_on=datetime.date(2026, 5, 20),
+            attendance={o["party_member"].pk: "present"},
+        )
+    party_tree.appoint(None, sides["A"]["party_committee"], officer, "secretary")
+
+
 def build_world() -> MatrixWorld:
     world_a = load_demo_world()
     enterprise_b = EnterpriseFactory(name="重庆另一家科技有限公司")
@@ -390,6 +448,7 @@ def build_world() -> MatrixWorld:
     )
     build_policy(sides)
     build_fund(sides)
+    build_party(sides, users["party_officer"])
     secrets = {}
     everyone = [*users.values(), world_b.applicant, sides["B"].reviewer, sides["B"].head]
     for user in everyone:
@@ -491,6 +550,11 @@ SEES_BOTH_SIDES = {
     "policy_match": CIVIL_SERVANTS,
     "claim": ZONE_WIDE,
     "investment": ZONE_WIDE,
+    # The tree, teams, alliances and activities: civil servants and the zone's party members (side A's
+    # applicant is one) read them all.
+    "party": CIVIL_SERVANTS | {"applicant"},
+    # Members: the strictest scope — the officers of their organization and above, and the member themself.
+    "party_member": frozenset(),
 }
 SEES_BOTH_SIDES["task"] = SEES_BOTH_SIDES["certificate"] = SEES_BOTH_SIDES["application"]
 
@@ -572,6 +636,12 @@ def fund_cell(endpoint_target: str, success: int, actors: tuple, data=None) -> "
         target=endpoint_target,
         body=json_body(data if data is not None else {}),
     )
+
+
+def party_cell(target: str, data) -> "Expect":
+    """A keeper's action on side A's organization, team or alliance: the party officer acts; everyone else
+    who reads it (civil servants, the member) is refused (403)."""
+    return Expect(S(403, party_officer=200), kind="party", target=target, body=json_body(data))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -826,6 +896,114 @@ EXPECTED: dict[str, Expect] = {
     "POST fund-investments/{pk}/repay/": fund_cell("inv_invested", 200, ("administrator",), {"amount": "60"}),
     "POST fund-investments/{pk}/write-off/": fund_cell(
         "inv_invested", 200, ("administrator",), {"reason": "核销"}
+    ),
+    # --- party building: organizations, teams, alliances and activities read by civil servants and members;
+    # kept by the officers of the organization or above (the party officer keeps side A's committee).
+    "GET party-organizations/": Expect(S(200, applicant=200)),
+    "GET party-organizations/{pk}/": Expect(S(200), kind="party", target="party_branch"),
+    "GET party-organizations/{pk}/outcomes/": Expect(S(200), kind="party", target="party_committee"),
+    "GET party-organizations/{pk}/outcomes/{key}/": Expect(
+        S(200, applicant=403), kind="party", target="party_committee"
+    ),
+    "POST party-organizations/": Expect(
+        S(403, party_officer=201),
+        body=json_body(
+            lambda side: {
+                "parent": side["party_branch"].pk,
+                "name": "第一党小组",
+                "kind": "group",
+                "sector": "organ",
+            }
+        ),
+    ),
+    "POST party-organizations/{pk}/rename/": party_cell("party_branch", {"name": "矩阵更名支部"}),
+    "POST party-organizations/{pk}/move/": party_cell(
+        "party_spare", lambda side: {"parent": side["party_general"].pk}
+    ),
+    "POST party-organizations/{pk}/merge/": party_cell(
+        "party_spare", lambda side: {"into": side["party_branch"].pk}
+    ),
+    "POST party-organizations/{pk}/dissolve/": party_cell("party_spare", {}),
+    "POST party-organizations/{pk}/appoint/": party_cell(
+        "party_branch", lambda side: {"user": side.head.pk, "title": "organization"}
+    ),
+    "GET party-members/": Expect(S(200), kind="party_member", listing="party_member"),
+    "GET party-members/{pk}/": Expect(
+        S(404, party_officer=200, applicant=200), kind="party_member", target="party_member"
+    ),
+    "POST party-members/": Expect(
+        S(403, party_officer=201),
+        body=json_body(
+            lambda side: {
+                "organization": side["party_branch"].pk,
+                "name": "新党员",
+                "id_number": party_identity.make("500107", datetime.date(1995, 2, 3), 7),
+                "joined_on": "2020-07-01",
+            }
+        ),
+    ),
+    "POST party-members/{pk}/transfer/": Expect(
+        S(404, party_officer=200, applicant=403),
+        kind="party_member",
+        target="party_member",
+        body=json_body({"outside": "区外某党支部", "reason": "工作调动"}),
+    ),
+    "POST party-members/{pk}/confirm-full/": Expect(
+        S(404, party_officer=200, applicant=403), kind="party_member", target="party_member"
+    ),
+    "POST party-members/{pk}/reveal-id-number/": Expect(
+        S(404, party_officer=200, applicant=200), kind="party_member", target="party_member"
+    ),
+    "GET party-teams/": Expect(S(200), kind="party", listing="party_team"),
+    "GET party-teams/{pk}/": Expect(S(200), kind="party", target="party_team"),
+    "GET party-teams/{pk}/outcomes/": Expect(S(200), kind="party", target="party_team"),
+    "GET party-teams/{pk}/outcomes/{key}/": Expect(S(200, applicant=403), kind="party", target="party_team"),
+    "POST party-teams/": Expect(
+        S(403, party_officer=201),
+        body=json_body(
+            lambda side: {"organization": side["party_committee"].pk, "name": "新先锋队", "mission": "使命"}
+        ),
+    ),
+    "POST party-teams/{pk}/links/": party_cell(
+        "party_team", lambda side: {"kind": "enterprise", "target": side["enterprise"].pk}
+    ),
+    "POST party-teams/{pk}/links/remove/": party_cell(
+        "party_team", lambda side: {"link": side["party_link"].pk}
+    ),
+    "POST party-teams/{pk}/members/": party_cell(
+        "party_team", lambda side: {"member": side["party_member_2"].pk}
+    ),
+    "POST party-teams/{pk}/members/remove/": party_cell(
+        "party_team", lambda side: {"membership": side["party_membership"].pk}
+    ),
+    "GET party-alliances/": Expect(S(200), kind="party", listing="party_alliance"),
+    "GET party-alliances/{pk}/": Expect(S(200), kind="party", target="party_alliance"),
+    "GET party-alliances/{pk}/outcomes/": Expect(S(200), kind="party", target="party_alliance"),
+    "GET party-alliances/{pk}/outcomes/{key}/": Expect(
+        S(200, applicant=403), kind="party", target="party_alliance"
+    ),
+    "POST party-alliances/": Expect(
+        S(403, party_officer=201),
+        body=json_body(
+            lambda side: {"lead": side["party_committee"].pk, "project": side["project"].pk, "name": "新联盟"}
+        ),
+    ),
+    "POST party-alliances/{pk}/organizations/": party_cell(
+        "party_alliance", lambda side: {"organization": side["party_branch"].pk, "side": "government"}
+    ),
+    "GET party-activities/": Expect(S(200), kind="party", listing="party_activity"),
+    "GET party-activities/{pk}/": Expect(S(200), kind="party", target="party_activity"),
+    "POST party-activities/": Expect(
+        S(403, party_officer=201),
+        body=json_body(
+            lambda side: {
+                "organization": side["party_branch"].pk,
+                "kind": "study",
+                "title": "集中学习",
+                "held_on": "2026-05-25",
+                "attendance": [{"member": side["party_member"].pk, "status": "present"}],
+            }
+        ),
     ),
     "GET projects/": Expect(S(200), kind="project", listing="project"),
     # The ledger in Excel: the list's projects within each caller's scope; imported by civil servants who may
@@ -1306,6 +1484,8 @@ def url_of(world: MatrixWorld, endpoint: str, role: str, side_name: str) -> str:
         route = route.replace("{material_id}", str(material.pk))
     if "{number}" in route:  # a tranche: the second, whose milestone is not met yet
         route = route.replace("{number}", "2")
+    if "{key}" in route:  # an outcome figure
+        route = route.replace("{key}", "projects")
     if "{year}" in route:  # a calendar year: one no other cell writes
         route = route.replace("{year}", "2031")
     if "{code}" in route:
