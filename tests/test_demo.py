@@ -746,3 +746,67 @@ def test_the_fund_holds_a_dozen_cases_one_of_them_a_first_million(demo):
         == figures["disbursed"] - figures["converted"] - figures["repaid"] - figures["written_off"]
     )
     assert figures["due_soon"]  # a repayment date within three months
+
+
+def test_the_party_tree_members_teams_and_alliances(demo, client):
+    from sciencecity.partybuilding import identity, outcomes, selectors
+    from sciencecity.partybuilding.models import (
+        Activity,
+        Alliance,
+        Officer,
+        Organization,
+        OrganizationEvent,
+        PartyMember,
+        PioneerTeam,
+    )
+
+    root = Organization.objects.get(depth=1)
+    assert root.kind == "working_committee"
+    departments = set(Department.objects.filter(kind="government").values_list("pk", flat=True))
+    assert departments <= set(
+        Organization.objects.exclude(department=None).values_list("department_id", flat=True)
+    )
+    assert Organization.objects.filter(sector="enterprise").count() > 30
+    assert Organization.objects.filter(sector="builder").count() > 5
+    assert Organization.objects.filter(kind="group").exists()
+    members = PartyMember.objects.current()
+    assert 2000 < members.count() < 6000
+    assert selectors.member_count(root) == members.count()
+    for number in PartyMember.objects.values_list("id_number", flat=True)[:500]:
+        identity.validate_id_number(number)
+    assert 0.05 < members.filter(status="probationary").count() / members.count() < 0.15
+    assert {"merged", "moved"} <= set(OrganizationEvent.objects.values_list("kind", flat=True))
+    assert PartyMember.objects.filter(left_on__isnull=False).exists()
+    # The logins: the party officer keeps the whole tree, the new secretary their branch; the applicant is a member.
+    party = User.objects.get(username="party")
+    assert Officer.objects.filter(user=party, organization=root, until__isnull=True).exists()
+    assert PartyMember.objects.for_user(party).count() == PartyMember.objects.count()
+    secretary = User.objects.get(username="secretary")
+    assert 10 < PartyMember.objects.for_user(secretary).count() < 60
+    assert PartyMember.objects.for_user(User.objects.get(username="leader")).count() == 1  # their own
+    assert PartyMember.objects.filter(user__username="applicant").exists()
+    # The approval-reform team's outcomes come from the demo's applications.
+    reform = PioneerTeam.objects.get(name__contains="审批改革")
+    result = outcomes.outcomes(outcomes.reach_of_team(reform), clock.today().year)
+    assert result.counts["applications"] > 0
+    assert (
+        result.counts["applications"]
+        == outcomes.rows(outcomes.reach_of_team(reform), "applications", clock.today().year).count()
+    )
+    river = PioneerTeam.objects.get(name__contains="梁滩河")
+    assert outcomes.outcomes(outcomes.reach_of_team(river), clock.today().year).counts["problems"] > 0
+    avenue = Alliance.objects.get(name="科学大道项目党建联盟")
+    assert set(avenue.memberships.values_list("side", flat=True)) >= {"government", "builder"}
+    assert avenue.project.escort_members.filter(role="instructor").exists()
+    # A year of activities, every month, with attendance.
+    held = Activity.objects.filter(held_on__gt=clock.today() - datetime.timedelta(days=366))
+    assert held.count() > 1000 and held.filter(alliance__isnull=False).exists()
+    assert len({(day.year, day.month) for day in held.values_list("held_on", flat=True)}) >= 12
+    assert not Activity.objects.filter(held_on__gt=clock.today()).exists()
+    client.force_login(secretary)
+    assert (
+        client.get(
+            reverse("party:organization", args=[Officer.objects.get(user=secretary).organization_id])
+        ).status_code
+        == 200
+    )

@@ -74,6 +74,7 @@ from . import applications as demo_applications
 from . import campaign as demo_campaign
 from . import enterprises as demo_enterprises
 from . import fund as demo_fund
+from . import party as demo_party
 from . import policies as demo_policies
 from . import problems as demo_problems
 from . import projects as demo_projects
@@ -269,6 +270,7 @@ class WorldSummary:
     files: demo_enterprises.EnterpriseFilesSummary | None = None
     policies: demo_policies.PoliciesSummary | None = None
     fund: demo_fund.FundSummary | None = None
+    party: demo_party.PartySummary | None = None
     digest: str = ""
 
 
@@ -340,6 +342,7 @@ def build_world(
         # After the files: the verdicts are computed once from complete files.
         summary.policies = demo_policies.create_policies(seed, steps, password, _person_name)
         summary.fund = demo_fund.create_fund(seed, steps, _person_name, password)
+        summary.party = demo_party.create_party(seed, steps, _person_name, password)
         if summary.problems is not None and summary.problems.total:
             summary.problems = demo_problems.count_problems(
                 summary.problems.photos, summary.problems.accounts
@@ -354,7 +357,11 @@ def build_world(
             )
         summary.accounts += [
             DemoAccount(username, DEMO_PASSWORD, role, str(ROLES[role].label), place)
-            for username, role, place in [*summary.problems.accounts, *summary.policies.accounts]
+            for username, role, place in [
+                *summary.problems.accounts,
+                *summary.policies.accounts,
+                *summary.party.accounts,
+            ]
         ]
         summary.departments = Department.objects.count()
         summary.enterprises = Enterprise.objects.count()
@@ -733,6 +740,7 @@ def world_digest() -> str:
                 )
             )
         ),
+        "party": demo_party.digest_data(),
     }
     return hashlib.sha256(json.dumps(data, ensure_ascii=False, default=str).encode()).hexdigest()
 

@@ -128,6 +128,14 @@ class Command(BaseCommand):
                 _("先投后股:%(investments)d 个项目,已拨付 %(disbursed)s 万元,%(converted)d 个已转股。")
                 % summary.fund.__dict__
             )
+        if summary.party is not None:
+            console.print(
+                _(
+                    "党建引领:%(organizations)d 个党组织,%(members)d 名党员(预备党员 %(probationary)d 名),"
+                    "%(teams)d 支红岩先锋队,%(alliances)d 个项目党建联盟,%(activities)d 次组织生活。"
+                )
+                % {key: value for key, value in summary.party.__dict__.items() if key != "accounts"}
+            )
         if summary.campaign is not None:
             console.print(
                 _(
