@@ -157,8 +157,7 @@ def _secretary_account(password_hash) -> User:
     return user
 
 
-def _tree(build: _Builder, summary: PartySummary, password_hash):
-    rng = build.rng
+def _tree(build: _Builder):
     root = build.found(None, ROOT, K.WORKING_COMMITTEE, S.ORGAN, years_ago=(9, 9))
     organs = build.found(root, ORGANS, K.ORGAN_COMMITTEE, S.ORGAN, years_ago=(8, 9))
     office = build.found(organs, OFFICE, K.BRANCH, S.ORGAN, years_ago=(8, 9))
@@ -182,7 +181,7 @@ def _tree(build: _Builder, summary: PartySummary, password_hash):
     )
     owners = {project.enterprise_id for project in _named_projects()}
     chosen = [Enterprise.objects.get(pk=applicant.enterprise_id), *larger]
-    chosen += [e for e in Enterprise.objects.filter(pk__in=owners).exclude(pk__in=[c.pk for c in chosen])]
+    chosen += list(Enterprise.objects.filter(pk__in=owners).exclude(pk__in=[c.pk for c in chosen]))
     enterprise_branches = {}
     for enterprise in chosen:
         kind = K.GENERAL_BRANCH if (enterprise.employees or 0) >= 800 else K.BRANCH
@@ -429,7 +428,6 @@ def _teams(build, organs, branches, by_branch, enterprise_branches, builder_bran
 
 
 def _alliances(build, organs, branches, enterprise_branches, builder_branches, sites):
-    rng = build.rng
     today = build.today
     made = []
     for index, project in enumerate(_named_projects()[:4]):
@@ -466,7 +464,7 @@ def _activities(build, by_branch, alliances) -> int:
     count = 0
     branches = Organization.objects.filter(pk__in=list(by_branch), dissolved_on__isnull=True).order_by("path")
     for branch in branches:
-        people = [m for m in PartyMember.objects.filter(organization=branch, left_on__isnull=True)]
+        people = list(PartyMember.objects.filter(organization=branch, left_on__isnull=True))
         if not people:
             continue
         lax = rng.random() < 0.125
@@ -599,7 +597,7 @@ def create_party(seed: int, steps, person_name, password_hash) -> PartySummary:
         enterprise_branches,
         builder_branches,
         sites,
-    ) = _tree(build, summary, password_hash)
+    ) = _tree(build)
     steps.advance()
     by_branch, secretary = _members(
         build, branches, enterprise_branches, builder_branches, sites, password_hash
