@@ -32,6 +32,11 @@ Sections:
    comparisons), the 政策找企业 and 我可享受的政策 pages (p50/p95), and BENCH_CLAIMS claims (default 300) through
    redemption (transitions/s, against bare ORM writes).
 
+10. Party building (`bench.party`): a tree of BENCH_PARTY_ORGANIZATIONS organizations (default 10,000) and
+   BENCH_PARTY_MEMBERS members (default 200,000) loaded in bulk; subtree lists with their member counts, an
+   officer's member list, the member count with the subtree against counting member rows, and the outcomes
+   page of a team over what the earlier sections loaded (p50/p95).
+
 BENCH_SKIP (comma-separated section numbers) leaves sections out for a quick run; BENCH_NAME names the results
 files (default: today's date), so a partial run does not overwrite a whole one.
 """
@@ -528,6 +533,10 @@ def main():
         from bench import policies as policy_bench
 
         policy_bench.run(lines, figures, RUNS)
+    if "10" not in SKIP:
+        from bench import party as party_bench
+
+        party_bench.run(lines, figures, RUNS)
     lines.append(f"Total run time of `make bench`: {(time.perf_counter() - started) / 60:.1f} minutes.")
     RESULTS.mkdir(exist_ok=True)
     name = os.environ.get("BENCH_NAME") or f"{datetime.date.today():%Y-%m-%d}"

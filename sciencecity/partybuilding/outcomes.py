@@ -18,6 +18,7 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.db.models import Avg, Count, F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from sciencecity.approvals.models import Application, Rating, ReviewTask
@@ -109,8 +110,14 @@ FIGURES = (
 FIGURE_KEYS = {figure.key: figure for figure in FIGURES}
 
 
-def _year_bounds(year: int) -> tuple[datetime.date, datetime.date]:
-    return datetime.date(year, 1, 1), datetime.date(year, 12, 31)
+def _year_bounds(year: int) -> tuple[datetime.datetime, datetime.datetime]:
+    """The year's first moment and the next year's, in the zone's time: a range the timestamps' indexes serve
+    (a `__date` lookup would wrap the column in a conversion no index has)."""
+    zone = timezone.get_current_timezone()
+    return (
+        datetime.datetime(year, 1, 1, tzinfo=zone),
+        datetime.datetime(year + 1, 1, 1, tzinfo=zone),
+    )
 
 
 def _projects(reach: Reach):
@@ -131,8 +138,8 @@ def _problems(reach: Reach, year: int):
     ):
         if values:
             condition |= Q(**{f"{field_name}__in": values})
-    first, last = _year_bounds(year)
-    return Problem.objects.filter(condition, reported_at__date__range=(first, last))
+    first, after = _year_bounds(year)
+    return Problem.objects.filter(condition, reported_at__gte=first, reported_at__lt=after)
 
 
 def _applications(reach: Reach, year: int):
@@ -144,14 +151,14 @@ def _applications(reach: Reach, year: int):
     ):
         if values:
             condition |= Q(**{f"{field_name}__in": values})
-    first, last = _year_bounds(year)
-    return Application.objects.filter(condition, concluded_at__date__range=(first, last))
+    first, after = _year_bounds(year)
+    return Application.objects.filter(condition, concluded_at__gte=first, concluded_at__lt=after)
 
 
 def _tasks(reach: Reach, year: int):
-    first, last = _year_bounds(year)
+    first, after = _year_bounds(year)
     return ReviewTask.objects.filter(
-        department_id__in=reach.departments, decided_at__date__range=(first, last)
+        department_id__in=reach.departments, decided_at__gte=first, decided_at__lt=after
     )
 
 
