@@ -15,7 +15,12 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_an_officer_forms_a_team_linked_to_a_project_and_sees_its_outcomes(
-    browser, live_server, tree, page, screenshot, settings  # noqa: F811
+    browser,
+    live_server,
+    tree,
+    page,
+    screenshot,
+    settings,  # noqa: F811
 ):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     project = ProjectFactory(name="科学大道二期工程", is_key=True, warning_level="red")
