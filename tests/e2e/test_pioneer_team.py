@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_an_officer_forms_a_team_linked_to_a_project_and_sees_its_outcomes(
     browser,
     live_server,
-    tree,
+    tree,  # noqa: F811 - the fixture imported above
     page,
     screenshot,
     settings,  # noqa: F811
