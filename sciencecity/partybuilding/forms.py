@@ -62,6 +62,11 @@ class FoundForm(forms.Form):
         return enterprise
 
 
+class RootForm(forms.Form):
+    name = forms.CharField(label=_("组织名称"), max_length=120, initial="中共重庆高新区(西部科学城)党工委")
+    sector = forms.ChoiceField(label=_("所在单位类型"), choices=Organization.Sector.choices)
+
+
 class RenameForm(forms.Form):
     name = forms.CharField(label=_("新名称"), max_length=120)
 

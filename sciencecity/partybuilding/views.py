@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_http_methods, require_safe
 
 from sciencecity.workdays import clock
 from sciencecity.workflow.errors import (
@@ -26,7 +26,7 @@ from sciencecity.workflow.paging import page_of
 
 from . import outcomes, selectors
 from .access import keeps
-from .forms import AppointForm, FoundForm, MemberForm, MergeForm, MoveForm, RenameForm, TransferForm
+from .forms import AppointForm, FoundForm, MemberForm, MergeForm, MoveForm, RenameForm, RootForm, TransferForm
 from .models import Officer, Organization, PartyMember, reads_party
 from .services import members as member_services
 from .services import organizations as tree
@@ -99,12 +99,33 @@ def home(request):
     return render(request, "party/home.html", context)
 
 
-@require_safe
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def tree_page(request):
-    """The tree from the top, or the organizations whose name holds ?q=."""
+    """The tree from the top, or the organizations whose name holds ?q=; administrators found the root here."""
     user = request.user
     require_reader(user)
+    root_form = RootForm(request.POST or None) if tree.administers(user) else None
+    if request.method == "POST":
+        if root_form is None:
+            raise PermissionDenied(_("只有系统管理员可以设立最高一级党组织。"))
+        if root_form.is_valid():
+            data = root_form.cleaned_data
+            response = done(
+                request,
+                reverse("party:tree"),
+                lambda: tree.found(
+                    user,
+                    None,
+                    name=data["name"],
+                    kind=Organization.Kind.WORKING_COMMITTEE,
+                    sector=data["sector"],
+                ),
+                _("已成立党组织,请在它的页面任命党务工作人员。"),
+                form=root_form,
+            )
+            if response is not None:
+                return response
     query = request.GET.get("q", "").strip()[:50]
     if query:
         rows = Organization.objects.for_user(user).active().filter(name__contains=query)
@@ -112,7 +133,8 @@ def tree_page(request):
         return render(request, "party/tree.html", {"page": page, "query": query})
     roots = list(selectors.children_of(None))
     counts = selectors.subtree_member_counts(roots)
-    return render(request, "party/tree.html", {"roots": [(root, counts[root.pk]) for root in roots]})
+    context = {"roots": [(root, counts[root.pk]) for root in roots], "root_form": root_form}
+    return render(request, "party/tree.html", context, status=400 if request.method == "POST" else 200)
 
 
 def _organization(request, pk) -> Organization:
@@ -175,6 +197,9 @@ def _organization_page(request, organization: Organization, forms=None, status=2
         "query": query,
         "keeper": keeper,
         "forms": forms if forms is not None else (_keeper_forms(user, organization) if keeper else {}),
+        # An administrator gives the root's first post (then its holder keeps the tree).
+        "may_appoint_root": not keeper and organization.depth == 1 and tree.administers(user),
+        "appoint_form": AppointForm(),
         "year": year,
         "years": years(),
         "outcomes": outcomes.outcomes(outcomes.reach_of_organization(organization), year),
@@ -261,10 +286,13 @@ def organization_act(request, pk, action):
         return done(request, url, lambda: tree.relieve(user, post), _("已免去职务。"))
     if action not in ORGANIZATION_ACTIONS:
         raise PermissionDenied(_("没有这个操作。"))
-    if not keeps(user, organization):
-        raise PermissionDenied(_("只有本组织及其上级党组织的党务工作人员可以办理。"))
     name, perform, message = ORGANIZATION_ACTIONS[action]
-    forms = _keeper_forms(user, organization, request.POST, name)
+    if action == "appoint" and organization.depth == 1 and tree.administers(user):
+        forms = {"appoint": AppointForm(request.POST)}
+    elif not keeps(user, organization):
+        raise PermissionDenied(_("只有本组织及其上级党组织的党务工作人员可以办理。"))
+    else:
+        forms = _keeper_forms(user, organization, request.POST, name)
     form = forms[name]
     if form.is_valid():
         response = done(request, url, lambda: perform(user, organization, form), _(message), form=form)

@@ -206,3 +206,29 @@ def test_people_without_party_work_are_refused(client, tree):
     outsider = applicant_of(EnterpriseFactory())
     assert as_user(client, outsider).get(reverse("party:home")).status_code == 403
     assert client.get(reverse("party:organization", args=[tree["root"].pk])).status_code == 403
+
+
+def test_an_administrator_founds_the_root_and_gives_its_first_post(client, db):
+    from sciencecity.partybuilding.models import Officer
+
+    admin = UserFactory(username="zone-admin", roles=["administrator"], is_staff=True)
+    officer = UserFactory(username="first-officer", roles=["party_officer"])
+    as_user(client, admin)
+    response = client.post(reverse("party:tree"), {"name": "科学城党工委", "sector": "organ"})
+    assert response.status_code == 302
+    root = Organization.objects.get()
+    page = client.get(reverse("party:organization", args=[root.pk]))
+    assert page.context["may_appoint_root"] and not page.context["keeper"]
+    client.post(
+        reverse("party:organization_act", args=[root.pk, "appoint"]),
+        {"username": "first-officer", "title": "secretary"},
+    )
+    assert Officer.objects.filter(user=officer, organization=root).exists()
+    # Below the root the administrator keeps nothing.
+    child = Organization.objects.get(pk=root.pk)
+    assert as_user(client, officer).get(reverse("party:organization", args=[child.pk])).context["keeper"]
+    other = UserFactory(username="other-officer", roles=["party_officer"])
+    assert (
+        as_user(client, other).post(reverse("party:tree"), {"name": "另一个", "sector": "organ"}).status_code
+        == 403
+    )

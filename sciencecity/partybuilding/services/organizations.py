@@ -11,7 +11,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from sciencecity.accounts.scoping import sees_everything
 from sciencecity.audit import record
 from sciencecity.workdays import clock
 
@@ -31,6 +30,11 @@ PARENT_KINDS: dict[str, set] = {
 }
 # Where members are registered: the basic organizations.
 MEMBER_KINDS = {K.BRANCH, K.GENERAL_BRANCH}
+
+
+def administers(user) -> bool:
+    """Administrators found the root and give its first post; every other change is the keepers'."""
+    return user is None or user.has_role("administrator")
 
 
 def _state(organization: Organization) -> dict:
@@ -100,7 +104,7 @@ def found(
         raise ValidationError({"sector": _("单位类型不正确。")})
     name = _name(name)
     if parent is None:
-        if user is not None and not (user.is_superuser or sees_everything(user) and user.is_staff):
+        if not administers(user):
             raise PermissionDenied(_("只有系统管理员可以设立最高一级党组织。"))
     else:
         require_keeper(user, parent)
@@ -289,7 +293,7 @@ def appoint(
     user, organization: Organization, person, title: str, *, since: datetime.date | None = None
 ) -> Officer:
     """Give `person` a post in `organization`; the first post at the root is given by an administrator."""
-    if not (user is None or user.is_superuser) or organization.depth > 1:
+    if not (organization.depth == 1 and administers(user)):
         require_keeper(user, organization)
     if title not in Officer.Title.values:
         raise ValidationError({"title": _("职务不正确。")})
