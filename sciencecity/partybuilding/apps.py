@@ -37,6 +37,7 @@ class PartyBuildingConfig(AppConfig):
     def ready(self):
         from sciencecity.audit import labels
 
-        from . import workbench  # noqa: F401 - the card and the menu entry
+        from . import notifications, reminders, workbench  # noqa: F401 - kinds, the morning duty, the menu
 
+        notifications.register()
         labels.register(party_action_name)

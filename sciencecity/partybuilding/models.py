@@ -603,3 +603,33 @@ class Attendance(models.Model):
 
     def __str__(self):
         return f"{self.activity_id}/{self.member_id}"
+
+
+class MeetingRule(models.Model):
+    """A meeting the organizations of some kinds must hold each period (三会一课, 主题党日): data administrators
+    edit in the admin. The organization's page shows whether the current period's is held; the morning scan
+    reminds its officers `remind_days` before the period ends (`reminders`)."""
+
+    class Every(models.IntegerChoices):
+        MONTH = 1, _("每月")
+        QUARTER = 3, _("每季度")
+        HALF_YEAR = 6, _("每半年")
+        YEAR = 12, _("每年")
+
+    kind = models.CharField(_("活动类别"), max_length=30, choices=Activity.Kind.choices, unique=True)
+    every_months = models.PositiveSmallIntegerField(_("频次"), choices=Every.choices)
+    organization_kinds = models.JSONField(
+        _("适用组织类别"), default=list, help_text=_('组织类别的编码列表,例如 ["branch", "general_branch"]')
+    )
+    remind_days = models.PositiveSmallIntegerField(
+        _("提前提醒天数"), default=7, validators=[MinValueValidator(1), MaxValueValidator(60)]
+    )
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("组织生活要求")
+        verbose_name_plural = pgettext_lazy("plural", "组织生活要求")
+        ordering = ["every_months", "kind"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} ({self.get_every_months_display()})"

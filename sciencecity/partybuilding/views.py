@@ -24,7 +24,7 @@ from sciencecity.workflow.errors import (
 )
 from sciencecity.workflow.paging import page_of
 
-from . import outcomes, selectors
+from . import outcomes, reminders, selectors
 from .access import keeps
 from .forms import AppointForm, FoundForm, MemberForm, MergeForm, MoveForm, RenameForm, RootForm, TransferForm
 from .models import Officer, Organization, PartyMember, reads_party
@@ -205,6 +205,7 @@ def _organization_page(request, organization: Organization, forms=None, status=2
         "outcomes": outcomes.outcomes(outcomes.reach_of_organization(organization), year),
         "outcomes_url": reverse("party:organization_outcomes", args=[organization.pk, "projects"]),
         "member_kinds": MEMBER_KINDS,
+        "obligations": reminders.obligations(organization),
     }
     return render(request, "party/organization.html", context, status=status)
 

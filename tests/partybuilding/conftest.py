@@ -25,14 +25,21 @@ def id_number(order: int, born=datetime.date(1988, 5, 17)) -> str:
     return identity.make("500106", born, order)
 
 
+FOUNDED = datetime.date(2020, 7, 1)
+
+
+def _found(parent, name, kind, sector):
+    return organizations.found(None, parent, name=name, kind=kind, sector=sector, established_on=FOUNDED)
+
+
 @pytest.fixture
 def tree(db):
-    root = organizations.found(None, None, name="科学城党工委", kind=K.WORKING_COMMITTEE, sector=S.ORGAN)
-    organs = organizations.found(None, root, name="科学城机关党委", kind=K.ORGAN_COMMITTEE, sector=S.ORGAN)
-    housing = organizations.found(None, organs, name="住建局机关党支部", kind=K.BRANCH, sector=S.ORGAN)
-    planning = organizations.found(None, organs, name="规自局机关党支部", kind=K.BRANCH, sector=S.ORGAN)
-    group = organizations.found(None, root, name="科学城建设集团党委", kind=K.COMMITTEE, sector=S.BUILDER)
-    site = organizations.found(None, group, name="项目部党支部", kind=K.BRANCH, sector=S.BUILDER)
+    root = _found(None, "科学城党工委", K.WORKING_COMMITTEE, S.ORGAN)
+    organs = _found(root, "科学城机关党委", K.ORGAN_COMMITTEE, S.ORGAN)
+    housing = _found(organs, "住建局机关党支部", K.BRANCH, S.ORGAN)
+    planning = _found(organs, "规自局机关党支部", K.BRANCH, S.ORGAN)
+    group = _found(root, "科学城建设集团党委", K.COMMITTEE, S.BUILDER)
+    site = _found(group, "项目部党支部", K.BRANCH, S.BUILDER)
     root_officer = UserFactory(username="root-officer", roles=["party_officer"])
     secretary = UserFactory(username="branch-secretary", roles=["party_officer"])
     organizations.appoint(None, root, root_officer, "secretary")
