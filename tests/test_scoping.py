@@ -41,6 +41,8 @@ LISTED = {
     "partybuilding.PioneerTeam",
     "partybuilding.Alliance",
     "partybuilding.Activity",
+    "partybuilding.EvaluationScheme",
+    "partybuilding.Evaluation",
     "projects.Campaign",
     "projects.CampaignRound",
     "projects.RoundScore",
@@ -111,6 +113,8 @@ def test_every_model_of_our_apps_is_listed_or_a_child_row():
         "partybuilding.AllianceMember",  # read through its alliance
         "partybuilding.Attendance",  # read through its activity, names only to those who read the members
         "partybuilding.MeetingRule",  # reference data, edited in the admin
+        "partybuilding.Indicator",  # read through its scheme
+        "partybuilding.Score",  # read through its evaluation
         "projects.ScoringRule",  # read through its campaign, which every signed-in person may read
     }
     ours = {model._meta.label for model in apps.get_models() if model.__module__.startswith("sciencecity.")}

@@ -23,6 +23,12 @@ ACTIONS = {
     "partybuilding.form_alliance": pgettext_lazy("audit", "成立项目党建联盟"),
     "partybuilding.join_alliance": pgettext_lazy("audit", "加入项目党建联盟"),
     "partybuilding.record_activity": pgettext_lazy("audit", "记录党组织活动"),
+    "partybuilding.define_scheme": pgettext_lazy("audit", "制定评定方案"),
+    "partybuilding.open_scheme": pgettext_lazy("audit", "启动年度评定"),
+    "partybuilding.submit_evaluation": pgettext_lazy("audit", "提交评定自评"),
+    "partybuilding.review_evaluation": pgettext_lazy("audit", "审核评定"),
+    "partybuilding.return_evaluation": pgettext_lazy("audit", "退回评定自评"),
+    "partybuilding.publish_evaluations": pgettext_lazy("audit", "公布评定结果"),
 }
 
 

@@ -633,3 +633,173 @@ class MeetingRule(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} ({self.get_every_months_display()})"
+
+
+class EvaluationScheme(models.Model):
+    """A yearly evaluation as data (四强支部 / 模范机关 star ratings of organizations, members' points, 六好党员):
+    its indicators with their points and caps, the thresholds of its stars, the quota of top ratings. Owned by
+    an organization, whose keepers publish the results; the subjects are the organizations (of `subject_kinds`)
+    or the members under it."""
+
+    class Kind(models.TextChoices):
+        ORGANIZATION_STARS = "organization_stars", _("党组织星级评定(四强支部、模范机关)")
+        MEMBER_POINTS = "member_points", _("党员积分")
+        SIX_GOOD = "six_good", _("“六好党员”评议")
+
+    name = models.CharField(_("方案名称"), max_length=120)
+    kind = models.CharField(_("方案类别"), max_length=30, choices=Kind.choices)
+    year = models.PositiveSmallIntegerField(
+        _("年度"), validators=[MinValueValidator(2000), MaxValueValidator(2100)]
+    )
+    owner = models.ForeignKey(
+        Organization, verbose_name=_("组织评定的党组织"), on_delete=models.PROTECT, related_name="schemes"
+    )
+    subject_kinds = models.JSONField(_("参评组织类别"), default=list, blank=True)
+    base_points = models.DecimalField(_("基础分"), max_digits=6, decimal_places=1, default=0)
+    # [[stars, minimum total], …], highest first: five stars from 90 points …
+    thresholds = models.JSONField(_("星级分数线"), default=list, blank=True)
+    quota_percent = models.PositiveSmallIntegerField(
+        _("最高等次名额比例(%)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+    )
+    created_at = models.DateTimeField(_("创建时间"), default=clock.now)
+
+    objects = ReadsParty.as_manager()
+
+    class Meta:
+        verbose_name = _("评定方案")
+        verbose_name_plural = pgettext_lazy("plural", "评定方案")
+        ordering = ["-year", "kind", "id"]
+        constraints = [models.UniqueConstraint(fields=["owner", "kind", "year"], name="scheme_once_a_year")]
+
+    def __str__(self):
+        return f"{self.year} {self.name}"
+
+
+class Indicator(models.Model):
+    """One line of a scheme: points a reviewer grants up to its cap (`manual`), points per activity of a kind
+    up to the cap (`activity`), points from an outcome rate of the platform's records (`outcome`), or a
+    one-vote veto (`veto`: when it applies, the subject gets no rating)."""
+
+    class Source(models.TextChoices):
+        MANUAL = "manual", _("自评和审核")
+        ACTIVITY = "activity", _("按组织生活次数")
+        OUTCOME = "outcome", _("按平台工作成效")
+        VETO = "veto", _("一票否决")
+
+    scheme = models.ForeignKey(EvaluationScheme, on_delete=models.CASCADE, related_name="indicators")
+    name = models.CharField(_("指标"), max_length=200)
+    source = models.CharField(_("计分方式"), max_length=20, choices=Source.choices)
+    cap = models.DecimalField(
+        _("分值上限"), max_digits=6, decimal_places=1, default=0, validators=[MinValueValidator(0)]
+    )
+    per_item = models.DecimalField(_("每次得分"), max_digits=5, decimal_places=1, null=True, blank=True)
+    activity_kind = models.CharField(
+        _("组织生活类别"), max_length=30, choices=Activity.Kind.choices, blank=True
+    )
+    outcome = models.CharField(_("成效指标"), max_length=40, blank=True)
+    order = models.PositiveSmallIntegerField(_("排序"), default=0)
+
+    class Meta:
+        verbose_name = _("评定指标")
+        verbose_name_plural = pgettext_lazy("plural", "评定指标")
+        ordering = ["scheme", "order", "id"]
+
+    def __str__(self):
+        return self.name
+
+
+class EvaluationQuerySet(ScopedQuerySet):
+    def for_user(self, user):
+        """An organization's evaluation: everyone who reads party building once published; before, the keepers of
+        the subject and above. A member's: the member and the keepers of their organization and above."""
+        if user is None or not user.is_authenticated:
+            return self.none()
+        paths = officer_paths(user)
+        mine = (
+            under(paths, "organization__path")
+            | under(paths, "member__organization__path")
+            | Q(member__user=user)
+        )
+        if reads_party(user):
+            mine |= Q(status="published", member__isnull=True)
+        return self.filter(mine)
+
+
+class Evaluation(models.Model):
+    """One subject's evaluation under a scheme: self-assessment → review → published result."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("自评中")
+        SUBMITTED = "submitted", _("待审核")
+        REVIEWED = "reviewed", _("已审核")
+        PUBLISHED = "published", _("已公布")
+
+    scheme = models.ForeignKey(EvaluationScheme, on_delete=models.CASCADE, related_name="evaluations")
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.CASCADE, related_name="evaluations"
+    )
+    member = models.ForeignKey(
+        PartyMember, null=True, blank=True, on_delete=models.CASCADE, related_name="evaluations"
+    )
+    status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.DRAFT)
+    total = models.DecimalField(_("总分"), max_digits=7, decimal_places=1, default=0)
+    stars = models.PositiveSmallIntegerField(_("星级"), null=True, blank=True)
+    vetoed = models.BooleanField(_("一票否决"), default=False)
+    self_note = models.TextField(_("自评说明"), blank=True)
+    review_note = models.TextField(_("审核意见"), blank=True)
+    submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
+    reviewed_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    published_at = models.DateTimeField(_("公布时间"), null=True, blank=True)
+
+    objects = EvaluationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("评定")
+        verbose_name_plural = pgettext_lazy("plural", "评定")
+        ordering = ["scheme", "-total", "id"]
+        constraints = [
+            models.CheckConstraint(
+                name="evaluation_one_subject",
+                condition=Q(organization__isnull=False, member__isnull=True)
+                | Q(organization__isnull=True, member__isnull=False),
+            ),
+            models.UniqueConstraint(fields=["scheme", "organization"], name="evaluation_organization_once"),
+            models.UniqueConstraint(fields=["scheme", "member"], name="evaluation_member_once"),
+        ]
+        indexes = [models.Index(fields=["scheme", "status", "total"], name="evaluation_scheme_idx")]
+
+    def __str__(self):
+        return f"{self.scheme_id}/{self.organization_id or self.member_id}"
+
+    @property
+    def subject(self):
+        return self.organization or self.member
+
+
+class Score(models.Model):
+    """An indicator's points in one evaluation: claimed by the subject, granted by the reviewer, or computed
+    from the platform's records (activities, outcomes) when the evaluation is scored."""
+
+    evaluation = models.ForeignKey(Evaluation, on_delete=models.CASCADE, related_name="scores")
+    indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="scores")
+    claimed = models.DecimalField(_("自评分"), max_digits=6, decimal_places=1, null=True, blank=True)
+    granted = models.DecimalField(_("审核分"), max_digits=6, decimal_places=1, null=True, blank=True)
+    computed = models.DecimalField(_("系统计算分"), max_digits=6, decimal_places=1, null=True, blank=True)
+    basis = models.CharField(_("计分依据"), max_length=300, blank=True)
+    evidence = models.TextField(_("佐证说明"), blank=True)
+    vetoed = models.BooleanField(_("触发否决"), default=False)
+
+    class Meta:
+        verbose_name = _("指标得分")
+        verbose_name_plural = pgettext_lazy("plural", "指标得分")
+        ordering = ["evaluation", "indicator__order", "id"]
+        constraints = [models.UniqueConstraint(fields=["evaluation", "indicator"], name="score_once")]
+
+    def __str__(self):
+        return f"{self.evaluation_id}/{self.indicator_id}"
