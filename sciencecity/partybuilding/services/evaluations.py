@@ -140,9 +140,9 @@ def define_scheme(
         raise ValidationError({"indicators": _("请至少设置一项指标。")})
     rows = [_indicator(index, row) for index, row in enumerate(indicators)]
     kinds = list(subject_kinds or [])
-    if kind == EvaluationScheme.Kind.ORGANIZATION_STARS:
-        if not kinds or set(kinds) - set(Organization.Kind.values):
-            raise ValidationError({"subject_kinds": _("请选择参评的组织类别。")})
+    wrong_kinds = not kinds or set(kinds) - set(Organization.Kind.values)
+    if kind == EvaluationScheme.Kind.ORGANIZATION_STARS and wrong_kinds:
+        raise ValidationError({"subject_kinds": _("请选择参评的组织类别。")})
     base = _points(base_points, "base_points")
     if base + sum(row["cap"] for row in rows) > MAX_POINTS:
         raise ValidationError({"indicators": _("基础分和各项上限之和不能超过1000分。")})
