@@ -244,6 +244,8 @@ SPECTACULAR_SETTINGS = {
         "PartyActivityKindEnum": "sciencecity.partybuilding.models.Activity.Kind",
         "PartyAttendanceStatusEnum": "sciencecity.partybuilding.models.Attendance.Status",
         "PartyAllianceSideEnum": "sciencecity.partybuilding.models.AllianceMember.Side",
+        "PartySchemeKindEnum": "sciencecity.partybuilding.models.EvaluationScheme.Kind",
+        "PartyIndicatorSourceEnum": "sciencecity.partybuilding.models.Indicator.Source",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

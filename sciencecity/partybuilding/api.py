@@ -29,14 +29,19 @@ from .models import (
     Alliance,
     AllianceMember,
     Attendance,
+    Evaluation,
+    EvaluationScheme,
+    Indicator,
     Officer,
     Organization,
     PartyMember,
     PioneerTeam,
+    Score,
     TeamLink,
     TeamMember,
 )
 from .services import activities as activity_services
+from .services import evaluations as evaluation_services
 from .services import members as member_services
 from .services import organizations as tree
 from .services import teams as team_services
@@ -815,10 +820,247 @@ class ActivityViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModel
         return Response(PartyActivitySerializer(made).data, status=status.HTTP_201_CREATED)
 
 
+# --- evaluations --------------------------------------------------------------------------------------------
+
+
+class PartyIndicatorSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Indicator
+        fields = ["id", "name", "source", "cap", "per_item", "activity_kind", "outcome", "order"]
+        read_only_fields = fields
+
+
+class PartySchemeSerializer(serializers.ModelSerializer):
+    indicators = PartyIndicatorSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = EvaluationScheme
+        fields = [
+            "id",
+            "name",
+            "kind",
+            "year",
+            "owner",
+            "subject_kinds",
+            "base_points",
+            "thresholds",
+            "quota_percent",
+            "indicators",
+        ]
+        read_only_fields = fields
+
+
+class PartyIndicatorInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    source = serializers.ChoiceField(choices=Indicator.Source.choices)
+    cap = serializers.DecimalField(
+        max_digits=6, decimal_places=1, min_value=0, max_value=1000, required=False, default=0
+    )
+    per_item = serializers.DecimalField(
+        max_digits=5, decimal_places=1, min_value=0, max_value=1000, required=False, allow_null=True
+    )
+    activity_kind = serializers.ChoiceField(choices=Activity.Kind.choices, required=False)
+    outcome = serializers.ChoiceField(choices=list(evaluation_services.OUTCOME_RATES), required=False)
+
+
+class PartySchemeInputSerializer(serializers.Serializer):
+    owner = serializers.IntegerField(min_value=1)
+    name = serializers.CharField(max_length=120)
+    kind = serializers.ChoiceField(choices=EvaluationScheme.Kind.choices)
+    year = serializers.IntegerField(min_value=2000, max_value=2100)
+    subject_kinds = serializers.ListField(
+        child=serializers.ChoiceField(choices=Organization.Kind.choices), required=False, max_length=6
+    )
+    base_points = serializers.DecimalField(
+        max_digits=6, decimal_places=1, min_value=0, max_value=1000, default=0
+    )
+    thresholds = serializers.ListField(
+        child=serializers.ListField(
+            child=serializers.DecimalField(max_digits=6, decimal_places=1, min_value=0, max_value=1000),
+            min_length=2,
+            max_length=2,
+        ),
+        required=False,
+        max_length=5,
+        help_text="[[stars, minimum total], …]",
+    )
+    quota_percent = serializers.IntegerField(min_value=1, max_value=100, required=False, allow_null=True)
+    indicators = PartyIndicatorInputSerializer(many=True, allow_empty=False, max_length=50)
+
+
+class PartySchemeViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+    """Evaluation schemes, newest year first; filter `year`, `kind`."""
+
+    model = EvaluationScheme
+    serializer_class = PartySchemeSerializer
+    ordering = ["-year", "-id"]
+    ordering_fields = ["year", "id"]
+    filterset_fields = ["year", "kind"]
+
+    def scope(self, queryset):
+        return queryset.prefetch_related("indicators")
+
+    def _answer(self, scheme, code=status.HTTP_200_OK):
+        return Response(PartySchemeSerializer(self.get_queryset().get(pk=scheme.pk)).data, status=code)
+
+    @extend_schema(request=PartySchemeInputSerializer, responses={201: PartySchemeSerializer})
+    @idempotent
+    def create(self, request):
+        """A scheme with its indicators (errors per row: `indicators.N`), by the keepers of its owner."""
+        given = _given(PartySchemeInputSerializer, request)
+        owner = Organization.objects.for_user(request.user).filter(pk=given.pop("owner")).first()
+        if owner is None:
+            raise ValidationError({"owner": _("党组织不存在。")})
+        given["thresholds"] = [[int(stars), minimum] for stars, minimum in given.get("thresholds", [])]
+        made = evaluation_services.define_scheme(request.user, owner, **given)
+        return self._answer(made, status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=PartySchemeSerializer)
+    @action(detail=True, methods=["post"], url_path="open")
+    def open_evaluations(self, request, pk=None):
+        """One evaluation per subject (the subjects that have none yet)."""
+        scheme = self.get_object()
+        evaluation_services.open_scheme(request.user, scheme)
+        return self._answer(scheme)
+
+    @extend_schema(request=None, responses=PartySchemeSerializer)
+    @action(detail=True, methods=["post"])
+    def publish(self, request, pk=None):
+        """Publish the reviewed results (refused as a whole over the quota of top ratings)."""
+        scheme = self.get_object()
+        evaluation_services.publish(request.user, scheme)
+        return self._answer(scheme)
+
+
+class PartyScoreSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Score
+        fields = ["indicator", "claimed", "granted", "computed", "basis", "evidence", "vetoed"]
+        read_only_fields = fields
+
+
+class PartyEvaluationSerializer(serializers.ModelSerializer):
+    scores = PartyScoreSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Evaluation
+        fields = [
+            "id",
+            "scheme",
+            "organization",
+            "member",
+            "status",
+            "total",
+            "stars",
+            "vetoed",
+            "self_note",
+            "review_note",
+            "submitted_at",
+            "reviewed_at",
+            "published_at",
+            "scores",
+        ]
+        read_only_fields = fields
+
+
+class PartySubmitSerializer(serializers.Serializer):
+    claimed = serializers.DictField(
+        child=serializers.DecimalField(max_digits=6, decimal_places=1, min_value=0, max_value=1000),
+        help_text="{indicator id: points} for each manual indicator",
+    )
+    evidence = serializers.DictField(
+        child=serializers.CharField(max_length=2000, allow_blank=True), required=False
+    )
+    note = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+
+
+class PartyReviewSerializer(serializers.Serializer):
+    granted = serializers.DictField(
+        child=serializers.DecimalField(max_digits=6, decimal_places=1, min_value=0, max_value=1000)
+    )
+    vetoes = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, max_length=50)
+    note = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+
+
+class PartyReturnSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=5000)
+
+
+def _indicator_keys(values: dict, field: str) -> dict:
+    """{indicator id: value} from a JSON object, whose keys are strings: a key that is no id is a 400."""
+    clean = {}
+    for key, value in values.items():
+        if not str(key).isdigit():
+            raise ValidationError({field: _("指标编号应为数字。")})
+        clean[int(key)] = value
+    return clean
+
+
+class PartyEvaluationViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+    """Evaluations in the caller's scope; filter `scheme`, `status`."""
+
+    model = Evaluation
+    serializer_class = PartyEvaluationSerializer
+    ordering = ["-total", "id"]
+    ordering_fields = ["total", "id"]
+    filterset_fields = ["scheme", "status"]
+
+    def scope(self, queryset):
+        return queryset.select_related("scheme", "organization", "member__organization").prefetch_related(
+            "scores"
+        )
+
+    def _answer(self, evaluation):
+        return Response(PartyEvaluationSerializer(self.get_queryset().get(pk=evaluation.pk)).data)
+
+    @extend_schema(request=PartySubmitSerializer, responses=PartyEvaluationSerializer)
+    @action(detail=True, methods=["post"])
+    def submit(self, request, pk=None):
+        """Self-assessment: points claimed for each manual indicator (within its cap), with evidence."""
+        given = _given(PartySubmitSerializer, request)
+        evaluation = self.get_object()
+        evaluation_services.require_self(request.user, evaluation)
+        evaluation_services.submit(
+            request.user,
+            evaluation,
+            claimed=_indicator_keys(given["claimed"], "claimed"),
+            evidence={str(key): value for key, value in given.get("evidence", {}).items()},
+            note=given.get("note", ""),
+        )
+        return self._answer(evaluation)
+
+    @extend_schema(request=PartyReviewSerializer, responses=PartyEvaluationSerializer)
+    @action(detail=True, methods=["post"])
+    def review(self, request, pk=None):
+        """The review from above: points granted (within caps) and the vetoes that apply."""
+        given = _given(PartyReviewSerializer, request)
+        evaluation = self.get_object()
+        evaluation_services.require_reviewer(request.user, evaluation)
+        evaluation_services.review(
+            request.user,
+            evaluation,
+            granted=_indicator_keys(given["granted"], "granted"),
+            vetoes=given.get("vetoes", []),
+            note=given.get("note", ""),
+        )
+        return self._answer(evaluation)
+
+    @extend_schema(request=PartyReturnSerializer, responses=PartyEvaluationSerializer)
+    @action(detail=True, methods=["post"], url_path="return")
+    def send_back(self, request, pk=None):
+        evaluation = self.get_object()
+        evaluation_services.send_back(
+            request.user, evaluation, note=_given(PartyReturnSerializer, request)["note"]
+        )
+        return self._answer(evaluation)
+
+
 routes = [
     ("party-organizations", OrganizationViewSet, "party-organization"),
     ("party-members", PartyMemberViewSet, "party-member"),
     ("party-teams", PioneerTeamViewSet, "party-team"),
     ("party-alliances", AllianceViewSet, "party-alliance"),
     ("party-activities", ActivityViewSet, "party-activity"),
+    ("party-schemes", PartySchemeViewSet, "party-scheme"),
+    ("party-evaluations", PartyEvaluationViewSet, "party-evaluation"),
 ]

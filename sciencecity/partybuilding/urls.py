@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import team_views, views
+from . import evaluation_views, team_views, views
 
 app_name = "party"
 
@@ -27,6 +27,13 @@ urlpatterns = [
     path("alliances/<int:pk>/outcomes/<slug:key>/", team_views.alliance_outcomes, name="alliance_outcomes"),
     path("activities/", team_views.activity_list, name="activities"),
     path("activities/<int:pk>/", team_views.activity_page, name="activity"),
+    path("evaluations/", evaluation_views.scheme_list, name="schemes"),
+    path("evaluations/<int:pk>/", evaluation_views.scheme_page, name="scheme"),
+    path("evaluations/<int:pk>/<slug:action>/", evaluation_views.scheme_act, name="scheme_act"),
+    path("evaluations/results/<int:pk>/", evaluation_views.evaluation_page, name="evaluation"),
+    path(
+        "evaluations/results/<int:pk>/<slug:action>/", evaluation_views.evaluation_act, name="evaluation_act"
+    ),
     path("instructors/", team_views.instructor_list, name="instructors"),
     path("instructors/<int:pk>/", team_views.instructor_page, name="instructor"),
     path(

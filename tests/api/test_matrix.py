@@ -38,6 +38,7 @@ from sciencecity.fund.services import investments as fund_services
 from sciencecity.notifications import services as notifications
 from sciencecity.partybuilding import identity as party_identity
 from sciencecity.partybuilding.services import activities as party_activities
+from sciencecity.partybuilding.services import evaluations as party_evaluations
 from sciencecity.partybuilding.services import members as party_members
 from sciencecity.partybuilding.services import organizations as party_tree
 from sciencecity.partybuilding.services import teams as party_teams
@@ -411,6 +412,29 @@ def build_party(sides, officer) -> None:
             held_on=datetime.date(2026, 5, 20),
             attendance={o["party_member"].pk: "present"},
         )
+        scheme = party_evaluations.define_scheme(
+            None,
+            committee,
+            name=f"{name}星级评定",
+            kind="organization_stars",
+            year=2026,
+            subject_kinds=["branch", "general_branch"],
+            indicators=[
+                {"name": "政治功能强", "source": "manual", "cap": 50},
+                {"name": "违纪", "source": "veto"},
+            ],
+            thresholds=[[5, 45]],
+        )
+        o["party_scheme"], o["party_manual"] = scheme, scheme.indicators.get(source="manual")
+        party_evaluations.open_scheme(None, scheme)
+        evaluations = {e.organization_id: e for e in scheme.evaluations.all()}
+        claim = {o["party_manual"].pk: 40}
+        o["party_eval_draft"] = evaluations[o["party_spare"].pk]
+        o["party_eval_submitted"] = party_evaluations.submit(
+            None, evaluations[o["party_general"].pk], claimed=claim
+        )
+        reviewed = party_evaluations.submit(None, evaluations[o["party_branch"].pk], claimed=claim)
+        o["party_eval_reviewed"] = party_evaluations.review(None, reviewed, granted=claim)
     party_tree.appoint(None, sides["A"]["party_committee"], officer, "secretary")
 
 
@@ -555,6 +579,8 @@ SEES_BOTH_SIDES = {
     "party": CIVIL_SERVANTS | {"applicant"},
     # Members: the strictest scope — the officers of their organization and above, and the member themself.
     "party_member": frozenset(),
+    # Evaluations before publication: the keepers of the subject and above (and a member their own).
+    "party_evaluation": frozenset(),
 }
 SEES_BOTH_SIDES["task"] = SEES_BOTH_SIDES["certificate"] = SEES_BOTH_SIDES["application"]
 
@@ -1004,6 +1030,45 @@ EXPECTED: dict[str, Expect] = {
                 "attendance": [{"member": side["party_member"].pk, "status": "present"}],
             }
         ),
+    ),
+    "GET party-schemes/": Expect(S(200), kind="party", listing="party_scheme"),
+    "GET party-schemes/{pk}/": Expect(S(200), kind="party", target="party_scheme"),
+    "POST party-schemes/": Expect(
+        S(403, party_officer=201),
+        body=json_body(
+            lambda side: {
+                "owner": side["party_committee"].pk,
+                "name": "党员积分",
+                "kind": "member_points",
+                "year": 2026,
+                "base_points": "60",
+                "indicators": [{"name": "作出贡献", "source": "manual", "cap": "10"}],
+            }
+        ),
+    ),
+    "POST party-schemes/{pk}/open/": party_cell("party_scheme", {}),
+    "POST party-schemes/{pk}/publish/": party_cell("party_scheme", {}),
+    "GET party-evaluations/": Expect(S(200), kind="party_evaluation", listing="party_eval_draft"),
+    "GET party-evaluations/{pk}/": Expect(
+        S(404, party_officer=200), kind="party_evaluation", target="party_eval_draft"
+    ),
+    "POST party-evaluations/{pk}/submit/": Expect(
+        S(404, party_officer=200),
+        kind="party_evaluation",
+        target="party_eval_draft",
+        body=json_body(lambda side: {"claimed": {str(side["party_manual"].pk): "42"}}),
+    ),
+    "POST party-evaluations/{pk}/review/": Expect(
+        S(404, party_officer=200),
+        kind="party_evaluation",
+        target="party_eval_submitted",
+        body=json_body(lambda side: {"granted": {str(side["party_manual"].pk): "41"}}),
+    ),
+    "POST party-evaluations/{pk}/return/": Expect(
+        S(404, party_officer=200),
+        kind="party_evaluation",
+        target="party_eval_submitted",
+        body=json_body({"note": "请补充佐证材料"}),
     ),
     "GET projects/": Expect(S(200), kind="project", listing="project"),
     # The ledger in Excel: the list's projects within each caller's scope; imported by civil servants who may

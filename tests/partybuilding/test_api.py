@@ -70,3 +70,29 @@ def test_a_teams_outcome_rows_are_its_figure(tree):
     assert figures["projects_red"] == len(rows) == 3
     assert {row["id"] for row in rows} == {project.pk for project in projects}
     assert client.get(API + f"party-teams/{team.pk}/outcomes/nothing/").status_code == 404
+
+
+def test_evaluations_through_the_api_refuse_points_over_a_cap(tree):
+    client = client_of(tree["root_officer"])
+    body = {
+        "owner": tree["root"].pk,
+        "name": "2026年度党员积分",
+        "kind": "member_points",
+        "year": 2026,
+        "base_points": "60",
+        "indicators": [{"name": "作出贡献", "source": "manual", "cap": "10"}],
+    }
+    scheme = client.post(API + "party-schemes/", body, format="json").json()
+    person = member(tree["housing"], 1)
+    client.post(API + f"party-schemes/{scheme['id']}/open/")
+    rows = client.get(API + f"party-evaluations/?scheme={scheme['id']}").json()["results"]
+    assert [row["member"] for row in rows] == [person.pk]
+    indicator = scheme["indicators"][0]["id"]
+    over = client.post(
+        API + f"party-evaluations/{rows[0]['id']}/submit/", {"claimed": {str(indicator): "11"}}, format="json"
+    )
+    assert over.status_code == 400 and "最多 10" in over.json()["detail"]
+    done = client.post(
+        API + f"party-evaluations/{rows[0]['id']}/submit/", {"claimed": {str(indicator): "8"}}, format="json"
+    )
+    assert done.status_code == 200 and done.json()["status"] == "submitted" and done.json()["total"] == "68.0"

@@ -167,3 +167,54 @@ def test_member_points_count_attendance(tree):
     contribution = scheme.indicators.get(source="manual").pk
     evaluation = schemes.submit(tree["secretary"], evaluation, claimed={contribution: 5})
     assert evaluation.total == Decimal("69")  # 60 + min(4, 3 × 2) + 5
+
+
+def test_the_pages_define_open_self_assess_review_and_publish(client, tree):
+    from django.urls import reverse
+
+    client.force_login(tree["root_officer"])
+    data = {
+        "owner": tree["root"].pk,
+        "name": "2026年度“四强支部”星级评定",
+        "kind": "organization_stars",
+        "year": 2026,
+        "subject_kinds": ["branch"],
+        "base_points": "0",
+        "thresholds": "5:90, 4:80, 3:70",
+        "indicators": "政治功能强|自评|50\n组织生活规范|活动|50|5|主题党日\n发生严重违纪|否决",
+    }
+    bad = client.post(reverse("party:schemes"), data | {"indicators": "政治功能强|自评|abc"})
+    assert bad.status_code == 400 and not tree["root"].schemes.exists()
+    response = client.post(reverse("party:schemes"), data)
+    scheme = tree["root"].schemes.get()
+    assert response.status_code == 302 and scheme.indicators.count() == 3
+    client.post(reverse("party:scheme_act", args=[scheme.pk, "open"]))
+    evaluation = Evaluation.objects.get(scheme=scheme, organization=tree["housing"])
+    manual = scheme.indicators.get(source="manual")
+    client.force_login(tree["secretary"])
+    page = client.get(reverse("party:evaluation", args=[evaluation.pk]))
+    assert page.context["may_self"] and not page.context["may_review"]
+    client.post(
+        reverse("party:evaluation_act", args=[evaluation.pk, "submit"]), {f"claimed-{manual.pk}": "51"}
+    )
+    assert Evaluation.objects.get(pk=evaluation.pk).status == "draft"  # over the cap: refused
+    client.post(
+        reverse("party:evaluation_act", args=[evaluation.pk, "submit"]), {f"claimed-{manual.pk}": "45"}
+    )
+    assert Evaluation.objects.get(pk=evaluation.pk).status == "submitted"
+    client.force_login(tree["root_officer"])
+    assert client.get(reverse("party:evaluation", args=[evaluation.pk])).context["may_review"]
+    client.post(
+        reverse("party:evaluation_act", args=[evaluation.pk, "review"]), {f"granted-{manual.pk}": "40"}
+    )
+    client.post(reverse("party:scheme_act", args=[scheme.pk, "publish"]))
+    evaluation.refresh_from_db()
+    assert (evaluation.status, evaluation.total) == ("published", Decimal("40"))
+    # Published organizations' results are read by members too.
+    from tests.factories import UserFactory
+
+    account = UserFactory(username="a-member")
+    member(tree["site"], 9, person=account)
+    client.force_login(account)
+    listed = client.get(reverse("party:scheme", args=[scheme.pk])).context["page"]["rows"]
+    assert [row.pk for row in listed] == [evaluation.pk]

@@ -283,7 +283,7 @@ def _manual_points(evaluation, given: dict, field: str) -> dict:
     return clean
 
 
-def _require_self(user, evaluation: Evaluation) -> None:
+def require_self(user, evaluation: Evaluation) -> None:
     """The subject's own keepers (and those above) self-assess; a member self-assesses their own."""
     if user is not None and evaluation.member_id and evaluation.member.user_id == user.pk:
         return
@@ -294,10 +294,10 @@ def submit(
     user, evaluation: Evaluation, *, claimed: dict, evidence: dict | None = None, note: str = ""
 ) -> Evaluation:
     """Self-assessment: the claimed points of the manual indicators with their evidence."""
-    _require_self(user, evaluation)
+    require_self(user, evaluation)
     with transaction.atomic():
         evaluation = _locked(evaluation)
-        EVALUATIONS.apply(evaluation, "submit", None)  # the state; who may is `_require_self`'s
+        EVALUATIONS.apply(evaluation, "submit", None)  # the state; who may is `require_self`'s
         points = _manual_points(evaluation, claimed, "claimed")
         missing = [i.name for i in evaluation.scheme.indicators.filter(source=S.MANUAL) if i not in points]
         if missing:
@@ -321,7 +321,7 @@ def submit(
     return evaluation
 
 
-def _require_reviewer(user, evaluation: Evaluation) -> None:
+def require_reviewer(user, evaluation: Evaluation) -> None:
     """Reviewed from above: for an organization the keepers of its parent; for a member those of their
     organization (a member does not review themself)."""
     if user is None:
@@ -341,7 +341,7 @@ def review(
     user, evaluation: Evaluation, *, granted: dict, vetoes: list | None = None, note: str = ""
 ) -> Evaluation:
     """The review from above: granted points (each within its cap) and the vetoes that apply."""
-    _require_reviewer(user, evaluation)
+    require_reviewer(user, evaluation)
     with transaction.atomic():
         evaluation = _locked(evaluation)
         EVALUATIONS.apply(evaluation, "review", user)
@@ -375,7 +375,7 @@ def review(
 
 
 def send_back(user, evaluation: Evaluation, *, note: str) -> Evaluation:
-    _require_reviewer(user, evaluation)
+    require_reviewer(user, evaluation)
     note = (note or "").strip()
     if not note:
         raise ValidationError({"note": _("请说明退回的原因。")})
