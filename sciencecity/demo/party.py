@@ -32,7 +32,7 @@ from sciencecity.catalog.models import Bundle
 from sciencecity.enterprises.models import Enterprise
 from sciencecity.partybuilding import identity
 from sciencecity.partybuilding.models import Activity, Organization, PartyMember
-from sciencecity.partybuilding.services import activities, members, organizations, teams
+from sciencecity.partybuilding.services import activities, evaluations, members, organizations, teams
 from sciencecity.partybuilding.services.members import years_after
 from sciencecity.problems.geo import areas
 from sciencecity.problems.models import ProblemCategory
@@ -74,6 +74,7 @@ class PartySummary:
     teams: int = 0
     alliances: int = 0
     activities: int = 0
+    evaluations: int = 0
     accounts: list = field(default_factory=list)
 
 
@@ -582,6 +583,98 @@ def _notes(kind) -> str:
     }.get(kind, "活动按计划开展,形成活动记录和照片存档。")
 
 
+STAR_INDICATORS = [
+    {"name": "政治功能强:理论学习、“第一议题”落实", "source": "manual", "cap": 25},
+    {
+        "name": "组织生活规范:主题党日",
+        "source": "activity",
+        "cap": 20,
+        "per_item": 2,
+        "activity_kind": "theme_day",
+    },
+    {
+        "name": "“三会一课”落实:支部党员大会",
+        "source": "activity",
+        "cap": 12,
+        "per_item": 3,
+        "activity_kind": "general_meeting",
+    },
+    {"name": "作风建设好:“三比一做”岗位建功", "source": "manual", "cap": 23},
+    {"name": "服务成效:问题按期办结", "source": "outcome", "cap": 20, "outcome": "problems_on_time_rate"},
+    {"name": "发生严重违纪违法问题", "source": "veto"},
+]
+POINT_INDICATORS = [
+    {"name": "参加主题党日", "source": "activity", "cap": 12, "per_item": 1, "activity_kind": "theme_day"},
+    {"name": "参加党课", "source": "activity", "cap": 8, "per_item": 2, "activity_kind": "party_lecture"},
+    {"name": "志愿服务", "source": "activity", "cap": 6, "per_item": 2, "activity_kind": "volunteer_onsite"},
+    {"name": "岗位贡献(先锋作用)", "source": "manual", "cap": 14},
+    {"name": "受到党纪处分", "source": "veto"},
+]
+
+
+def _evaluations(build, organs, branches) -> int:
+    """This year's 四强支部 star rating of the organs' branches (reviewed and published for most, a few waiting
+    for review, the housing branch's self-assessment left to `secretary`) and the office branch's member points
+    (self-assessed, waiting for review)."""
+    rng = build.rng
+    today = build.today
+    reviewer = User.objects.get(username="party-2")
+    with _at(today - datetime.timedelta(days=20)):
+        stars = evaluations.define_scheme(
+            None,
+            organs,
+            name=f"{today.year}年度机关“四强支部”星级评定",
+            kind="organization_stars",
+            year=today.year,
+            subject_kinds=["branch"],
+            indicators=STAR_INDICATORS,
+            thresholds=[[5, 90], [4, 80], [3, 70], [2, 60], [1, 50]],
+            quota_percent=20,
+        )
+        evaluations.open_scheme(None, stars)
+        points = evaluations.define_scheme(
+            None,
+            branches["office"],
+            name=f"{today.year}年度党员积分",
+            kind="member_points",
+            year=today.year,
+            base_points=60,
+            indicators=POINT_INDICATORS,
+        )
+        evaluations.open_scheme(None, points)
+    manual = list(stars.indicators.filter(source="manual"))
+    rows = list(stars.evaluations.select_related("organization").order_by("organization__path"))
+    waiting = {row.pk for row in rng.sample(rows, k=min(3, len(rows)))}
+    top = 0
+    for row in rows:
+        if row.organization_id == branches["housing"].pk:
+            continue  # the secretary's to do
+        with _at(today - datetime.timedelta(days=12)):
+            claimed = {i.pk: i.cap - rng.choice((0, 0, 1, 2, 3, 4)) for i in manual}
+            row = evaluations.submit(None, row, claimed=claimed, note="支部全年工作扎实,组织生活规范。")
+        if row.pk in waiting:
+            continue
+        granted = {pk: value - rng.choice((0, 1, 2, 3)) for pk, value in claimed.items()}
+        expected = row.total - sum(claimed.values()) + sum(granted.values())
+        if expected >= 90:
+            top += 1
+            if (
+                top > len(rows) // 5
+            ):  # over the quota of five stars: the reviewer holds the extra ones under it
+                cut = expected - 89
+                first = next(iter(granted))
+                granted[first] = max(0, granted[first] - cut)
+        with _at(today - datetime.timedelta(days=6)):
+            evaluations.review(reviewer, row, granted=granted, note="经审核,同意。")
+    with _at(today - datetime.timedelta(days=3)):
+        evaluations.publish(reviewer, stars)
+    contribution = points.indicators.get(source="manual")
+    for row in points.evaluations.all():
+        with _at(today - datetime.timedelta(days=10)):
+            evaluations.submit(None, row, claimed={contribution.pk: rng.randint(8, 14)})
+    return stars.evaluations.count() + points.evaluations.count()
+
+
 def create_party(seed: int, steps, person_name, password_hash) -> PartySummary:
     rng = random.Random(f"{seed}:party")
     today = clock.today()
@@ -609,6 +702,7 @@ def create_party(seed: int, steps, person_name, password_hash) -> PartySummary:
     alliances = _alliances(build, organs, branches, enterprise_branches, builder_branches, sites)
     steps.advance()
     summary.activities = _activities(build, by_branch, alliances)
+    summary.evaluations = _evaluations(build, organs, branches)
     steps.advance()
     summary.organizations = Organization.objects.active().count()
     summary.members = PartyMember.objects.current().count()
