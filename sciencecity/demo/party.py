@@ -603,6 +603,7 @@ STAR_INDICATORS = [
     {"name": "服务成效:问题按期办结", "source": "outcome", "cap": 20, "outcome": "problems_on_time_rate"},
     {"name": "发生严重违纪违法问题", "source": "veto"},
 ]
+SIX_GOOD = ("政治素质好", "学习工作好", "作风纪律好", "服务群众好", "遵纪守法好", "家庭美德好")
 POINT_INDICATORS = [
     {"name": "参加主题党日", "source": "activity", "cap": 12, "per_item": 1, "activity_kind": "theme_day"},
     {"name": "参加党课", "source": "activity", "cap": 8, "per_item": 2, "activity_kind": "party_lecture"},
@@ -672,7 +673,24 @@ def _evaluations(build, organs, branches) -> int:
     for row in points.evaluations.all():
         with _at(today - datetime.timedelta(days=10)):
             evaluations.submit(None, row, claimed={contribution.pk: rng.randint(8, 14)})
-    return stars.evaluations.count() + points.evaluations.count()
+    # The 六好党员 appraisal of the window's branch: opened, half of the members self-assessed.
+    with _at(today - datetime.timedelta(days=8)):
+        six = evaluations.define_scheme(
+            None,
+            branches["window"],
+            name=f"{today.year}年度“六好党员”评议",
+            kind="six_good",
+            year=today.year,
+            indicators=[{"name": name, "source": "manual", "cap": 10} for name in SIX_GOOD]
+            + [{"name": "违反政治纪律和政治规矩", "source": "veto"}],
+            thresholds=[[1, 54]],
+        )
+        evaluations.open_scheme(None, six)
+    criteria = list(six.indicators.filter(source="manual"))
+    for row in list(six.evaluations.order_by("pk"))[::2]:
+        with _at(today - datetime.timedelta(days=5)):
+            evaluations.submit(None, row, claimed={i.pk: rng.randint(8, 10) for i in criteria})
+    return stars.evaluations.count() + points.evaluations.count() + six.evaluations.count()
 
 
 def create_party(seed: int, steps, person_name, password_hash) -> PartySummary:

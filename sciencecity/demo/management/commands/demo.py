@@ -132,7 +132,7 @@ class Command(BaseCommand):
             console.print(
                 _(
                     "党建引领:%(organizations)d 个党组织,%(members)d 名党员(预备党员 %(probationary)d 名),"
-                    "%(teams)d 支红岩先锋队,%(alliances)d 个项目党建联盟,%(activities)d 次组织生活。"
+                    "%(teams)d 支红岩先锋队,%(alliances)d 个项目党建联盟,%(activities)d 次组织生活,%(evaluations)d 份评定。"
                 )
                 % {key: value for key, value in summary.party.__dict__.items() if key != "accounts"}
             )
