@@ -77,7 +77,11 @@ class SchemeForm(forms.Form):
 
     def __init__(self, *args, owners=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"] = forms.ModelChoiceField(label=gettext_lazy("组织评定的党组织"), queryset=owners)
+        self.fields["owner"] = forms.ModelChoiceField(
+            label=gettext_lazy("组织评定的党组织"),
+            queryset=owners,
+            widget=forms.Select(attrs={"data-user-text": ""}),
+        )
         self.order_fields(["owner", "name", "kind", "year"])
 
     def clean_thresholds(self):

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from sciencecity.accounts.models import Department, User
 from sciencecity.catalog.models import Bundle, CatalogVersion
+from sciencecity.i18n import in_language
 from sciencecity.problems.geo import areas
 from sciencecity.problems.models import ProblemCategory
 from sciencecity.workdays import clock
@@ -71,8 +72,13 @@ class RenameForm(forms.Form):
     name = forms.CharField(label=_("新名称"), max_length=120)
 
 
+# Choices whose labels are data people entered (organizations', alliances' and members' names): marked so, like
+# every such text on the pages, since they read the same in either language.
+USER_DATA = {"data-user-text": ""}
+
+
 def _organizations_choice(label, queryset):
-    return forms.ModelChoiceField(label=label, queryset=queryset)
+    return forms.ModelChoiceField(label=label, queryset=queryset, widget=forms.Select(attrs=USER_DATA))
 
 
 class MoveForm(forms.Form):
@@ -124,6 +130,7 @@ class TransferForm(forms.Form):
             label=_("转入本区党组织"),
             queryset=Organization.objects.active().filter(kind__in=MEMBER_KINDS),
             required=False,
+            widget=forms.Select(attrs=USER_DATA),
         )
         self.fields["outside"] = forms.CharField(
             label=_("或转往区外(接收党组织)"), max_length=200, required=False
@@ -157,7 +164,9 @@ class LinkForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["area"].choices = [("", "—")] + [(area.code, area.name) for area in areas()]
+        self.fields["area"].choices = [("", "—")] + [
+            (area.code, in_language(area.name, area.name_en)) for area in areas()
+        ]
         version = CatalogVersion.objects.effective_on(clock.today())
         self.fields["bundle"].queryset = Bundle.objects.filter(version=version).order_by("name")
 
@@ -213,7 +222,9 @@ class JoinForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["organization"] = forms.ModelChoiceField(
-            label=_("党组织"), queryset=Organization.objects.active().exclude(kind=Organization.Kind.GROUP)
+            label=_("党组织"),
+            queryset=Organization.objects.active().exclude(kind=Organization.Kind.GROUP),
+            widget=forms.Select(attrs=USER_DATA),
         )
         self.order_fields(["organization", "side"])
 
@@ -240,10 +251,16 @@ class ActivityForm(forms.Form):
         )
         choices = [(member.pk, f"{member.name}({member.organization.name})") for member in members]
         self.fields["present"] = forms.MultipleChoiceField(
-            label=_("出席"), choices=choices, required=False, widget=forms.CheckboxSelectMultiple
+            label=_("出席"),
+            choices=choices,
+            required=False,
+            widget=forms.CheckboxSelectMultiple(attrs=USER_DATA),
         )
         self.fields["excused"] = forms.MultipleChoiceField(
-            label=_("请假"), choices=choices, required=False, widget=forms.CheckboxSelectMultiple
+            label=_("请假"),
+            choices=choices,
+            required=False,
+            widget=forms.CheckboxSelectMultiple(attrs=USER_DATA),
         )
         self.member_choices = choices
 
