@@ -29,5 +29,6 @@ def require_keeper(user, *organizations) -> None:
 
 def forget_posts(user) -> None:
     """Drop the posts cached on `user` after they change within the request."""
-    if user is not None and hasattr(user, "_party_officer_paths"):
-        del user._party_officer_paths
+    for cached in ("_party_officer_paths", "_reads_party"):
+        if user is not None and hasattr(user, cached):
+            delattr(user, cached)

@@ -57,9 +57,12 @@ def reads_party(user) -> bool:
     """Civil servants and the zone's party members read the tree, the teams, the alliances and the outcomes."""
     if user is None or not user.is_authenticated:
         return False
-    return (
-        is_civil_servant(user) or bool(officer_paths(user)) or PartyMember.objects.filter(user=user).exists()
-    )
+    cached = getattr(user, "_reads_party", None)
+    if cached is None:  # kept for the request: the pages and the scopes ask several times
+        cached = is_civil_servant(user) or bool(officer_paths(user))
+        cached = cached or PartyMember.objects.filter(user=user).exists()
+        user._reads_party = cached
+    return cached
 
 
 class OrganizationQuerySet(MP_NodeQuerySet, ScopedQuerySet):

@@ -20,7 +20,7 @@ from sciencecity.workflow.errors import not_found
 from sciencecity.workflow.transitions import TransitionTable
 
 from .. import identity
-from ..access import KEEP, require_keeper
+from ..access import KEEP, forget_posts, require_keeper
 from ..models import Organization, PartyMember, Transfer
 from .organizations import MEMBER_KINDS
 
@@ -137,6 +137,7 @@ def register(
         )
         Organization.objects.filter(pk=organization.pk).update(member_count=F("member_count") + 1)
         record(user, "partybuilding.register", member, after=_state(member))
+    forget_posts(person)
     return member
 
 
@@ -159,6 +160,8 @@ def update(user, member: PartyMember, *, person=..., **fields) -> PartyMember:
             member.user = person
         member.save()
         record(user, "partybuilding.update_member", member, before=before, after=_state(member))
+    if person is not ...:
+        forget_posts(person)
     return member
 
 
