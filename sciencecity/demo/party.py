@@ -458,6 +458,12 @@ def _alliances(build, organs, branches, enterprise_branches, builder_branches, s
     return made
 
 
+def _months_back(today: datetime.date, months: int) -> datetime.date:
+    """The first day of the month `months` before today's."""
+    index = today.year * 12 + today.month - 1 - months
+    return datetime.date(index // 12, index % 12 + 1, 1)
+
+
 def _activities(build, by_branch, alliances) -> int:
     """A year of organizational life; one branch in eight misses a few months."""
     rng = build.rng
@@ -470,10 +476,10 @@ def _activities(build, by_branch, alliances) -> int:
             continue
         lax = rng.random() < 0.125
         organ = branch.sector == S.ORGAN
-        for months_ago in range(12, 0, -1):
+        for months_ago in range(12, -1, -1):  # this month's too, as far as it has gone
             if lax and months_ago in (2, 3, 5):
                 continue
-            month = (today.replace(day=1) - datetime.timedelta(days=30 * months_ago)).replace(day=1)
+            month = _months_back(today, months_ago)
             plan = [(A.THEME_DAY, "主题党日", 20)]
             if organ:
                 plan.append((A.COMMITTEE_MEETING, "支部委员会会议", 8))
@@ -520,9 +526,7 @@ def _activities(build, by_branch, alliances) -> int:
         roots = list(alliance.organizations.all())
         pool = list(PartyMember.objects.filter(organization__in=roots, left_on__isnull=True))
         for months_ago in range(11, 0, -1):
-            held = (today.replace(day=1) - datetime.timedelta(days=30 * months_ago)).replace(
-                day=10 + rng.randrange(10)
-            )
+            held = _months_back(today, months_ago).replace(day=10 + rng.randrange(10))
             if held > today or held < alliance.formed_on:
                 continue
             kind = joint[months_ago % len(joint)]
