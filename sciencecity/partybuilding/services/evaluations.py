@@ -256,8 +256,9 @@ def _score(evaluation: Evaluation) -> None:
 
 
 def _locked(evaluation: Evaluation) -> Evaluation:
+    # Only the evaluation's row: PostgreSQL cannot lock the nullable side of the outer joins.
     return (
-        Evaluation.objects.select_for_update()
+        Evaluation.objects.select_for_update(of=("self",))
         .select_related("scheme__owner", "organization", "member__organization")
         .get(pk=evaluation.pk)
     )
