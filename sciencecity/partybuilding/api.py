@@ -71,6 +71,13 @@ def _one(model, pk, field: str):
     return found
 
 
+def under_organization(queryset, value: str):
+    """The rows of the organization `value` (an id from the query string) and of every organization under it;
+    none for an id that names no organization."""
+    found = Organization.objects.filter(pk=int(value) if value.isdigit() else 0).first()
+    return queryset.filter(organization__path__startswith=found.path) if found else queryset.none()
+
+
 # --- organizations ---------------------------------------------------------------------------------------------
 
 
@@ -435,14 +442,8 @@ class PartyMemberViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveMo
         params = self.request.query_params
         if self.action == "list":
             queryset = queryset.current()
-            organization = params.get("organization", "")
-            if organization:
-                found = Organization.objects.filter(
-                    pk=int(organization) if organization.isdigit() else 0
-                ).first()
-                queryset = (
-                    queryset.filter(organization__path__startswith=found.path) if found else queryset.none()
-                )
+            if params.get("organization"):
+                queryset = under_organization(queryset, params["organization"])
             if params.get("q"):
                 queryset = queryset.filter(name__contains=params["q"][:50].replace("\x00", ""))
         return queryset
@@ -572,10 +573,7 @@ class PioneerTeamViewSet(OutcomesMixin, ScopedViewSet, mixins.ListModelMixin, mi
     def scope(self, queryset):
         organization = self.request.query_params.get("organization", "")
         if self.action == "list" and organization:
-            found = Organization.objects.filter(pk=int(organization) if organization.isdigit() else 0).first()
-            queryset = (
-                queryset.filter(organization__path__startswith=found.path) if found else queryset.none()
-            )
+            queryset = under_organization(queryset, organization)
         return queryset.prefetch_related("links", "memberships__member")
 
     def _answer(self, team, code=status.HTTP_200_OK):
@@ -796,10 +794,7 @@ class ActivityViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModel
     def scope(self, queryset):
         organization = self.request.query_params.get("organization", "")
         if self.action == "list" and organization:
-            found = Organization.objects.filter(pk=int(organization) if organization.isdigit() else 0).first()
-            queryset = (
-                queryset.filter(organization__path__startswith=found.path) if found else queryset.none()
-            )
+            queryset = under_organization(queryset, organization)
         return queryset
 
     @extend_schema(request=PartyActivityInputSerializer, responses={201: PartyActivitySerializer})
