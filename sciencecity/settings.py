@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "sciencecity.fund",
     "sciencecity.partybuilding",
     "sciencecity.approvals",
+    "sciencecity.cockpit",
     "sciencecity.demo",
     "sciencecity.api",
 ]

@@ -19,6 +19,7 @@ urlpatterns = [
     path("policies/", include(("sciencecity.policies.views", "policies"))),
     path("fund/", include(("sciencecity.fund.views", "fund"))),
     path("party/", include("sciencecity.partybuilding.urls")),
+    path("cockpit/", include(("sciencecity.cockpit.views", "cockpit"))),
     path("projects/ledger/", include(("sciencecity.projects.ledger_views", "ledger"))),
     path("projects/", include(("sciencecity.projects.views", "projects"))),
     path("", include("sciencecity.accounts.urls")),

@@ -43,6 +43,7 @@ LISTED = {
     "partybuilding.Activity",
     "partybuilding.EvaluationScheme",
     "partybuilding.Evaluation",
+    "cockpit.ZoneReport",
     "projects.Campaign",
     "projects.CampaignRound",
     "projects.RoundScore",
@@ -79,6 +80,7 @@ def test_every_model_of_our_apps_is_listed_or_a_child_row():
         "workflow.NumberSequence",
         "approvals.ApplicationCountSnapshot",  # zone-wide counts, read only by the leaders' overview
         "problems.ProblemFigureSnapshot",  # grouped counts, read only by the statistics (`problems.figures`)
+        "cockpit.CockpitSnapshot",  # a period's counts, read only by the cockpit's zone-wide readers
         "api.IdempotencyRecord",  # read only by the idempotency layer, per user and key
         "problems.ProblemEvent",  # read through their problem (its timeline)
         "problems.ProblemPhoto",  # served by problems.views.photo, which checks the problem's scope

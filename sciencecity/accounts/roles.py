@@ -145,6 +145,8 @@ ROLES: dict[str, Role] = {
                 "projects.manage_escort",
                 "projects.run_campaign",
                 "fund.vote_fund",  # the leaders sit on the invest-first fund's committee
+                "cockpit.view_cockpit",
+                "cockpit.generate_report",
             ),
         ),
         Role(
@@ -157,6 +159,7 @@ ROLES: dict[str, Role] = {
                 "audit.view_auditevent",
                 "accounts.view_user",
                 "projects.supervise_project",
+                "cockpit.view_cockpit",
             ),
         ),
         Role(

@@ -10,6 +10,7 @@ from sciencecity.accounts import api as accounts_api
 from sciencecity.approvals import api as approvals_api
 from sciencecity.audit import api as audit_api
 from sciencecity.catalog import api as catalog_api
+from sciencecity.cockpit import api as cockpit_api
 from sciencecity.enterprises import api as enterprises_api
 from sciencecity.fund import api as fund_api
 from sciencecity.notifications import api as notifications_api
@@ -34,6 +35,7 @@ ROUTE_MODULES = [
     partybuilding_api,
     problems_api,
     approvals_api,
+    cockpit_api,
     notifications_api,
     audit_api,
     workdays_api,

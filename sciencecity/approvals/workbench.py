@@ -126,7 +126,7 @@ def leaders_card(user):
     if not _leads(user):
         return None
     return {
-        "title": _("领导驾驶舱"),
+        "title": _("审批办件总览"),
         "url": reverse("approvals:leaders_overview"),
         "description": _("全区办件总览、时限预警、部门办理情况和审计记录。"),
         "counts": [],
@@ -172,7 +172,9 @@ def leaders_entry(user):
         for p in ("approvals.submit_application", "approvals.review_task", "approvals.intake_application")
     ):
         return None
-    return MenuEntry(_("领导驾驶舱"), reverse("approvals:leaders_overview"))
+    if user.has_perm("cockpit.view_cockpit"):
+        return None  # the cockpit's entry leads there, and the cockpit links to this overview
+    return MenuEntry(_("审批办件总览"), reverse("approvals:leaders_overview"))
 
 
 @section(30)

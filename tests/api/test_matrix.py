@@ -20,6 +20,7 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import override_settings
@@ -32,6 +33,7 @@ from sciencecity.approvals.services import applications as application_services
 from sciencecity.approvals.services import delivery, intake, ratings, review
 from sciencecity.audit.models import AuditEvent
 from sciencecity.catalog.services import import_catalog
+from sciencecity.cockpit.models import ZoneReport
 from sciencecity.enterprises import profile
 from sciencecity.enterprises.validators import make_credit_code
 from sciencecity.fund.services import investments as fund_services
@@ -605,6 +607,7 @@ def approvals(success: int, *, actors: tuple, blind: tuple = (), **roles) -> dic
 
 
 READ_APPLICATION = S(200, **dict.fromkeys(NO_APPLICATIONS, 404))
+COCKPIT = S(403, leader=200, supervisor=200)
 READ_DRAFT = S(200, department_reviewer=404, department_head=404, **dict.fromkeys(NO_APPLICATIONS, 404))
 DEPARTMENTS_BLIND = ("department_reviewer", "department_head")  # no task of theirs before acceptance
 
@@ -1372,6 +1375,15 @@ EXPECTED: dict[str, Expect] = {
         S(403, leader=200, supervisor=200, administrator=200), query="?bundle=start-construction"
     ),
     "GET reports/overview/": Expect(S(403, leader=200, supervisor=200, administrator=200)),
+    # --- the cockpit: leaders and supervisors read it, leaders ask for the monthly report ------------------
+    "GET cockpit/": Expect(COCKPIT, query="?period=2026-05"),
+    "GET cockpit/figures/": Expect(COCKPIT),
+    "GET cockpit/records/{key}/": Expect(COCKPIT, query="?period=2026-05"),
+    "GET cockpit/records/{key}/measure/": Expect(COCKPIT, query="?period=2026"),
+    "GET cockpit-reports/": Expect(COCKPIT),
+    "POST cockpit-reports/": Expect(S(403, leader=202), body=json_body({"month": "2026-05"})),
+    "GET cockpit-reports/{pk}/": Expect(COCKPIT, target="zone_report"),
+    "GET cockpit-reports/{pk}/file/": Expect(COCKPIT, target="zone_report"),
     # --- audit and departments ----------------------------------------------------------------------------
     "GET audit-events/": Expect(S(200), kind="audit", listing="audit_event"),
     "GET audit-events/{pk}/": Expect(S(200), kind="audit", target="audit_event"),
@@ -1531,6 +1543,14 @@ def _object(world: MatrixWorld, key: str, role: str, side_name: str):
         return LedgerImport.objects.filter(uploaded_by=uploader).first() or LedgerImport.objects.create(
             uploaded_by=uploader, file="ledger-imports/matrix.xlsx"
         )
+    if key == "zone_report":  # the zone's monthly report, rendered (its file a stand-in)
+        report = ZoneReport.objects.filter(status=ZoneReport.Status.READY).first()
+        if report is None:
+            report = ZoneReport.objects.create(
+                month=datetime.date(2026, 5, 1), status=ZoneReport.Status.READY
+            )
+            report.file.save(report.filename, ContentFile(b"%PDF-1.7 matrix"), save=True)
+        return report
     if key == "recount":  # one pass of the zone's: administrators read it, nobody else
         return DeadlineRecount.objects.order_by("pk").first() or DeadlineRecount.objects.create(
             trigger=DeadlineRecount.Trigger.MANUAL
@@ -1549,8 +1569,8 @@ def url_of(world: MatrixWorld, endpoint: str, role: str, side_name: str) -> str:
         route = route.replace("{material_id}", str(material.pk))
     if "{number}" in route:  # a tranche: the second, whose milestone is not met yet
         route = route.replace("{number}", "2")
-    if "{key}" in route:  # an outcome figure
-        route = route.replace("{key}", "projects")
+    if "{key}" in route:  # an outcome figure, or a figure of the cockpit
+        route = route.replace("{key}", "key_projects" if route.startswith("cockpit/") else "projects")
     if "{year}" in route:  # a calendar year: one no other cell writes
         route = route.replace("{year}", "2031")
     if "{code}" in route:

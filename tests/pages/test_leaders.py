@@ -106,7 +106,7 @@ class TestAccess:
         user = UserFactory(username=role, roles=[role])
         response = as_user(client, user).get(OVERVIEW)
         assert response.status_code == 200
-        assert "领导驾驶舱" in response.content.decode()
+        assert "审批办件总览" in response.content.decode()
 
     def test_applicant_and_reviewer_get_403(self, world, client, mixed):
         application = mixed[0]

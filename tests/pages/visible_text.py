@@ -34,6 +34,7 @@ LATIN_ALLOWED = {
     "ZIP",
     "DOCX",
     "XLSX",
+    "EXCEL",  # the spreadsheet every office names by its product ("导出 Excel")
     "MB",
     "KB",
     "QR",

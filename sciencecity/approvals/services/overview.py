@@ -13,6 +13,7 @@ from django.db import transaction
 
 from sciencecity.problems import figures as problem_figures
 from sciencecity.workdays import clock
+from sciencecity.workflow.duties import run_refresh_duties
 
 from ..models import ApplicationCountSnapshot
 from .elapsed import fill_working_days_elapsed
@@ -41,7 +42,8 @@ def take_count_snapshot() -> ApplicationCountSnapshot:
 
 def refresh_overview() -> dict:
     """Store missing working-day figures, then take a count snapshot of the applications and the problems'
-    statistics snapshot (`problems.figures`); returns what it did."""
+    statistics snapshot (`problems.figures`), then run the refresh duties of the apps above (the cockpit's
+    counts); returns what it did."""
     filled = fill_working_days_elapsed()
     snapshot = take_count_snapshot()
     problems = problem_figures.take_snapshot()
@@ -52,4 +54,5 @@ def refresh_overview() -> dict:
         "working_days_stored": filled,
         "problem_groups": len(problems.groups),
         "problem_count_seconds": problems.seconds,
+        **run_refresh_duties(),
     }
