@@ -7,8 +7,8 @@ import pytest
 from django.conf import settings as django_settings
 from django.urls import reverse
 
-from sciencecity.cockpit.services import generate_report, request_report
 from sciencecity.cockpit.periods import parse_period
+from sciencecity.cockpit.services import generate_report, request_report
 from tests.pages.visible_text import chinese_runs, english_words, visible_text
 
 from .conftest import JUNE
