@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "sciencecity.projects",
     "sciencecity.policies",
     "sciencecity.fund",
+    "sciencecity.interactions",
     "sciencecity.partybuilding",
     "sciencecity.approvals",
     "sciencecity.cockpit",
@@ -241,6 +242,9 @@ SPECTACULAR_SETTINGS = {
         "PartyTeamLinkKindEnum": "sciencecity.partybuilding.models.TeamLink.Kind",
         "PartyTeamRoleEnum": "sciencecity.partybuilding.models.TeamMember.Role",
         "RoleEnum": "sciencecity.projects.models.EscortMember.Role",
+        "InteractionKindEnum": "sciencecity.interactions.models.Interaction.Kind",
+        "InteractionItemKindEnum": "sciencecity.interactions.models.ListItem.Kind",
+        "InteractionFindingKindEnum": "sciencecity.interactions.models.Finding.Kind",
         "PartyOfficerTitleEnum": "sciencecity.partybuilding.models.Officer.Title",
         "PartyActivityKindEnum": "sciencecity.partybuilding.models.Activity.Kind",
         "PartyAttendanceStatusEnum": "sciencecity.partybuilding.models.Attendance.Status",
@@ -270,6 +274,8 @@ OVERVIEW_REFRESH_MINUTES = max(1, env_int("OVERVIEW_REFRESH_MINUTES", 5))
 # Key projects under construction report each month by this day of the month (1–28); their units are
 # reminded this many days before it, and warned (with their escort team) the day after it.
 PROJECT_REPORT_DAY = min(28, max(1, env_int("PROJECT_REPORT_DAY", 25)))
+# An interaction with an enterprise is recorded within this many working days, or it is flagged as late.
+INTERACTION_RECORD_WORKING_DAYS = min(30, max(1, env_int("INTERACTION_RECORD_WORKING_DAYS", 3)))
 PROJECT_REPORT_REMIND_DAYS = min(20, max(1, env_int("PROJECT_REPORT_REMIND_DAYS", 3)))
 
 # The zone's areas (街道, 镇) as a GeoJSON FeatureCollection in WGS 84 longitude/latitude: maps are drawn from it

@@ -20,6 +20,7 @@ urlpatterns = [
     path("fund/", include(("sciencecity.fund.views", "fund"))),
     path("party/", include("sciencecity.partybuilding.urls")),
     path("cockpit/", include(("sciencecity.cockpit.views", "cockpit"))),
+    path("interactions/", include(("sciencecity.interactions.views", "interactions"))),
     path("projects/ledger/", include(("sciencecity.projects.ledger_views", "ledger"))),
     path("projects/", include(("sciencecity.projects.views", "projects"))),
     path("", include("sciencecity.accounts.urls")),

@@ -44,6 +44,7 @@ LISTED = {
     "partybuilding.EvaluationScheme",
     "partybuilding.Evaluation",
     "cockpit.ZoneReport",
+    "interactions.Interaction",
     "projects.Campaign",
     "projects.CampaignRound",
     "projects.RoundScore",
@@ -81,6 +82,8 @@ def test_every_model_of_our_apps_is_listed_or_a_child_row():
         "approvals.ApplicationCountSnapshot",  # zone-wide counts, read only by the leaders' overview
         "problems.ProblemFigureSnapshot",  # grouped counts, read only by the statistics (`problems.figures`)
         "cockpit.CockpitSnapshot",  # a period's counts, read only by the cockpit's zone-wide readers
+        "interactions.Finding",  # read through its interaction record
+        "interactions.ListItem",  # reference data: the positive and negative lists, edited in the admin
         "api.IdempotencyRecord",  # read only by the idempotency layer, per user and key
         "problems.ProblemEvent",  # read through their problem (its timeline)
         "problems.ProblemPhoto",  # served by problems.views.photo, which checks the problem's scope

@@ -34,6 +34,8 @@ _VIEW_APPROVALS = (
 
 _VIEW_PROBLEMS = ("problems.view_problem", "problems.view_problemcategory")
 _REPORT_PROBLEMS = (*_VIEW_PROBLEMS, "problems.report_problem")
+# Officials who meet enterprises record each visit, meeting or event in the interaction register.
+_RECORD_INTERACTIONS = ("interactions.view_interaction", "interactions.record_interaction")
 
 ROLES: dict[str, Role] = {
     role.code: role
@@ -54,6 +56,8 @@ ROLES: dict[str, Role] = {
                 "approvals.submit_application",
                 "approvals.rate_application",
                 *_REPORT_PROBLEMS,
+                "interactions.view_interaction",
+                "interactions.respond_interaction",
             ),
         ),
         Role(
@@ -76,6 +80,7 @@ ROLES: dict[str, Role] = {
                 *_REPORT_PROBLEMS,
                 "problems.handle_problem",
                 "policies.serve_policy",
+                *_RECORD_INTERACTIONS,
             ),
         ),
         Role(
@@ -89,6 +94,7 @@ ROLES: dict[str, Role] = {
                 "approvals.manage_department_tasks",
                 *_REPORT_PROBLEMS,
                 "problems.handle_problem",
+                *_RECORD_INTERACTIONS,
                 # The honouring department keeps its own policies and serves them.
                 "policies.view_policy",
                 "policies.add_policy",
@@ -105,6 +111,7 @@ ROLES: dict[str, Role] = {
                 "projects.change_project",
                 "approvals.prepare_application",
                 *_REPORT_PROBLEMS,
+                *_RECORD_INTERACTIONS,
             ),
         ),
         Role(
@@ -121,7 +128,13 @@ ROLES: dict[str, Role] = {
         Role(
             "inspector",
             _("巡查检查人员"),
-            (*_VIEW_REGISTRIES, *_REPORT_PROBLEMS, "problems.verify_problem", "projects.inspect_project"),
+            (
+                *_VIEW_REGISTRIES,
+                *_REPORT_PROBLEMS,
+                "problems.verify_problem",
+                "projects.inspect_project",
+                *_RECORD_INTERACTIONS,
+            ),
         ),
         Role(
             "party_officer",
@@ -147,6 +160,7 @@ ROLES: dict[str, Role] = {
                 "fund.vote_fund",  # the leaders sit on the invest-first fund's committee
                 "cockpit.view_cockpit",
                 "cockpit.generate_report",
+                *_RECORD_INTERACTIONS,
             ),
         ),
         Role(
@@ -160,6 +174,8 @@ ROLES: dict[str, Role] = {
                 "accounts.view_user",
                 "projects.supervise_project",
                 "cockpit.view_cockpit",
+                "interactions.view_interaction",
+                "interactions.supervise_interaction",
             ),
         ),
         Role(
@@ -191,6 +207,10 @@ ROLES: dict[str, Role] = {
                 "workdays.add_holidayoverride",
                 "workdays.change_holidayoverride",
                 "workdays.delete_holidayoverride",
+                # the interaction register's positive and negative lists
+                "interactions.view_listitem",
+                "interactions.add_listitem",
+                "interactions.change_listitem",
                 "workdays.view_calendaryear",
                 "workdays.add_calendaryear",
                 "workdays.change_calendaryear",

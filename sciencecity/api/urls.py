@@ -13,6 +13,7 @@ from sciencecity.catalog import api as catalog_api
 from sciencecity.cockpit import api as cockpit_api
 from sciencecity.enterprises import api as enterprises_api
 from sciencecity.fund import api as fund_api
+from sciencecity.interactions import api as interactions_api
 from sciencecity.notifications import api as notifications_api
 from sciencecity.partybuilding import api as partybuilding_api
 from sciencecity.policies import api as policies_api
@@ -32,6 +33,7 @@ ROUTE_MODULES = [
     campaign_api,
     policies_api,
     fund_api,
+    interactions_api,
     partybuilding_api,
     problems_api,
     approvals_api,

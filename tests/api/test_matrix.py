@@ -37,6 +37,7 @@ from sciencecity.cockpit.models import ZoneReport
 from sciencecity.enterprises import profile
 from sciencecity.enterprises.validators import make_credit_code
 from sciencecity.fund.services import investments as fund_services
+from sciencecity.interactions import services as interaction_services
 from sciencecity.notifications import services as notifications
 from sciencecity.partybuilding import identity as party_identity
 from sciencecity.partybuilding.services import activities as party_activities
@@ -440,6 +441,21 @@ def build_party(sides, officer) -> None:
     party_tree.appoint(None, sides["A"]["party_committee"], officer, "secretary")
 
 
+def build_interactions(sides) -> None:
+    """Each side's reviewer recorded a visit to the side's enterprise (side A's answered by nobody yet)."""
+    for side in sides.values():
+        side.objects["interaction"] = interaction_services.record_interaction(
+            side.reviewer,
+            enterprise=side["enterprise"],
+            kind="visit",
+            occurred_on=START_DAY - datetime.timedelta(days=1),
+            place="企业会议室",
+            purpose="了解项目开工准备",
+            items=["enc-visit"],
+            officials_present="矩阵审查员",
+        )
+
+
 def build_world() -> MatrixWorld:
     world_a = load_demo_world()
     enterprise_b = EnterpriseFactory(name="重庆另一家科技有限公司")
@@ -475,6 +491,7 @@ def build_world() -> MatrixWorld:
     build_policy(sides)
     build_fund(sides)
     build_party(sides, users["party_officer"])
+    build_interactions(sides)
     secrets = {}
     everyone = [*users.values(), world_b.applicant, sides["B"].reviewer, sides["B"].head]
     for user in everyone:
@@ -576,6 +593,7 @@ SEES_BOTH_SIDES = {
     "policy_match": CIVIL_SERVANTS,
     "claim": ZONE_WIDE,
     "investment": ZONE_WIDE,
+    "interaction": ZONE_WIDE,
     # The tree, teams, alliances and activities: civil servants and the zone's party members (side A's
     # applicant is one) read them all.
     "party": CIVIL_SERVANTS | {"applicant"},
@@ -608,6 +626,25 @@ def approvals(success: int, *, actors: tuple, blind: tuple = (), **roles) -> dic
 
 READ_APPLICATION = S(200, **dict.fromkeys(NO_APPLICATIONS, 404))
 COCKPIT = S(403, leader=200, supervisor=200)
+# A side's interaction record: read by its recorder (the side's reviewer), their head, the enterprise visited
+# (the side's applicant) and the zone-wide roles; others do not find it.
+RECORDERS = ("department_reviewer", "department_head", "project_specialist", "inspector", "leader")
+SEES_INTERACTION = (
+    "applicant",
+    "department_reviewer",
+    "department_head",
+    "leader",
+    "supervisor",
+    "administrator",
+)
+READ_INTERACTION = S(404, **dict.fromkeys(SEES_INTERACTION, 200))
+
+
+def answer_interaction(success: int, actor: str) -> dict[str, int]:
+    """An answer or a finding: `actor` succeeds, those who read the record but may not act get 403."""
+    return S(404, **dict.fromkeys(SEES_INTERACTION, 403)) | {actor: success}
+
+
 READ_DRAFT = S(200, department_reviewer=404, department_head=404, **dict.fromkeys(NO_APPLICATIONS, 404))
 DEPARTMENTS_BLIND = ("department_reviewer", "department_head")  # no task of theirs before acceptance
 
@@ -1375,6 +1412,39 @@ EXPECTED: dict[str, Expect] = {
         S(403, leader=200, supervisor=200, administrator=200), query="?bundle=start-construction"
     ),
     "GET reports/overview/": Expect(S(403, leader=200, supervisor=200, administrator=200)),
+    # --- the interaction register: the recorder, their head, the enterprise visited and the zone-wide roles ---
+    "GET interactions/": Expect(S(200), kind="interaction", listing="interaction"),
+    "POST interactions/": Expect(
+        S(403, **dict.fromkeys(RECORDERS, 201)),
+        body=json_body(
+            lambda side: {
+                "enterprise": side["enterprise"].pk,
+                "kind": "meeting",
+                "occurred_on": "2026-05-29",
+                "place": "政务服务中心",
+                "purpose": "开工一件事政策宣讲",
+                "items": ["enc-policy"],
+                "officials_present": "矩阵",
+            }
+        ),
+    ),
+    "GET interactions/{pk}/": Expect(READ_INTERACTION, kind="interaction", target="interaction"),
+    "POST interactions/{pk}/confirm/": Expect(
+        answer_interaction(200, "applicant"), kind="interaction", target="interaction", body=json_body({})
+    ),
+    "POST interactions/{pk}/dispute/": Expect(
+        answer_interaction(200, "applicant"),
+        kind="interaction",
+        target="interaction",
+        body=json_body({"note": "当天没有来访"}),
+    ),
+    "POST interactions/{pk}/findings/": Expect(
+        answer_interaction(201, "supervisor"),
+        kind="interaction",
+        target="interaction",
+        body=json_body({"kind": "note", "text": "已查阅"}),
+    ),
+    "GET interaction-items/": Expect(S(200)),
     # --- the cockpit: leaders and supervisors read it, leaders ask for the monthly report ------------------
     "GET cockpit/": Expect(COCKPIT, query="?period=2026-05"),
     "GET cockpit/figures/": Expect(COCKPIT),

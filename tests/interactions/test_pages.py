@@ -1,0 +1,139 @@
+"""The register's pages: an official records an interaction by the enterprise's credit code (bad input is shown
+on the form and saves nothing), the enterprise confirms or disputes, a supervisor searches the flagged ones and
+adds a finding; everyone else is refused; every page in one language."""
+
+import datetime
+import re
+
+import pytest
+from django.conf import settings as django_settings
+from django.urls import reverse
+
+from sciencecity.interactions.models import Finding, Interaction
+from tests.pages.visible_text import chinese_runs, english_words, visible_text
+
+from .test_register import record
+
+pytestmark = pytest.mark.django_db
+NEW = reverse("interactions:new")
+LIST = reverse("interactions:list")
+
+
+def form_data(register, **changes):
+    return {
+        "enterprise": register.visited.credit_code,
+        "kind": "visit",
+        "occurred_on": "2026-11-23",
+        "place": "企业会议室",
+        "purpose": "了解环评手续办理进度",
+        "encouraged": [register.visit.pk],
+        "officials_present": "张伟(科长)",
+        **changes,
+    }
+
+
+def test_an_official_records_an_interaction(client, register):
+    client.force_login(register.official)
+    assert client.get(NEW).status_code == 200
+    response = client.post(NEW, form_data(register))
+    interaction = Interaction.objects.get()
+    assert response.status_code == 302 and response.url == reverse(
+        "interactions:detail", args=[interaction.pk]
+    )
+    assert interaction.enterprise == register.visited and not interaction.flagged
+    page = client.get(response.url).content.decode()
+    assert interaction.number in page and "了解环评手续办理进度" in page
+
+
+def test_the_enterprise_by_its_full_name_and_a_forbidden_item(client, register):
+    client.force_login(register.official)
+    data = form_data(register, enterprise=register.visited.name, forbidden=[register.gifts.pk])
+    response = client.post(NEW, data, follow=True)
+    assert "已提示纪检监督人员" in response.content.decode()
+    assert Interaction.objects.get().forbidden
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"enterprise": "不存在的公司"}, "没有找到这家企业"),
+        ({"encouraged": []}, "请至少勾选一个清单条目"),
+        ({"occurred_on": "2026-12-01"}, "日期不能晚于今天"),
+        ({"place": ""}, "该字段是必填项"),
+    ],
+)
+def test_bad_input_shows_on_the_form_and_saves_nothing(client, register, changes, message):
+    client.force_login(register.official)
+    response = client.post(NEW, form_data(register, **changes))
+    assert response.status_code == 400 and message in response.content.decode()
+    assert not Interaction.objects.exists()
+
+
+def test_the_enterprise_confirms_or_disputes_on_the_record_page(client, register):
+    interaction = record(register)
+    client.force_login(register.enterprise_user)
+    page = client.get(reverse("interactions:detail", args=[interaction.pk])).content.decode()
+    assert "确认属实" in page and "提出异议" in page
+    dispute = reverse("interactions:act", args=[interaction.pk, "dispute"])
+    assert client.post(dispute, {"note": ""}).status_code == 400  # a dispute needs a reason
+    client.post(dispute, {"note": "当天没有来访"})
+    interaction.refresh_from_db()
+    assert interaction.response == "disputed" and interaction.response_note == "当天没有来访"
+    again = client.post(reverse("interactions:act", args=[interaction.pk, "confirm"]), follow=True)
+    assert "不能" in again.content.decode() or "不允许" in again.content.decode()
+
+
+def test_a_supervisor_searches_the_flagged_and_adds_a_finding(client, register):
+    on_time = record(register)
+    late = record(register, occurred_on=datetime.date(2026, 11, 10), purpose="安全检查")
+    client.force_login(register.supervisor)
+    listed = client.get(LIST, {"flagged": "on"}).content.decode()
+    assert late.number in listed and on_time.number not in listed
+    assert on_time.number in client.get(LIST, {"q": "环评"}).content.decode()
+    url = reverse("interactions:act", args=[late.pk, "finding"])
+    client.post(url, {"kind": "concern", "text": "请说明逾期原因"})
+    assert Finding.objects.get().text == "请说明逾期原因"
+    assert client.post(url, {"kind": "concern", "text": ""}).status_code == 400
+
+
+def test_others_are_refused(client, register):
+    interaction = record(register)
+    client.force_login(register.other_user)
+    assert client.get(reverse("interactions:detail", args=[interaction.pk])).status_code == 404
+    assert client.get(NEW).status_code == 403
+    client.force_login(register.outsider)
+    assert client.get(reverse("interactions:detail", args=[interaction.pk])).status_code == 404
+    post = client.post(
+        reverse("interactions:act", args=[interaction.pk, "finding"]), {"kind": "note", "text": "x"}
+    )
+    assert post.status_code == 404 and not Finding.objects.exists()
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_every_page_speaks_one_language(client, register, language):
+    interaction = record(
+        register, items=[register.visit, register.gifts], occurred_on=datetime.date(2026, 11, 10)
+    )
+    from sciencecity.interactions import services
+
+    services.add_finding(register.supervisor, interaction, "concern", "请说明")
+    leaks = {}
+    for user, urls in (
+        (
+            register.supervisor,
+            [LIST, f"{LIST}?flagged=on", reverse("interactions:detail", args=[interaction.pk])],
+        ),
+        (register.official, [NEW, reverse("interactions:lists")]),
+        (register.enterprise_user, [reverse("interactions:detail", args=[interaction.pk])]),
+    ):
+        client.force_login(user)
+        client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = language
+        for url in urls:
+            response = client.get(url)
+            assert response.status_code == 200, url
+            html = re.sub(r"<title>.*?</title>", "", response.content.decode(), flags=re.S)
+            text = visible_text(html)
+            found = english_words(text) if language == "zh-hans" else chinese_runs(text)
+            if found:
+                leaks[url] = sorted(set(found))[:12]
+    assert not leaks, leaks
