@@ -36,6 +36,10 @@ Sections:
    BENCH_PARTY_MEMBERS members (default 200,000) loaded in bulk; subtree lists with their member counts, an
    officer's member list, the member count with the subtree against counting member rows, and the outcomes
    page of a team over what the earlier sections loaded (p50/p95).
+11. The leaders' cockpit (`bench.cockpit`): over everything loaded before, a period's figures counted in the
+   background, the page's figures read from the kept counts against counting live, the rendered page and the
+   API (p50/p95, target p95 ≤ 100 ms), drill-down lists, the slowest figures' query plans, and the monthly
+   report's PDF (time, pages, peak memory).
 
 BENCH_SKIP (comma-separated section numbers) leaves sections out for a quick run; BENCH_NAME names the results
 files (default: today's date), so a partial run does not overwrite a whole one.
@@ -537,6 +541,10 @@ def main():
         from bench import party as party_bench
 
         party_bench.run(lines, figures, RUNS)
+    if "11" not in SKIP:
+        from bench import cockpit as cockpit_bench
+
+        cockpit_bench.run(lines, figures, RUNS)
     lines.append(f"Total run time of `make bench`: {(time.perf_counter() - started) / 60:.1f} minutes.")
     RESULTS.mkdir(exist_ok=True)
     name = os.environ.get("BENCH_NAME") or f"{datetime.date.today():%Y-%m-%d}"

@@ -810,3 +810,76 @@ def test_the_party_tree_members_teams_and_alliances(demo, client):
         ).status_code
         == 200
     )
+
+
+def test_the_cockpit_shows_every_panel_and_each_figure_is_its_list(demo, client):
+    from sciencecity.cockpit import charts as cockpit_charts
+    from sciencecity.cockpit import figures as cockpit_figures
+    from sciencecity.cockpit import snapshots
+    from sciencecity.cockpit.models import CockpitSnapshot, ZoneReport
+    from sciencecity.cockpit.periods import MONTH, YEAR, period_of
+    from sciencecity.cockpit.records import select
+
+    today = clock.today()
+    # The demo counted the kept periods and rendered last month's report.
+    kept = {(p.kind, p.start) for p in snapshots.kept_periods(today)}
+    assert kept <= set(CockpitSnapshot.objects.values_list("period_kind", "period_start"))
+    last_month = period_of(MONTH, today).previous()
+    report = ZoneReport.objects.get()
+    assert report.month == last_month.start and report.status == "ready" and report.pages >= 3
+    year = period_of(YEAR, today)
+    for period in (year, last_month):
+        counted = snapshots.take_snapshot(period)
+        for figure in cockpit_figures.FIGURES:
+            selection = select(figure.key, period.key)
+            assert selection.measure() == counted.figures[figure.key], (period.key, figure.key)
+        for chart in cockpit_charts.CHARTS:
+            for key, groups in counted.charts[chart.key].items():
+                for value, measure in groups[:3]:
+                    part = select(key, period.key, chart.dimension, "" if value is None else str(value))
+                    assert part.measure() == measure, (chart.key, value)
+    # Every section shows records of its own: believable, non-zero figures of the last twelve months.
+    figures = snapshots.take_snapshot(year).figures
+    for key in (
+        "applications_submitted",
+        "applications_concluded",
+        "tasks_open",
+        "key_projects_red",
+        "investment_in_period",
+        "problems_reported",
+        "problems_closed",
+        "problems_overdue",
+        "eligible_unclaimed",
+        "claims_paid_amount",
+        "fund_portfolio",
+        "projects_with_alliance",
+        "activities_held",
+    ):
+        assert figures[key], key
+    assert 0 < figures["problems_on_time_rate"] <= 100 and 0 < figures["investment_completion_rate"] <= 100
+    client.force_login(User.objects.get(username="leader"))
+    assert client.get(reverse("cockpit:board")).status_code == 200
+    assert client.get(reverse("cockpit:report_file", args=[report.pk])).status_code == 200
+
+
+def test_a_year_of_interactions_with_flagged_ones(demo, client):
+    from sciencecity.interactions.models import Finding, Interaction
+
+    records = Interaction.objects.all()
+    assert 400 < records.count() < 700
+    days = records.values_list("occurred_on", flat=True)
+    assert min(days) >= clock.today() - datetime.timedelta(days=365) and max(days) <= clock.today()
+    assert len({(day.year, day.month) for day in days}) >= 12
+    late, forbidden = records.filter(late=True).count(), records.filter(forbidden=True).count()
+    assert 0.02 < late / records.count() < 0.1 and 0 < forbidden < late
+    assert Finding.objects.filter(kind="concern").exists()
+    applicant = User.objects.get(username="applicant")
+    theirs = Interaction.objects.for_user(applicant)
+    assert theirs.filter(response="confirmed").count() > 5
+    assert theirs.filter(response="disputed").count() == 1 and theirs.filter(response="pending").exists()
+    for record in records.filter(late=True)[:20]:
+        assert record.recorded_at.date() > record.due_on
+    client.force_login(User.objects.get(username="supervisor"))
+    page = client.get(reverse("interactions:list"), {"flagged": "on"})
+    newest = records.flagged().order_by("-occurred_on", "-id").first()
+    assert page.status_code == 200 and newest.number in page.content.decode()

@@ -63,7 +63,12 @@ class CockpitFigureSerializer(serializers.Serializer):
     last_year = serializers.FloatField(
         allow_null=True, help_text="The same period last year (period figures)"
     )
-    change_pct = serializers.FloatField(allow_null=True)
+    change = serializers.FloatField(
+        allow_null=True, help_text="Against last year: per cent, or points for a rate"
+    )
+    change_unit = serializers.ChoiceField(
+        choices=["%", "pp"], help_text="% of last year's figure, or percentage points"
+    )
     in_period = serializers.BooleanField(help_text="False: a state of today, which no period changes")
 
 

@@ -27,13 +27,23 @@ class Cell:
     last_year: object = None
     in_period: bool = True
     url: str = ""
+    is_rate: bool = False
 
     @property
     def change(self):
-        """The change against the same period last year, in per cent (None where it cannot be said)."""
-        if not self.in_period or self.value is None or not self.last_year:
+        """The change against the same period last year (None where it cannot be said): in per cent of last
+        year's figure, or for a rate in percentage points."""
+        if not self.in_period or self.value is None or self.last_year is None:
+            return None
+        if self.is_rate:
+            return round(float(self.value) - float(self.last_year), 1)
+        if not self.last_year:
             return None
         return round((float(self.value) - float(self.last_year)) * 100 / float(self.last_year), 1)
+
+    @property
+    def change_unit(self) -> str:
+        return "pp" if self.is_rate else "%"
 
     def as_dict(self) -> dict:
         return {
@@ -43,7 +53,8 @@ class Cell:
             "unit": self.unit,
             "value": self.value,
             "last_year": self.last_year if self.in_period else None,
-            "change_pct": self.change,
+            "change": self.change,
+            "change_unit": self.change_unit,
             "in_period": self.in_period,
         }
 
@@ -126,6 +137,7 @@ def build(period: Period, today: datetime.date | None = None, *, links: bool = T
                 value=now.figures.get(item.key),
                 last_year=before.figures.get(item.key),
                 in_period=item.in_period,
+                is_rate=is_rate,
                 url=records_url(item.numerator if is_rate else item.key, period) if links else "",
             )
         )

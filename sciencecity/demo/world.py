@@ -69,11 +69,13 @@ from sciencecity.enterprises.validators import make_credit_code
 from sciencecity.problems.models import Problem
 from sciencecity.projects.models import Project
 from sciencecity.projects.services import next_project_code, register_project
+from sciencecity.workdays import clock
 
 from . import applications as demo_applications
 from . import campaign as demo_campaign
 from . import enterprises as demo_enterprises
 from . import fund as demo_fund
+from . import interactions as demo_interactions
 from . import party as demo_party
 from . import policies as demo_policies
 from . import problems as demo_problems
@@ -271,6 +273,8 @@ class WorldSummary:
     policies: demo_policies.PoliciesSummary | None = None
     fund: demo_fund.FundSummary | None = None
     party: demo_party.PartySummary | None = None
+    interactions: demo_interactions.InteractionSummary | None = None
+    report: str = ""  # the month of the monthly report generated
     digest: str = ""
 
 
@@ -343,6 +347,8 @@ def build_world(
         summary.policies = demo_policies.create_policies(seed, steps, password, _person_name)
         summary.fund = demo_fund.create_fund(seed, steps, _person_name, password)
         summary.party = demo_party.create_party(seed, steps, _person_name, password)
+        summary.interactions = demo_interactions.create_interactions(seed, steps, _person_name)
+        summary.report = _cockpit(steps)
         if summary.problems is not None and summary.problems.total:
             summary.problems = demo_problems.count_problems(
                 summary.problems.photos, summary.problems.accounts
@@ -371,6 +377,22 @@ def build_world(
         summary.key_projects = Project.objects.filter(is_key=True).count()
         summary.digest = world_digest()
     return summary
+
+
+def _cockpit(steps) -> str:
+    """Count the cockpit's periods, and render last month's report as the first working day would have."""
+    from sciencecity.cockpit import services as cockpit_services
+    from sciencecity.cockpit import snapshots
+    from sciencecity.cockpit.periods import MONTH, period_of
+
+    steps.start(_("领导驾驶舱"), 2)
+    snapshots.refresh()
+    steps.advance()
+    last_month = period_of(MONTH, clock.today()).previous()
+    report = cockpit_services.request_report(None, last_month)
+    cockpit_services.generate_report(report.pk)
+    steps.advance()
+    return last_month.key
 
 
 # --- departments and catalog -------------------------------------------------------------------------

@@ -28,7 +28,7 @@
     var value = integer ? { type: "value", minInterval: 1 } : { type: "value" };
     return {
       legend: series.length > 1 ? { top: 0 } : undefined,
-      grid: { left: horizontal ? 160 : 48, right: 40, top: series.length > 1 ? 32 : 12, bottom: horizontal ? 24 : 48 },
+      grid: { left: horizontal ? 160 : 48, right: 40, top: series.length > 1 ? 32 : (horizontal ? 12 : 24), bottom: horizontal ? 24 : 48 },
       xAxis: horizontal ? value : category,
       yAxis: horizontal ? category : value,
       series: series.map(function (s) {

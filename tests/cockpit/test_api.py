@@ -26,7 +26,10 @@ def test_the_board_gives_every_figure_with_last_year_and_every_chart(cockpit_wor
     cells = {cell["key"]: cell for section in body["sections"] for cell in section["figures"]}
     assert set(cells) == {f.key for f in figures.FIGURES} | {r.key for r in figures.RATES}
     assert cells["problems_reported"]["value"] == 3 and cells["problems_reported"]["last_year"] == 1
-    assert cells["problems_reported"]["change_pct"] == 200.0
+    assert cells["problems_reported"]["change"] == 200.0 and cells["problems_reported"]["change_unit"] == "%"
+    # A rate changes by percentage points: last June no problem was closed of the one reported.
+    rate = cells["problems_closed_loop_rate"]
+    assert (rate["value"], rate["last_year"], rate["change"], rate["change_unit"]) == (50.0, 0.0, 50.0, "pp")
     assert cells["problems_overdue"]["in_period"] is False and cells["problems_overdue"]["last_year"] is None
     charts = {chart["key"]: chart for section in body["sections"] for chart in section["charts"]}
     warning = charts["projects_by_warning"]

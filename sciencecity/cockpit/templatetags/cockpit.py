@@ -1,6 +1,7 @@
 """How the cockpit writes a figure: thousands grouped, at most the figure's decimals, a dash for none."""
 
 from django import template
+from django.utils.translation import gettext as _
 
 register = template.Library()
 
@@ -23,9 +24,11 @@ def figure(value) -> str:
 
 
 @register.filter
-def signed(value) -> str:
-    """A change in per cent with its sign: +12.5%, −3%, or a dash."""
+def signed(value, unit="%") -> str:
+    """A change with its sign: +12.5%, −3%, or for a rate +1.2 percentage points; a dash for none."""
     if value is None:
         return "—"
     sign = "+" if value > 0 else ("−" if value < 0 else "±")
+    if unit == "pp":
+        return _("%(sign)s%(points)s 个百分点") % {"sign": sign, "points": figure(abs(value))}
     return f"{sign}{figure(abs(value))}%"

@@ -136,6 +136,18 @@ class Command(BaseCommand):
                 )
                 % {key: value for key, value in summary.party.__dict__.items() if key != "accounts"}
             )
+        if summary.interactions is not None:
+            console.print(
+                _(
+                    "政商交往登记:%(records)d 条,逾期登记 %(late)d 条,涉及负面清单 %(forbidden)d 条,"
+                    "监督意见 %(findings)d 条;企业确认 %(confirmed)d 条,有异议 %(disputed)d 条。"
+                )
+                % summary.interactions.__dict__
+            )
+        if summary.report:
+            console.print(
+                _("领导驾驶舱:已统计各周期指标,已生成 %(month)s 园区月度报告。") % {"month": summary.report}
+            )
         if summary.campaign is not None:
             console.print(
                 _(
