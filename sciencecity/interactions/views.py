@@ -19,7 +19,7 @@ from sciencecity.workflow.errors import (
 )
 from sciencecity.workflow.paging import page_of, rows_or_page
 
-from . import services
+from . import exports, services
 from .forms import FindingForm, InteractionForm, ResponseForm, SearchForm
 from .models import Interaction, ListItem
 from .workbench import _reads
@@ -53,6 +53,8 @@ def interaction_list(request):
         since=filters.get("since"),
         until=filters.get("until"),
     ).select_related("enterprise", "official", "department")
+    if request.GET.get("format") == "xlsx":
+        return exports.register_response(records)
     page = page_of(request, records, PAGE_SIZE)
     return rows_or_page(
         request,
@@ -62,9 +64,17 @@ def interaction_list(request):
             "form": form,
             "records": page.pop("rows"),
             "may_record": user.has_perm(services.RECORD),
+            "export_url": f"{request.path}?{_with_format(request)}",
             **page,
         },
     )
+
+
+def _with_format(request) -> str:
+    query = request.GET.copy()
+    query["format"] = "xlsx"
+    query.pop("page", None)
+    return query.urlencode()
 
 
 @require_http_methods(["GET", "HEAD", "POST"])

@@ -1,13 +1,11 @@
-"""The 散乱污 remediation ledger as an Excel workbook, written row by row (openpyxl's write-only mode) into a
-temporary file that spills to disk, so a ledger of any length never sits in memory."""
-
-import tempfile
+"""The 散乱污 remediation ledger as an Excel workbook, written row by row into a file on disk
+(`workflow.spreadsheets`), so a ledger of any length never sits in memory."""
 
 from django.http import FileResponse
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
 
 from sciencecity.workdays import clock
+from sciencecity.workflow.spreadsheets import write_workbook, xlsx_response
 
 CHUNK = 2000
 
@@ -44,18 +42,5 @@ def ledger_headers() -> list[str]:
 
 
 def ledger_response(problems, area_labels: dict) -> FileResponse:
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(_("散乱污整治台账"))
-    sheet.append(ledger_headers())
-    for row in ledger_rows(problems, area_labels):
-        sheet.append(row)
-    # Closed by the FileResponse when the download ends, so no context manager here.
-    spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115
-    book.save(spool)
-    spool.seek(0)
-    return FileResponse(
-        spool,
-        as_attachment=True,
-        filename=f"ledger-{clock.today():%Y%m%d}.xlsx",
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
+    sheet = (_("散乱污整治台账"), ledger_headers(), ledger_rows(problems, area_labels))
+    return xlsx_response(write_workbook([sheet]), f"ledger-{clock.today():%Y%m%d}.xlsx")

@@ -96,6 +96,25 @@ def test_a_supervisor_searches_the_flagged_and_adds_a_finding(client, register):
     assert client.post(url, {"kind": "concern", "text": ""}).status_code == 400
 
 
+def test_the_search_exports_to_excel_and_text_stays_text(client, register):
+    import io
+
+    from openpyxl import load_workbook
+
+    record(register, purpose='=HYPERLINK("http://example.com")')
+    record(register, occurred_on=datetime.date(2026, 11, 10), items=[register.gifts])
+    client.force_login(register.supervisor)
+    response = client.get(LIST, {"flagged": "on", "format": "xlsx"})
+    book = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    rows = list(book.active.values)
+    assert rows[0][0] == "登记编号" and len(rows) == 2  # the flagged one only
+    assert rows[1][14:16] == ("是", "是")
+    everything = load_workbook(io.BytesIO(b"".join(client.get(LIST, {"format": "xlsx"}).streaming_content)))
+    cells = [row[6] for row in everything.active.iter_rows(min_row=2)]
+    formula = next(cell for cell in cells if str(cell.value).startswith("="))
+    assert formula.data_type == "s"  # a typed "=…" is text, not a formula
+
+
 def test_others_are_refused(client, register):
     interaction = record(register)
     client.force_login(register.other_user)

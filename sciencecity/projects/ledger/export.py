@@ -1,30 +1,25 @@
 """The project ledger (项目台账) as an Excel workbook, and the empty workbook to fill in for an import.
 
-The workbook is written row by row in openpyxl's write-only mode, which keeps each sheet's rows in a temporary
-file rather than in memory, and saved into an anonymous temporary file on disk that the response streams and
-closes. The projects are read in chunks (`QuerySet.iterator`), each chunk with its enterprise, its plan of the
+The workbook is written row by row (`workflow.spreadsheets`: nothing held in memory, text kept as text). The
+projects are read in chunks (`QuerySet.iterator`), each chunk with its enterprise, its plan of the
 year and its escort lead in one query apiece: memory stays flat and the number of queries grows with the
 chunks, not the rows, however long the ledger.
 """
 
-import tempfile
 from collections.abc import Iterable
 
 from django.db.models import Prefetch
 from django.http import FileResponse
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from sciencecity.enterprises.models import Enterprise
 from sciencecity.workdays import clock
+from sciencecity.workflow.spreadsheets import XLSX, write_workbook, xlsx_response  # noqa: F401 - XLSX: the package names it
 
 from ..models import EscortMember, InvestmentPlan, Level, Project, YearCategory
 from ..services import warnings
 from .columns import SHEETS
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CHUNK = 2000
 
 
@@ -93,39 +88,6 @@ def ledger_rows(projects, year: int) -> Iterable[list]:
             project.task_force,
             str(lead) if lead else "",
         ]
-
-
-def _cells(sheet, row: list) -> list:
-    """The row's values as cells: text stays text (a project named "=…" is not a formula), and characters an
-    .xlsx cannot hold are dropped."""
-    cells = []
-    for value in row:
-        if isinstance(value, str):
-            value = ILLEGAL_CHARACTERS_RE.sub("", value)
-            if value.startswith("="):  # openpyxl would store it as a formula
-                value = WriteOnlyCell(sheet, value)
-                value.data_type = "s"
-        cells.append(value)
-    return cells
-
-
-def write_workbook(sheets: Iterable[tuple[str, list[str], Iterable[list]]]):
-    """A workbook of (title, headers, rows) sheets in a temporary file on disk, rewound for reading."""
-    book = Workbook(write_only=True)
-    for title, headers, rows in sheets:
-        sheet = book.create_sheet(title)
-        sheet.append(_cells(sheet, headers))
-        for row in rows:
-            sheet.append(_cells(sheet, row))
-    # Closed by the FileResponse when the download ends, so no context manager here.
-    file = tempfile.TemporaryFile()  # noqa: SIM115
-    book.save(file)
-    file.seek(0)
-    return file
-
-
-def xlsx_response(file, filename: str) -> FileResponse:
-    return FileResponse(file, as_attachment=True, filename=filename, content_type=XLSX)
 
 
 def export_response(projects) -> FileResponse:
