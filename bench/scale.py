@@ -46,7 +46,7 @@ LOAD_APPLICATIONS = f"""
 INSERT INTO approvals_application (number, enterprise_id, project_id, bundle_id, applicant_id, status,
     answers, form_data, creation_key, submission_key, submission_count, created_at, updated_at,
     submitted_at, accepted_at, concluded_at, delivered_at, closed_reason, intake_deadline, promised_deadline,
-    working_days_elapsed)
+    intake_deadline_provisional, promised_deadline_provisional, working_days_elapsed)
 SELECT 'SQ' || to_char(g.created AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD') || lpad(g.i::text, 7, '0'),
     p.enterprise_id, p.id, b.id, %(applicant)s, g.status, '{{}}'::jsonb, '{{}}'::jsonb, '', 'bench-scale',
     CASE WHEN g.status = 'draft' THEN 0 ELSE 1 END,
@@ -60,6 +60,7 @@ SELECT 'SQ' || to_char(g.created AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD') || lp
     CASE WHEN g.status = 'draft' THEN NULL ELSE (g.created + interval '5 days')::date END,
     CASE WHEN g.status IN ('in_review', 'concluded', 'delivered', 'withdrawn', 'cancelled')
          THEN (g.created + interval '30 days')::date END,
+    false, false,
     -- stored at conclusion by the services (`services.elapsed`): here from the same calendar, no pauses
     CASE WHEN g.status IN ('concluded', 'delivered') THEN
         (SELECT w.upto FROM bench_scale_workdays w
@@ -103,14 +104,15 @@ WHERE a.id > %(after)s AND a.status IN ('in_review', 'concluded', 'delivered', '
 
 LOAD_TASKS = """
 INSERT INTO approvals_reviewtask (application_id, application_item_id, item_id, department_id, status,
-    assignee_id, started_on, promised_deadline, legal_deadline, extension_days, warning_level, decided_at,
-    decided_by_id, decision_reason, created_at, updated_at)
+    assignee_id, started_on, promised_deadline, legal_deadline, promised_deadline_provisional,
+    legal_deadline_provisional, extension_days, warning_level, decided_at, decided_by_id, decision_reason,
+    created_at, updated_at)
 SELECT t.application_id, t.id, t.item_id, t.department_id, t.status,
     CASE WHEN t.status IN ('in_review', 'supplement', 'approved', 'cancelled') THEN t.reviewer END,
     CASE WHEN t.status = 'waiting' THEN NULL ELSE t.started END,
     CASE WHEN t.status = 'waiting' THEN NULL ELSE t.started + t.limit_days END,
     CASE WHEN t.status = 'waiting' THEN NULL ELSE t.started + 2 * t.limit_days END,
-    0,
+    false, false, 0,
     CASE WHEN t.status IN ('pending', 'in_review') AND t.started + t.limit_days < %(today)s::date - 3 THEN 3
          WHEN t.status IN ('pending', 'in_review') AND t.started + t.limit_days < %(today)s::date THEN 2
          ELSE 0 END,
