@@ -33,7 +33,10 @@ class ItemChoiceField(forms.ModelMultipleChoiceField):
 
 class InteractionForm(forms.Form):
     enterprise = forms.CharField(
-        label=_("企业"), max_length=200, help_text=_("企业全称或 18 位统一社会信用代码")
+        label=_("企业"),
+        max_length=200,
+        help_text=_("输入企业名称的一部分或信用代码,从提示中选择"),
+        widget=forms.TextInput(attrs={"list": "enterprise-options", "autocomplete": "off"}),
     )
     kind = forms.ChoiceField(label=_("交往方式"), choices=Interaction.Kind.choices)
     occurred_on = forms.DateField(label=_("交往日期"), widget=DATE)
@@ -79,6 +82,7 @@ class SearchForm(forms.Form):
         label=_("搜索"), required=False, max_length=100, help_text=_("登记编号、企业、事由、人员或地点")
     )
     flagged = forms.BooleanField(label=_("仅看需关注的(逾期或涉及负面清单)"), required=False)
+    unreviewed = forms.BooleanField(label=_("仅看尚无监督意见的"), required=False)
     mine = forms.BooleanField(label=_("仅看我登记的"), required=False)
     response = forms.ChoiceField(label=_("企业确认"), required=False)
     department = forms.ModelChoiceField(

@@ -1,15 +1,18 @@
 """The register's pages: the list (a supervisor's search), recording an interaction, one record with the
 enterprise's answer and the supervisors' findings, and the positive and negative lists."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Q
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from sciencecity.accounts.scoping import sees_everything
+from sciencecity.enterprises.models import Enterprise
 from sciencecity.workflow.errors import (
     ACTION_REFUSALS,
     attach_errors,
@@ -40,10 +43,16 @@ def interaction_list(request):
     form = SearchForm(request.GET or None)
     if not sees_everything(user):
         del form.fields["department"]
+    if not user.has_perm(services.RECORD):
+        del form.fields["mine"]
+    if not user.has_perm(services.FIND):
+        del form.fields["unreviewed"]
     filters = form.cleaned_data if form.is_valid() else {}
     records = Interaction.objects.for_user(user)
     if filters.get("mine"):
         records = records.filter(official=user)
+    if filters.get("unreviewed"):
+        records = records.filter(findings__isnull=True)
     records = services.search(
         records,
         q=filters.get("q", ""),
@@ -55,7 +64,7 @@ def interaction_list(request):
     ).select_related("enterprise", "official", "department")
     if request.GET.get("format") == "xlsx":
         return exports.register_response(records)
-    page = page_of(request, records, PAGE_SIZE)
+    page = page_of(request, records.annotate(finding_count=Count("findings")), PAGE_SIZE)
     return rows_or_page(
         request,
         "interactions/_results.html",
@@ -64,6 +73,7 @@ def interaction_list(request):
             "form": form,
             "records": page.pop("rows"),
             "may_record": user.has_perm(services.RECORD),
+            "days": settings.INTERACTION_RECORD_WORKING_DAYS,
             "export_url": f"{request.path}?{_with_format(request)}",
             **page,
         },
@@ -110,7 +120,7 @@ def record_page(request):
     return render(
         request,
         "interactions/record.html",
-        {"form": form, "days": services.settings.INTERACTION_RECORD_WORKING_DAYS},
+        {"form": form, "days": settings.INTERACTION_RECORD_WORKING_DAYS},
         status=400 if form.errors else 200,
     )
 
@@ -183,6 +193,28 @@ def act(request, pk, action):
     raise PermissionDenied
 
 
+OPTIONS = 10  # enterprises suggested as the official types
+
+
+@require_safe
+@login_required
+def enterprise_options(request):
+    """The enterprises whose name or credit code contains what the official has typed, as a datalist for the
+    form's enterprise field (htmx): a zone's thousands of names are not sent with the form."""
+    if not request.user.has_perm(services.RECORD):
+        raise PermissionDenied
+    typed = (request.GET.get("enterprise") or "").strip().replace("\x00", "")[:100]
+    found = []
+    if len(typed) >= 2:
+        found = list(
+            Enterprise.objects.for_user(request.user)
+            .filter(Q(name__icontains=typed) | Q(credit_code__startswith=typed.upper()))
+            .order_by("name")
+            .values_list("name", "credit_code")[:OPTIONS]
+        )
+    return render(request, "interactions/_enterprise_options.html", {"found": found})
+
+
 @require_safe
 @login_required
 def lists_page(request):
@@ -193,7 +225,7 @@ def lists_page(request):
         {
             "encouraged": [item for item in items if item.kind == ListItem.Kind.ENCOURAGED],
             "forbidden": [item for item in items if item.kind == ListItem.Kind.FORBIDDEN],
-            "days": services.settings.INTERACTION_RECORD_WORKING_DAYS,
+            "days": settings.INTERACTION_RECORD_WORKING_DAYS,
         },
     )
 
@@ -203,6 +235,7 @@ urlpatterns = [
     path("", interaction_list, name="list"),
     path("new/", record_page, name="new"),
     path("lists/", lists_page, name="lists"),
+    path("enterprises/", enterprise_options, name="enterprise_options"),
     path("<int:pk>/", detail, name="detail"),
     path("<int:pk>/<slug:action>/", act, name="act"),
 ]

@@ -156,3 +156,31 @@ def test_every_page_speaks_one_language(client, register, language):
             if found:
                 leaks[url] = sorted(set(found))[:12]
     assert not leaks, leaks
+
+
+def test_the_form_suggests_enterprises_as_the_official_types(client, register):
+    url = reverse("interactions:enterprise_options")
+    client.force_login(register.official)
+    found = client.get(url, {"enterprise": "芯片"}).content.decode()
+    assert register.visited.name in found and register.other.name not in found
+    assert (
+        register.other.name
+        in client.get(url, {"enterprise": register.other.credit_code[:8]}).content.decode()
+    )
+    assert "<option" not in client.get(url, {"enterprise": "芯"}).content.decode()  # two characters at least
+    client.force_login(register.enterprise_user)
+    assert client.get(url, {"enterprise": "芯片"}).status_code == 403
+
+
+def test_a_supervisor_finds_the_records_not_yet_looked_into(client, register):
+    looked = record(register, occurred_on=datetime.date(2026, 11, 10))
+    waiting = record(register, occurred_on=datetime.date(2026, 11, 11))
+    from sciencecity.interactions import services
+
+    services.add_finding(register.supervisor, looked, "cleared", "已核查")
+    client.force_login(register.supervisor)
+    page = client.get(LIST, {"flagged": "on", "unreviewed": "on"}).content.decode()
+    assert waiting.number in page and looked.number not in page
+    assert "3 个工作日内登记" in page
+    client.force_login(register.official)
+    assert 'name="unreviewed"' not in client.get(LIST).content.decode()  # the supervisors' filter
