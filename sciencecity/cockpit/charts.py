@@ -170,12 +170,16 @@ def compute(chart: Chart, period: Period, today: datetime.date) -> dict:
 def filtered(queryset, dimension_key: str, value: str):
     """The records of one bar: the figure's queryset where the chart's column has `value`."""
     dimension = DIMENSIONS[dimension_key]
+    if "\x00" in (value or ""):  # no value holds a NUL (and PostgreSQL refuses one in a literal)
+        return queryset.none()
     if value in ("", None):
         return queryset.filter(**{f"{dimension.field}__isnull": True})
     if dimension.field.endswith("_id"):
         try:
             value = int(value)
         except (TypeError, ValueError):
+            return queryset.none()
+        if not 0 < value < 2**63:  # no row has such an id (and the databases refuse to compare one)
             return queryset.none()
     return queryset.filter(**{dimension.field: value})
 

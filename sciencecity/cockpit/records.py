@@ -50,6 +50,7 @@ def select(
 ):
     """The selection an address names; raises `UnknownSelection` or `PeriodError` (400) for a bad one."""
     today = today or clock.today()
+    value = (value or "")[:200]
     figure = figures.figure(key)
     if figure is None:
         raise UnknownSelection(_("没有这个指标:%(key)s") % {"key": key})
@@ -60,16 +61,22 @@ def select(
         if by not in dimensions_of(figure.key):
             raise UnknownSelection(_("该指标不能按“%(by)s”细分。") % {"by": by})
         queryset = charts.filtered(queryset, by, value)
-        label = charts.DIMENSIONS[by].labels([_typed(by, value)]).get(_typed(by, value), "")
+        typed = _typed(by, value)
+        if typed not in (None, ""):
+            label = charts.DIMENSIONS[by].labels([typed]).get(typed, "")
     return Selection(figure, period, LISTINGS[figure.kind], queryset, by, value, str(label))
 
 
 def _typed(by: str, value: str):
+    """The value as the column holds it, or None for one it cannot hold (no label to look up)."""
+    if "\x00" in value:
+        return None
     if charts.DIMENSIONS[by].field.endswith("_id"):
         try:
-            return int(value)
+            number = int(value)
         except (TypeError, ValueError):
-            return value
+            return None
+        return number if 0 < number < 2**63 else None
     return value
 
 

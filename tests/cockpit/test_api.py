@@ -104,3 +104,32 @@ def test_a_leader_asks_for_a_report_and_downloads_it(
     assert b"".join(pdf.streaming_content).startswith(b"%PDF")
     supervisor = client_of(cockpit_world.supervisor)
     assert supervisor.post(f"{API}cockpit-reports/", {"month": "2026-05"}, format="json").status_code == 403
+
+
+def test_a_nul_in_a_bars_value_matches_nothing(cockpit_world):
+    client = client_of(cockpit_world.leader)
+    response = client.get(
+        f"{API}cockpit/records/key_projects/", {"period": JUNE, "by": "warning", "value": "r\x00ed"}
+    )
+    assert response.status_code == 200 and response.json()["results"] == []
+
+
+def test_a_value_no_column_holds_matches_nothing(cockpit_world):
+    client = client_of(cockpit_world.leader)
+    for by, value in (
+        ("policy", "abc"),
+        ("policy", "99999999999999999999999"),
+        ("department", "x\x00"),
+        ("area", "\x00"),
+    ):
+        response = client.get(
+            f"{API}cockpit/records/claims_paid_amount/"
+            if by == "policy"
+            else (
+                f"{API}cockpit/records/problems_overdue/"
+                if by == "department"
+                else f"{API}cockpit/records/problems_reported/"
+            ),
+            {"period": JUNE, "by": by, "value": value},
+        )
+        assert response.status_code == 200 and response.json()["results"] == [], (by, value)
