@@ -854,6 +854,8 @@ def test_the_cockpit_shows_every_panel_and_each_figure_is_its_list(demo, client)
         "fund_portfolio",
         "projects_with_alliance",
         "activities_held",
+        "interactions_recorded",
+        "interactions_flagged",
     ):
         assert figures[key], key
     assert 0 < figures["problems_on_time_rate"] <= 100 and 0 < figures["investment_completion_rate"] <= 100

@@ -132,6 +132,8 @@ CHARTS: tuple[Chart, ...] = (
     Chart("portfolio_by_status", "services", _("先投后股投资组合"), ("fund_portfolio",), "fund_status",
           horizontal=False),
     Chart("activities_by_kind", "party", _("党组织活动类别"), ("activities_held",), "activity_kind"),
+    Chart("interactions_by_department", "interactions", _("各部门政商交往登记"),
+          ("interactions_recorded", "interactions_flagged"), "department"),
 )  # fmt: skip
 
 BY_KEY_CHARTS = {chart.key: chart for chart in CHARTS}

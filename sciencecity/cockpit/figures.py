@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from sciencecity.approvals.models import Application
 from sciencecity.approvals.services.deadlines import open_tasks, task_state_filter
 from sciencecity.fund.models import Investment, Tranche
+from sciencecity.interactions.models import Interaction
 from sciencecity.partybuilding.models import Activity, Alliance
 from sciencecity.policies.models import Claim, Policy, PolicyMatch
 from sciencecity.problems.models import Problem
@@ -47,6 +48,7 @@ SECTIONS = {
     "problems": _("问题闭环"),
     "services": _("惠企服务"),
     "party": _("党建引领"),
+    "interactions": _("政商交往"),
 }
 
 COUNT, SUM, AVG = "count", "sum", "avg"
@@ -289,6 +291,21 @@ def joint_activities(period, today):
     return activities_held(period, today).filter(alliance__isnull=False)
 
 
+# --- the interaction register --------------------------------------------------------------------------------
+
+
+def interactions_recorded(period, today):
+    return Interaction.objects.filter(_days_within("occurred_on", period))
+
+
+def interactions_flagged(period, today):
+    return interactions_recorded(period, today).filter(Q(late=True) | Q(forbidden=True))
+
+
+def interactions_disputed(period, today):
+    return interactions_recorded(period, today).filter(response=Interaction.Response.DISPUTED)
+
+
 NOW = {"in_period": False}
 MONEY = _("万元")
 DAYS = _("个工作日")
@@ -378,6 +395,13 @@ FIGURES: tuple[Figure, ...] = (
            unit=_("次")),
     Figure("joint_activities", "party", _("联盟联建活动"), _("期内以项目党建联盟名义开展的活动。"), "activity",
            joint_activities, unit=_("次")),
+    # the interaction register
+    Figure("interactions_recorded", "interactions", _("政商交往登记"), _("期内发生、已登记的政企交往。"),
+           "interaction", interactions_recorded, unit=_("条")),
+    Figure("interactions_flagged", "interactions", _("需关注的登记"), _("其中逾期登记或涉及负面清单的。"),
+           "interaction", interactions_flagged, unit=_("条")),
+    Figure("interactions_disputed", "interactions", _("企业有异议的登记"), _("其中被走访企业提出异议的。"),
+           "interaction", interactions_disputed, unit=_("条")),
 )  # fmt: skip
 
 RATES: tuple[Rate, ...] = (

@@ -241,6 +241,31 @@ LISTINGS = {
             lambda r: reverse("fund:investment", args=[r.investment_id]),
         ),
         Listing(
+            "interaction",
+            _("政商交往登记"),
+            ("enterprise", "official", "department"),
+            ("-occurred_on", "-id"),
+            (
+                NUMBER,
+                Column("occurred_on", _("交往日期"), lambda r: _text(r.occurred_on)),
+                Column("enterprise", _("企业"), lambda r: _name(r.enterprise)),
+                Column("kind", _("交往方式"), lambda r: r.get_kind_display()),
+                Column("official", _("登记人"), lambda r: _name(r.official)),
+                Column("department", _("部门"), lambda r: _department(r.department)),
+                Column(
+                    "flags",
+                    _("提示"),
+                    lambda r: _("、").join(
+                        str(text)
+                        for flag, text in ((r.forbidden, _("涉及负面清单")), (r.late, _("逾期登记")))
+                        if flag
+                    ),
+                ),
+                Column("response", _("企业确认"), lambda r: r.get_response_display()),
+            ),
+            lambda r: reverse("interactions:detail", args=[r.pk]),
+        ),
+        Listing(
             "activity",
             _("党组织活动"),
             ("organization",),

@@ -2,6 +2,8 @@
 the very records the drill-down lists (and each bar of a chart the measure of its filtered list). Rates
 divide two figures; the same month last year is counted alike."""
 
+import datetime
+
 import pytest
 
 from sciencecity.cockpit import charts, figures, snapshots
@@ -133,3 +135,24 @@ def test_an_unknown_figure_or_dimension_is_refused(cockpit_world):
     # A rate opens its numerator's list.
     assert select("problems_on_time_rate", JUNE).figure.key == "problems_on_time"
     assert clock.today().isoformat() == "2026-06-15"
+
+
+def test_the_interaction_registers_figures(cockpit_world):
+    from sciencecity.interactions import services as register
+
+    official = cockpit_world.world.reviewer("ecology")
+    for day in (datetime.date(2026, 6, 1), datetime.date(2026, 6, 12)):  # the first is recorded late
+        register.record_interaction(
+            official,
+            enterprise=cockpit_world.world.enterprise,
+            kind="visit",
+            occurred_on=day,
+            place="企业会议室",
+            purpose="了解开工准备",
+            items=["enc-visit"],
+            officials_present="生态环境局审查员",
+        )
+    june = snapshots.take_snapshot(parse_period(JUNE))
+    assert (june.figures["interactions_recorded"], june.figures["interactions_flagged"]) == (2, 1)
+    assert dict(june.charts["interactions_by_department"]["interactions_flagged"]) == {"ecology": 1}
+    assert [r.late for r in listed("interactions_flagged")] == [True]

@@ -42,7 +42,7 @@ def test_leaders_and_supervisors_read_the_cockpit_and_others_get_403(client, coc
 def test_the_board_shows_every_section_and_links_every_figure(client, cockpit_world):
     client.force_login(cockpit_world.leader)
     html = client.get(BOARD, {"period": JUNE}).content.decode()
-    for section in ("approvals", "projects", "problems", "services", "party"):
+    for section in ("approvals", "projects", "problems", "services", "party", "interactions"):
         assert f'id="section-{section}"' in html
     tile = re.search(r'data-figure="problems_reported">.*?</li>', html, re.S).group(0)
     assert 'class="value" data-value>3<' in tile
