@@ -581,6 +581,9 @@ class Activity(models.Model):
         indexes = [
             models.Index(fields=["organization", "kind", "held_on"], name="party_activity_org_idx"),
             models.Index(fields=["alliance", "held_on"], name="party_activity_alliance_idx"),
+            models.Index(
+                fields=["-held_on", "-id"], name="party_activity_recent_idx"
+            ),  # the cockpit's period
         ]
 
     def __str__(self):

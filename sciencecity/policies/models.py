@@ -307,6 +307,15 @@ class Claim(models.Model):
             models.Index(fields=["enterprise", "created_at"], name="claim_enterprise_idx"),
             models.Index(fields=["policy", "status"], name="claim_policy_status_idx"),
             models.Index(fields=["status", "due_on"], name="claim_queue_idx"),
+            # The cockpit's claims submitted and paid in a period.
+            models.Index(
+                fields=["submitted_at"],
+                name="claim_submitted_idx",
+                condition=models.Q(submitted_at__isnull=False),
+            ),
+            models.Index(
+                fields=["paid_at"], name="claim_paid_idx", condition=models.Q(paid_at__isnull=False)
+            ),
         ]
 
     def __str__(self):
