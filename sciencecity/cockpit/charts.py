@@ -12,7 +12,7 @@ import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db.models import Avg, Count, Sum
+from django.db.models import Avg, Count, Q, Sum
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -174,8 +174,10 @@ def filtered(queryset, dimension_key: str, value: str):
     dimension = DIMENSIONS[dimension_key]
     if "\x00" in (value or ""):  # no value holds a NUL (and PostgreSQL refuses one in a literal)
         return queryset.none()
-    if value in ("", None):
-        return queryset.filter(**{f"{dimension.field}__isnull": True})
+    if value in ("", None):  # the bar of records without it: a null key, or a blank text (an area not found)
+        if dimension.field.endswith("_id"):
+            return queryset.filter(**{f"{dimension.field}__isnull": True})
+        return queryset.filter(Q(**{f"{dimension.field}__isnull": True}) | Q(**{dimension.field: ""}))
     if dimension.field.endswith("_id"):
         try:
             value = int(value)

@@ -21,6 +21,7 @@ from sciencecity.projects.models import Project
 from sciencecity.workdays import clock
 from sciencecity.workdays.calendar import add_working_days, is_working_day
 
+from . import applications as demo_applications
 from .projects import _moment
 
 PER_WORKING_DAY = 2.2
@@ -190,6 +191,8 @@ def create_interactions(seed: int, steps, person_name) -> InteractionSummary:
             services.respond(applicant, interaction, action, note)
         summary.confirmed += action == "confirm"
         summary.disputed += action == "dispute"
+    with clock.frozen_at(demo_applications.NOW):  # what the supervisors were told before last week is read
+        demo_applications.read_what_came_before(demo_applications.NOW - demo_applications.READ_BEFORE)
     return summary
 
 

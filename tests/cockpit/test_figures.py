@@ -156,3 +156,13 @@ def test_the_interaction_registers_figures(cockpit_world):
     assert (june.figures["interactions_recorded"], june.figures["interactions_flagged"]) == (2, 1)
     assert dict(june.charts["interactions_by_department"]["interactions_flagged"]) == {"ecology": 1}
     assert [r.late for r in listed("interactions_flagged")] == [True]
+
+
+def test_the_bar_of_problems_without_an_area(cockpit_world):
+    from sciencecity.problems.models import Problem
+
+    # A problem raised from a service rating or a project report carries no place: its area is blank.
+    Problem.objects.filter(pk=cockpit_world.on_time.pk).update(area="")
+    june = snapshots.take_snapshot(parse_period(JUNE))
+    assert dict(june.charts["problems_by_area"]["problems_reported"])[""] == 1
+    assert [p.pk for p in listed("problems_reported", by="area", value="")] == [cockpit_world.on_time.pk]
