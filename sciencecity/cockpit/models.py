@@ -68,7 +68,8 @@ class ZoneReport(models.Model):
     size = models.PositiveIntegerField(
         _("文件大小(字节)"), default=0, validators=[MaxValueValidator(2**31 - 1)]
     )
-    pages = models.PositiveSmallIntegerField(_("页数"), default=0)
+    # Bounded explicitly, so that the API schema does not depend on the database's integer range.
+    pages = models.PositiveSmallIntegerField(_("页数"), default=0, validators=[MaxValueValidator(10_000)])
     seconds = models.FloatField(_("生成用时(秒)"), default=0)
     error = models.TextField(_("错误"), blank=True)
 

@@ -9,6 +9,7 @@ enterprise visited may confirm the record or dispute it (`services.TRANSITIONS`)
 """
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -30,7 +31,8 @@ class ListItem(models.Model):
     kind = models.CharField(_("清单"), max_length=12, choices=Kind.choices)
     text = models.CharField(_("条目"), max_length=300)
     text_en = models.CharField(_("英文条目"), max_length=400, blank=True)
-    order = models.PositiveSmallIntegerField(_("排序"), default=0)
+    # Bounded explicitly, so that the API schema does not depend on the database's integer range.
+    order = models.PositiveSmallIntegerField(_("排序"), default=0, validators=[MaxValueValidator(1000)])
     is_active = models.BooleanField(_("启用"), default=True)
 
     class Meta:
