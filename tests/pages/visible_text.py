@@ -103,3 +103,23 @@ def english_words(text: str, allowed=()) -> list[str]:
 def chinese_runs(text: str) -> list[str]:
     """The runs of CJK characters and full-width punctuation in `text`, with a little context each."""
     return [text[max(0, m.start() - 20) : m.end() + 20] for m in CJK.finditer(text)]
+
+
+def language_leaks(client, urls, language: str) -> dict:
+    """{url: what of the other language each page shows} for `urls` read in `language` by the client's user,
+    outside the data people entered; the title (which names a record before the platform) is left out."""
+    import re as _re
+
+    from django.conf import settings
+
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    leaks = {}
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        html = _re.sub(r"<title>.*?</title>", "", response.content.decode(), flags=_re.S)
+        text = visible_text(html)
+        found = english_words(text) if language == "zh-hans" else chinese_runs(text)
+        if found:
+            leaks[url] = sorted(set(found))[:12]
+    return leaks

@@ -3,10 +3,8 @@ people entered, marked `data-user-text`), with a tree, members, a team with link
 an evaluation in place."""
 
 import datetime
-import re
 
 import pytest
-from django.conf import settings as django_settings
 from django.urls import reverse
 
 from sciencecity.partybuilding.models import Evaluation
@@ -15,7 +13,7 @@ from sciencecity.partybuilding.services import evaluations as schemes
 from sciencecity.projects.models import EscortMember
 from sciencecity.projects.services import escort
 from tests.factories import ProjectFactory
-from tests.pages.visible_text import chinese_runs, english_words, visible_text
+from tests.pages.visible_text import language_leaks
 
 from .conftest import member
 
@@ -76,15 +74,5 @@ def pages(tree):
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
 def test_every_party_page_speaks_one_language(client, tree, pages, language):
     client.force_login(tree["root_officer"])
-    client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = language
-    leaks = {}
-    for url in pages:
-        response = client.get(url)
-        assert response.status_code == 200, url
-        # The title names the organization, team or member (data people entered) before the platform's name.
-        html = re.sub(r"<title>.*?</title>", "", response.content.decode(), flags=re.S)
-        text = visible_text(html)
-        found = english_words(text) if language == "zh-hans" else chinese_runs(text)
-        if found:
-            leaks[url] = sorted(set(found))[:10]
+    leaks = language_leaks(client, pages, language)
     assert not leaks, leaks
