@@ -36,6 +36,8 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "health_check",
+    "django_prometheus",
     "sciencecity.apps.BackgroundTasksConfig",  # django_tasks_db, named in Chinese
     "sciencecity.apps.LoginProtectionConfig",  # django-axes, named in Chinese
     "sciencecity.accounts",
@@ -53,11 +55,14 @@ INSTALLED_APPS = [
     "sciencecity.partybuilding",
     "sciencecity.approvals",
     "sciencecity.cockpit",
+    "sciencecity.ops",
     "sciencecity.demo",
     "sciencecity.api",
 ]
 
 MIDDLEWARE = [
+    # First and last: request counts and latencies for Prometheus (sciencecity.ops.metrics).
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -67,10 +72,13 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "sciencecity.audit.middleware.RequestContextMiddleware",
+    "sciencecity.ops.logs.RequestLogMiddleware",
+    "sciencecity.ops.replicas.ReplicaReadsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, so that it sees the outcome of authentication views.
     "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "sciencecity.urls"
@@ -96,13 +104,23 @@ TEMPLATES = [
 
 WSGI_APPLICATION = "sciencecity.wsgi.application"
 
-# SQLite file by default (zero set-up); PostgreSQL in production and CI via DATABASE_URL.
+# SQLite file by default (zero set-up); PostgreSQL in production and CI via DATABASE_URL. Connections are
+# checked before reuse, so that after a database restart the next request reconnects by itself.
 DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
     )
 }
+# PostgreSQL streaming replicas for the read-only pages and lists (sciencecity.ops.replicas): `replica_1`, ….
+for _number, _url in enumerate(env_list("DATABASE_REPLICA_URLS", []), start=1):
+    DATABASES[f"replica_{_number}"] = dj_database_url.parse(
+        _url, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60), conn_health_checks=True
+    ) | {"TEST": {"MIRROR": "default"}}
+DATABASE_ROUTERS = ["sciencecity.ops.replicas.ReplicaRouter"]
+# After a user's write, their reads stay on the primary until a replica has replayed it, for at most this long.
+REPLICA_PIN_SECONDS = max(1, env_int("REPLICA_PIN_SECONDS", 300))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL and a busy timeout let the web process and db_worker share the file.
     DATABASES["default"]["OPTIONS"] = {
@@ -141,6 +159,50 @@ AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 AXES_VERBOSE = False
 
+# --- Single sign-on through the zone's identity provider (统一身份认证, OpenID Connect) -------------------------
+# Off by default; local accounts log in with their password either way. mozilla-django-oidc speaks the
+# protocol; sciencecity.accounts.oidc maps the provider's claims to the user (by subject), the department (by
+# code), the enterprise (by credit code) and the roles. Endpoints left empty come from the discovery document
+# at OIDC_OP_DISCOVERY_URL, read at the first login through the provider (not at start-up).
+OIDC_ENABLED = env_bool("OIDC_ENABLED", False)
+OIDC_PROVIDER_NAME = env_str("OIDC_PROVIDER_NAME", "")  # empty: "统一身份认证", in the page's language
+OIDC_OP_DISCOVERY_URL = env_str("OIDC_OP_DISCOVERY_URL", "")
+OIDC_OP_ISSUER = env_str("OIDC_OP_ISSUER", "")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env_str("OIDC_OP_AUTHORIZATION_ENDPOINT", "")
+OIDC_OP_TOKEN_ENDPOINT = env_str("OIDC_OP_TOKEN_ENDPOINT", "")
+OIDC_OP_USER_ENDPOINT = env_str("OIDC_OP_USER_ENDPOINT", "")
+OIDC_OP_JWKS_ENDPOINT = env_str("OIDC_OP_JWKS_ENDPOINT", "")
+OIDC_OP_END_SESSION_ENDPOINT = env_str("OIDC_OP_END_SESSION_ENDPOINT", "")
+OIDC_RP_CLIENT_ID = env_str("OIDC_RP_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = env_str("OIDC_RP_CLIENT_SECRET", "")
+OIDC_RP_SIGN_ALGO = env_str("OIDC_RP_SIGN_ALGO", "RS256")
+OIDC_RP_SCOPES = env_str("OIDC_RP_SCOPES", "openid profile email phone")
+OIDC_USE_PKCE = env_bool("OIDC_USE_PKCE", True)
+OIDC_TOKEN_USE_BASIC_AUTH = env_bool("OIDC_TOKEN_USE_BASIC_AUTH", False)
+# The claims that carry the user name, the name, the department code, the roles and the credit code.
+OIDC_CLAIM_USERNAME = env_str("OIDC_CLAIM_USERNAME", "preferred_username")
+OIDC_CLAIM_NAME = env_str("OIDC_CLAIM_NAME", "name")
+OIDC_CLAIM_DEPARTMENT = env_str("OIDC_CLAIM_DEPARTMENT", "department")
+OIDC_CLAIM_ROLES = env_str("OIDC_CLAIM_ROLES", "roles")
+OIDC_CLAIM_CREDIT_CODE = env_str("OIDC_CLAIM_CREDIT_CODE", "credit_code")
+# The provider's role names → the platform's role codes ("审批员=department_reviewer,..."); names not listed
+# must be role codes themselves. `manage.py check` names a code that is not a role.
+OIDC_ROLE_MAP = {
+    external.strip(): code.strip()
+    for external, _equals, code in (item.partition("=") for item in env_list("OIDC_ROLE_MAP", []))
+}
+OIDC_TIMEOUT = 10  # seconds for each call to the provider
+OIDC_AUTHENTICATE_CLASS = "sciencecity.accounts.oidc.AuthenticateView"
+OIDC_CALLBACK_CLASS = "sciencecity.accounts.oidc.CallbackView"
+OIDC_STORE_ID_TOKEN = True  # the hint for the provider's end_session endpoint at logout
+OIDC_OP_LOGOUT_URL_METHOD = "sciencecity.accounts.oidc.logout_redirect_url"
+if OIDC_ENABLED:
+    INSTALLED_APPS.append("mozilla_django_oidc")
+    AUTHENTICATION_BACKENDS.append("sciencecity.accounts.oidc.ProviderBackend")
+    # A refused SSO login is no password guess: django-axes neither counts it nor locks the address out.
+    AXES_WHITELIST_CALLABLE = "sciencecity.accounts.oidc.is_provider_callback"
+# --- end of single sign-on ------------------------------------------------------------------------------------
+
 LANGUAGE_CODE = "zh-hans"
 # Our own input formats where Django's locale ones do not suit a form (sciencecity/formats/).
 FORMAT_MODULE_PATH = ["sciencecity.formats"]
@@ -168,7 +230,7 @@ STORAGES = {
 # Background work: the queue lives in the same database and is enqueued in the same transaction.
 TASKS = {
     "default": {
-        "BACKEND": env_str("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "BACKEND": env_str("TASKS_BACKEND", "sciencecity.ops.tasks.TracedDatabaseBackend"),
         "ENQUEUE_ON_COMMIT": True,
     }
 }
@@ -316,13 +378,39 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
     CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
 
+# Console logs, as text or one JSON object a line (LOG_FORMAT=json), each with the request id
+# (sciencecity.ops.logs); one line per request from the `sciencecity.requests` logger.
+LOG_FORMAT = env_str("LOG_FORMAT", "text")
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured("LOG_FORMAT must be text or json.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "sciencecity.ops.logs.RequestIdFilter"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "sciencecity.ops.logs.JsonLineFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]}
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    # Failed logins are in the axes tables and the admin; one log line per attempt is noise.
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        # Failed logins are in the axes tables and the admin; one log line per attempt is noise.
+        "axes": {"level": "WARNING"},
+        # One line per request (gunicorn's access log has no request id): on with JSON logs, or when asked.
+        "sciencecity.requests": {
+            "level": env_str("REQUEST_LOG_LEVEL", "INFO" if LOG_FORMAT == "json" else "WARNING")
+        },
+    },
 }
+
+# Operations (sciencecity.ops): `/metrics` for Prometheus from this machine, or with this bearer token;
+# `/health/` warns when a background task has waited this long or a replica is this far behind.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+HEALTH_TASK_DELAY_MINUTES = max(1, env_int("HEALTH_TASK_DELAY_MINUTES", 10))
+HEALTH_REPLICA_LAG_SECONDS = max(1, env_int("HEALTH_REPLICA_LAG_SECONDS", 60))
+# Probes and scrapes come over plain HTTP from inside the network: never redirected to HTTPS.
+SECURE_REDIRECT_EXEMPT = [r"^health/", r"^metrics$"]
 
 SITE_NAME = _("科学城项目服务平台")

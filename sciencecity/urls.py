@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.shortcuts import render
 from django.urls import include, path
@@ -5,8 +6,13 @@ from django.utils.functional import Promise
 
 from sciencecity.api import pages as api_pages
 from sciencecity.api.problems import not_found_view
+from sciencecity.ops import health, metrics
 
 urlpatterns = [
+    path("health/live/", health.live, name="health_live"),
+    path("health/ready/", health.Ready.as_view(), name="health_ready"),
+    path("health/", health.Status.as_view(), name="health"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("sciencecity.api.urls")),
@@ -27,6 +33,10 @@ urlpatterns = [
     path("", include("sciencecity.notifications.urls")),
     path("", include("sciencecity.approvals.urls")),
 ]
+
+if settings.OIDC_ENABLED:
+    # Single sign-on through the zone's identity provider (统一身份认证): authenticate/, callback/, logout/.
+    urlpatterns.append(path("oidc/", include("mozilla_django_oidc.urls")))
 
 
 def _message_of(exception) -> str:
@@ -49,4 +59,5 @@ def handler404(request, exception):
 
 
 # 500: Django's `server_error` renders templates/500.html without a request context, so the page needs
-# nothing but the template itself (no database, no context processors).
+# nothing but the template itself (no database, no context processors). A database outage answers 503.
+handler500 = "sciencecity.ops.outage.server_error_or_outage"

@@ -28,6 +28,7 @@ USER_AUDIT_FIELDS = [
     "is_active",
     "is_staff",
     "is_superuser",
+    "oidc_subject",
 ]
 
 
@@ -48,6 +49,8 @@ class UserAdmin(DjangoUserAdmin):
         (None, {"fields": ("username", "password")}),
         (_("个人信息"), {"fields": ("display_name", "phone", "email")}),
         (_("所属单位"), {"fields": ("department", "enterprise")}),
+        # Set to link a local account to its identity-provider subject: from then on SSO keeps it up to date.
+        (_("统一身份认证"), {"fields": ("oidc_subject",)}),
         (
             _("角色与权限"),
             {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},

@@ -85,6 +85,16 @@ class User(AbstractUser):
         on_delete=models.PROTECT,
         related_name="members",
     )
+    # The subject (`sub`) of the zone's identity provider (统一身份认证) for a user who logs in through it: the
+    # one stable key of single sign-on (`accounts.oidc`). Empty for local accounts, which SSO never touches.
+    oidc_subject = models.CharField(
+        _("统一身份认证标识"),
+        max_length=255,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text=_("通过统一身份认证登录的用户在认证平台的唯一标识(sub);本地账号为空。"),
+    )
 
     objects = ScopedUserManager()
 

@@ -131,16 +131,35 @@ def exception_handler(exc, context):
 
 def not_found_view(request, exception=None):
     """404 for API paths that match no endpoint, as a problem too."""
-    response = JsonResponse(
+    return problem_outside_api(
+        request,
+        404,
+        "not-found",
+        _("对象不存在或无权访问"),
+        _("没有这个接口地址:%(path)s") % {"path": request.path},
+    )
+
+
+def unavailable_view(request, retry_after: int):
+    """503 while the database cannot be reached (`sciencecity.ops.outage`): the caller retries later."""
+    response = problem_outside_api(
+        request, 503, "service-unavailable", _("服务暂时不可用"), _("数据库暂时无法连接,请稍后重试。")
+    )
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
+def problem_outside_api(request, status_code: int, slug: str, title, detail) -> JsonResponse:
+    """A problem document answered by Django itself (no endpoint ran, or the database is gone)."""
+    return JsonResponse(
         {
-            "type": TYPE_BASE + "not-found",
-            "title": _("对象不存在或无权访问"),
-            "status": 404,
-            "detail": _("没有这个接口地址:%(path)s") % {"path": request.path},
+            "type": TYPE_BASE + slug,
+            "title": title,
+            "status": status_code,
+            "detail": detail,
             "instance": request.path,
         },
-        status=404,
+        status=status_code,
         content_type=CONTENT_TYPE,
         json_dumps_params={"ensure_ascii": False},
     )
-    return response
