@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test test-sqlite test-dates test-postgres bench lint layers format install clean schema
+.PHONY: demo test test-sqlite test-dates test-postgres bench faults lint layers format install clean schema
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,14 @@ test-postgres: $(VENV)/.installed-test
 # Benchmarks on a throwaway PostgreSQL (BENCH_* variables size them; see README), into bench/results/.
 bench: $(VENV)/.installed-bench
 	$(BIN)/python scripts/with_postgres.py $(BIN)/python -m bench.run
+
+# Crash fault injection (bench/faults.py): a durable throwaway PostgreSQL of its own, gunicorn and the task worker
+# SIGKILLed at random while clients drive FAULTS_LIFECYCLES lifecycles of each state machine through the API,
+# then the invariants by queries (manage.py check_invariants); a few minutes with this small count (the bench's
+# section 12 runs 300). Results in bench/results/<date>-faults.md; exit 1 on any violation.
+FAULTS_LIFECYCLES ?= 24
+faults: $(VENV)/.installed
+	FAULTS_LIFECYCLES=$(FAULTS_LIFECYCLES) $(BIN)/python -m bench.faults
 
 # The committed OpenAPI schema of /api/v1/ (a test fails when it is out of date).
 schema: $(VENV)/.installed

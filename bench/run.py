@@ -40,6 +40,9 @@ Sections:
    background, the page's figures read from the kept counts against counting live, the rendered page and the
    API (p50/p95, target p95 ≤ 100 ms), drill-down lists, the slowest figures' query plans, and the monthly
    report's PDF (time, pages, peak memory).
+12. Crash fault injection (`bench.faults`, alone: `make faults`): on a durable cluster of its own, gunicorn and
+   the task worker SIGKILLed at random while clients drive FAULTS_LIFECYCLES lifecycles (default 300) of every state
+   machine through the API; kills, requests, retries, lifecycles, invariants checked and violations.
 
 BENCH_SKIP (comma-separated section numbers) leaves sections out for a quick run; BENCH_NAME names the results
 files (default: today's date), so a partial run does not overwrite a whole one.
@@ -545,6 +548,10 @@ def main():
         from bench import cockpit as cockpit_bench
 
         cockpit_bench.run(lines, figures, RUNS)
+    if "12" not in SKIP:
+        from bench import faults
+
+        faults.run(lines, figures)
     lines.append(f"Total run time of `make bench`: {(time.perf_counter() - started) / 60:.1f} minutes.")
     RESULTS.mkdir(exist_ok=True)
     name = os.environ.get("BENCH_NAME") or f"{datetime.date.today():%Y-%m-%d}"

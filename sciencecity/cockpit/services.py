@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from sciencecity.audit.services import record
 from sciencecity.workdays import clock
 from sciencecity.workdays.calendar import UnknownCalendarYear, is_working_day
+from sciencecity.workflow.queue import enqueue_with_commit
 
 from .models import ZoneReport
 from .periods import MONTH, Period, period_of
@@ -46,14 +47,14 @@ def request_report(user, month: Period) -> ZoneReport:
             return existing  # asked twice: the one waiting serves both
         report = ZoneReport.objects.create(month=month.start, requested_by=user, requested_at=clock.now())
         record(user, "cockpit.request_report", report, after={"month": month.key})
-        transaction.on_commit(lambda: _enqueue(report.pk))
+        _enqueue(report.pk)
     return report
 
 
 def _enqueue(report_id: int):
     from .tasks import generate_report_task
 
-    generate_report_task.enqueue(report_id)
+    enqueue_with_commit(generate_report_task, report_id)
 
 
 def generate_report(report_id: int) -> ZoneReport | None:

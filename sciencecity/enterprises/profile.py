@@ -68,7 +68,8 @@ def _locked(enterprise: Enterprise) -> Enterprise:
 
 
 def _changed(enterprise_id: int) -> None:
-    transaction.on_commit(lambda: file_changed.send(sender=Enterprise, enterprise_id=enterprise_id))
+    # Sent inside the write's transaction: a receiver's background work commits with it (workflow.queue).
+    file_changed.send(sender=Enterprise, enterprise_id=enterprise_id)
 
 
 def _amount(errors: dict, field: str, value, *, required: bool = True) -> Decimal | None:

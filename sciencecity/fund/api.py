@@ -204,6 +204,7 @@ class InvestmentViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveMod
         )
 
     @extend_schema(request=VoteInputSerializer, responses=InvestmentSerializer)
+    @idempotent
     @action(detail=True, methods=["post"])
     def vote(self, request, pk=None):
         """A committee member's vote (again: the vote changes) while the case is before the committee."""

@@ -9,4 +9,4 @@ class OpsConfig(AppConfig):
     verbose_name = _("运行维护")
 
     def ready(self):
-        from . import metrics, tasks  # noqa: F401 - their task signal receivers
+        from . import metrics, recovery, tasks  # noqa: F401 - their task signal receivers (recovery: its duty too)

@@ -421,6 +421,7 @@ class ProblemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
         return self._problem(lifecycle.return_problem(request.user, self.get_object(), data["note"]))
 
     @extend_schema(request=NoteSerializer, responses=ProblemDetailSerializer)
+    @idempotent
     @action(detail=True, methods=["post"])
     def progress(self, request, pk=None):
         """A progress note, with photos."""
@@ -466,6 +467,7 @@ class ProblemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
         return self._problem(lifecycle.reopen_problem(request.user, self.get_object(), data["note"]))
 
     @extend_schema(request=RateSerializer, responses=ProblemDetailSerializer)
+    @idempotent
     @action(detail=True, methods=["post"])
     def rate(self, request, pk=None):
         """The reporter's satisfaction with a closed problem (1–5)."""

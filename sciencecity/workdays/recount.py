@@ -19,9 +19,10 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
+
+from sciencecity.workflow.queue import enqueue_with_commit
 
 from .calendar import is_year_known
 from .models import DeadlineRecount
@@ -72,7 +73,7 @@ def request_recount(user, trigger: str, years: Iterable[int] = ()) -> DeadlineRe
     recount = DeadlineRecount.objects.create(
         trigger=trigger, years=",".join(str(year) for year in years), requested_by=_user_or_none(user)
     )
-    transaction.on_commit(lambda: recount_provisional_deadlines.enqueue(recount.pk))
+    enqueue_with_commit(recount_provisional_deadlines, recount.pk)
     return recount
 
 

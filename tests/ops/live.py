@@ -81,6 +81,14 @@ def build_world(env: dict) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
 class Worker:
     """`manage.py worker` in a subprocess."""
 
@@ -100,11 +108,7 @@ class Worker:
         return self
 
     def __exit__(self, *exc) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        stop(self.process)
 
 
 class Server:
@@ -148,8 +152,4 @@ class Server:
         raise RuntimeError("gunicorn did not answer within a minute")
 
     def __exit__(self, *exc) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        stop(self.process)

@@ -332,6 +332,7 @@ class ApplicationViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveMo
     # --- the window: intake --------------------------------------------------------------------------------
 
     @extend_schema(request=s.MaterialVerdictsSerializer, responses=s.ApplicationMaterialSerializer(many=True))
+    @idempotent
     @action(detail=True, methods=["post"], pagination_class=None, filter_backends=[])
     def verdicts(self, request, pk=None):
         """The window's verdict on submitted materials; materials not named keep theirs."""

@@ -402,6 +402,7 @@ class TaskViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixi
         return Response(TaskPauseSerializer(pause).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=ReassignSerializer, responses=TaskDetailSerializer)
+    @idempotent
     @action(detail=True, methods=["post"])
     def reassign(self, request, pk=None):
         """The head of the task's department gives it to another of its reviewers (改派)."""
@@ -410,6 +411,7 @@ class TaskViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixi
         return self._task(review.reassign_task(request.user, task, data["assignee"]))
 
     @extend_schema(request=ExtendSerializer, responses=TaskDetailSerializer)
+    @idempotent
     @action(detail=True, methods=["post"])
     def extend(self, request, pk=None):
         """The head extends a running task's deadlines by working days, with a reason (延长期限)."""

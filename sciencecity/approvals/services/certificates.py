@@ -16,6 +16,7 @@ from sciencecity.audit import record
 from sciencecity.i18n import in_language
 from sciencecity.notifications.services import notify
 from sciencecity.workdays import clock
+from sciencecity.workflow.queue import enqueue_with_commit
 from sciencecity.workflow.transitions import IllegalTransition
 
 from ..models import Certificate, ReviewTask
@@ -38,7 +39,7 @@ def enqueue_render(certificate_id: int) -> None:
     """Ask the background worker to render the certificate's PDF once the current transaction commits."""
     from ..tasks import render_certificate
 
-    transaction.on_commit(lambda: render_certificate.enqueue(certificate_id), robust=True)
+    enqueue_with_commit(render_certificate, certificate_id)
 
 
 def issue_for_task(task: ReviewTask, user) -> Certificate | None:

@@ -20,6 +20,7 @@ from sciencecity.enterprises.facts import facts_for
 from sciencecity.enterprises.models import Enterprise
 from sciencecity.workdays import clock
 from sciencecity.workflow.duties import morning_duty
+from sciencecity.workflow.queue import enqueue_with_commit
 
 from ..models import Policy, PolicyMatch
 from . import conditions as rules
@@ -189,10 +190,9 @@ def refresh_every_morning() -> str:
 
 
 def enqueue(policy_ids=None, enterprise_ids=None) -> None:
-    """Refresh after the current transaction commits (nothing is enqueued for a write that rolls back)."""
-    transaction.on_commit(
-        lambda: refresh_matches.enqueue(
-            list(policy_ids) if policy_ids is not None else None,
-            list(enterprise_ids) if enterprise_ids is not None else None,
-        )
+    """Refresh once the current transaction commits (nothing is enqueued for a write that rolls back)."""
+    enqueue_with_commit(
+        refresh_matches,
+        list(policy_ids) if policy_ids is not None else None,
+        list(enterprise_ids) if enterprise_ids is not None else None,
     )

@@ -43,6 +43,7 @@ from sciencecity.audit.context import RequestContext, current_request
 from sciencecity.audit.services import snapshot
 from sciencecity.enterprises.models import Enterprise
 from sciencecity.workflow.errors import field_error
+from sciencecity.workflow.queue import enqueue_with_commit
 
 from ..models import InvestmentPlan, LedgerImport, MonthlyReport, Project, validate_project_code
 from ..services import registry, reports, schedule, warnings
@@ -517,7 +518,7 @@ def upload_ledger(user, upload, *, enqueue: bool = True) -> LedgerImport:
     ledger_import.save()
     record(user, "projects.upload_ledger", ledger_import, after={"file": ledger_import.original_name})
     if enqueue:
-        transaction.on_commit(lambda: run_ledger_import.enqueue(ledger_import.pk))
+        enqueue_with_commit(run_ledger_import, ledger_import.pk)
     return ledger_import
 
 
