@@ -549,6 +549,8 @@ def merge_problem(user, problem: Problem, into: Problem, note: str = "") -> Prob
         problem.save(update_fields=["status", "merged_into", "closed_at"])
         _step(user, problem, "merge", before, note=(note or "").strip(), after={"into": into.number})
         notices.merged(problem, into)
+        if problem.parent_id:  # a split's last open child may end by a merge: the parent closes with it
+            _close_parent_if_done(problem.parent_id)
     return problem
 
 
@@ -613,4 +615,6 @@ def dismiss_problem(user, problem: Problem, reason: str) -> Problem:
         problem.save(update_fields=["status", "closed_at", "resolution"])
         _step(user, problem, "dismiss", before, note=reason)
         notices.dismissed(problem, reason)
+        if problem.parent_id:  # or by a dismissal
+            _close_parent_if_done(problem.parent_id)
     return problem
