@@ -27,7 +27,7 @@ import datetime
 import logging
 import time
 
-from django.db import connections
+from django.db import connections, transaction
 from django.dispatch import receiver
 from django.utils import timezone
 from django_tasks.signals import task_finished, task_started
@@ -59,6 +59,11 @@ def _alias(task_result) -> str:
     return getattr(getattr(db_result, "_state", None), "db", None) or "default"
 
 
+def _queued(task_result) -> bool:
+    """A task of the database backend's queue (the immediate backend of tests runs inline: nothing to recover)."""
+    return getattr(task_result, "db_result", None) is not None
+
+
 def _lock_sql(function: str) -> str:
     return f"SELECT {function}(%s, hashtext(%s::uuid::text))"
 
@@ -67,15 +72,19 @@ def _lock_sql(function: str) -> str:
 def _hold(sender, task_result, **kwargs):
     """The running task's lock (PostgreSQL), held by the worker's session until the task ends or the session
     does; then, at most once a minute per worker, a sweep for tasks other workers abandoned."""
+    if not _queued(task_result):
+        return
     connection = connections[_alias(task_result)]
     try:
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute(_lock_sql("pg_try_advisory_lock"), [LOCK_NAMESPACE, str(task_result.id)])
-        global _last_sweep
-        if time.monotonic() - _last_sweep >= SWEEP_EVERY:
-            _last_sweep = time.monotonic()
-            requeue_abandoned(using=_alias(task_result))
+        # A savepoint when the task runs inside a transaction: a failure here must not abort the caller's.
+        with transaction.atomic(using=connection.alias):
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute(_lock_sql("pg_try_advisory_lock"), [LOCK_NAMESPACE, str(task_result.id)])
+            global _last_sweep
+            if time.monotonic() - _last_sweep >= SWEEP_EVERY:
+                _last_sweep = time.monotonic()
+                requeue_abandoned(using=_alias(task_result))
     except Exception:  # never fail the task that is starting for the sake of the bookkeeping
         logger.exception("task recovery: could not lock task %s or sweep", task_result.id)
 
@@ -83,10 +92,10 @@ def _hold(sender, task_result, **kwargs):
 @receiver(task_finished, dispatch_uid="sciencecity.ops.recovery.release")
 def _release(sender, task_result, **kwargs):
     connection = connections[_alias(task_result)]
-    if connection.vendor != "postgresql":
+    if connection.vendor != "postgresql" or not _queued(task_result):
         return
     try:
-        with connection.cursor() as cursor:
+        with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
             cursor.execute(_lock_sql("pg_advisory_unlock"), [LOCK_NAMESPACE, str(task_result.id)])
     except Exception:  # the session is gone (a lost connection): so is its lock
         logger.warning("task recovery: could not release the lock of task %s", task_result.id)
