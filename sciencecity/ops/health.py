@@ -10,8 +10,10 @@
 Failures answer 503 (the check's name and a short reason, no detail of the infrastructure).
 """
 
+import asyncio
 import dataclasses
 import datetime
+from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
 from django.db import DatabaseError, connections
@@ -78,7 +80,17 @@ class ReplicaLag(HealthCheck):
 
 
 class Health(HealthCheckView):
-    """django-health-check's view answering 503 (what load balancers expect) instead of 500 on failure."""
+    """django-health-check's view answering 503 (what load balancers expect) instead of 500 on failure.
+
+    Synchronous, as gunicorn's workers are: the library's asynchronous checks run in an event loop of their own
+    thread, so the request's thread needs no loop (and one already running there, as in tests that drive a
+    browser, does not matter)."""
+
+    view_is_async = False
+
+    def dispatch(self, request, *args, **kwargs):
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(asyncio.run, super().dispatch(request, *args, **kwargs)).result()
 
     def render_to_response(self, context, **kwargs):
         return self._unavailable(super().render_to_response(context, **kwargs))

@@ -1,5 +1,6 @@
 """Health endpoints, metrics, request ids in logs and tasks, and the answers while the database is down."""
 
+import asyncio
 import json
 import logging
 
@@ -217,3 +218,19 @@ def test_other_errors_stay_500(monkeypatch):
     monkeypatch.setattr(CursorWrapper, "execute", broken)
     response = Client(raise_request_exception=False).get("/guide/kaigong/")
     assert response.status_code == 500
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_health_views_answer_while_an_event_loop_runs_in_the_thread(client):
+    """A synchronous view: an event loop already running in the request's thread (Playwright's, in the browser
+    tests of the same session) does not stop the checks."""
+
+    async def probe():
+        return client.get("/health/ready/", HTTP_ACCEPT="application/json")
+
+    loop = asyncio.new_event_loop()
+    try:
+        response = loop.run_until_complete(probe())
+    finally:
+        loop.close()
+    assert response.status_code == 200, response.content
