@@ -27,10 +27,12 @@ CONFIG = schemathesis.Config.from_dict({"phases": {"coverage": {"enabled": False
 schema = schemathesis.openapi.from_path(SCHEMA_FILE, config=CONFIG)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def wsgi_app():
     """Django's handler, called directly; like Django's test client, it must not close the connection at the
-    end of a request: inside the test's transaction that would drop the world (PostgreSQL closes for real)."""
+    end of a request: inside the test's transaction that would drop the world (PostgreSQL closes for real).
+    For each test: Django's test client, used by other tests of the module, connects the closing again after
+    each of its requests (a module-wide fixture let a later test's requests fail on a closed connection)."""
     signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)
     try:
