@@ -119,8 +119,14 @@ def test_a_database_restart_under_load_answers_503_then_recovers_by_itself(prima
         _wait_for(
             lambda: cluster.psql(DONE_OVERVIEWS) != "0", "the worker did not run the task after the restart"
         )
-        scraped_at = time.monotonic()
-        metrics = httpx.get(server.url("/metrics"), timeout=10).text
+        # The worker counts the task just after marking it done: scrape until its count is there.
+        deadline = time.monotonic() + 15
+        while True:
+            scraped_at = time.monotonic()
+            metrics = httpx.get(server.url("/metrics"), timeout=10).text
+            if "refresh_overview_task" in metrics or time.monotonic() > deadline:
+                break
+            time.sleep(0.3)
 
     # While it was down: the platform's page and a problem document, with Retry-After, never a traceback.
     assert page.status_code == 503
