@@ -38,6 +38,23 @@ def sees_everything(user) -> bool:
     return bool(_roles(user) & ZONE_WIDE_ROLES)
 
 
+def scope_key(user) -> tuple:
+    """Everything of `user` that a `for_user()` reads — who, roles, permissions, department, enterprise —
+    as a hashable key. A queryset compiled for one user's scope (`sciencecity.workflow.prepared`) is reused
+    only for the same key, so a user whose department or roles change gets a scope compiled anew."""
+    if user is None:
+        return ("platform",)
+    if not user.is_authenticated:
+        return ("anonymous",)
+    return (
+        user.pk,
+        _roles(user),
+        frozenset(user.get_all_permissions()),
+        user.department_id,
+        user.enterprise_id,
+    )
+
+
 def is_civil_servant(user) -> bool:
     """Any government role: reads the zone's registries of enterprises and projects."""
     return bool(_roles(user) & STAFF_ROLES)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sciencecity.audit import record
+from sciencecity.audit.services import event as audit_event
 from sciencecity.i18n import in_language
 from sciencecity.notifications.services import notify
 from sciencecity.workdays import clock
@@ -42,18 +43,23 @@ def enqueue_render(certificate_id: int) -> None:
     enqueue_with_commit(render_certificate, certificate_id)
 
 
-def issue_for_task(task: ReviewTask, user) -> Certificate | None:
+def issue_for_task(task: ReviewTask, user, *, just_approved=False, events=None) -> Certificate | None:
     """Issue the certificate of an approved task's item, if the item issues one. Call inside the
-    decision's transaction; idempotent (a task has at most one certificate)."""
+    decision's transaction; idempotent (a task has at most one certificate).
+
+    `just_approved`: the caller approved the task in this transaction, under its lock — a task is approved
+    once, so it has no certificate yet and none is looked for. `events`: a list the audit event is added to
+    (the caller saves it with its own) instead of being saved here."""
     item = task.item
     if not item.certificate_code or task.status not in (
         ReviewTask.Status.APPROVED,
         ReviewTask.Status.APPROVED_ON_PLEDGE,
     ):
         return None
-    existing = Certificate.objects.filter(task=task).first()
-    if existing is not None:
-        return existing
+    if not just_approved:
+        existing = Certificate.objects.filter(task=task).first()
+        if existing is not None:
+            return existing
     now = clock.now()
     application = task.application
     certificate = Certificate.objects.create(
@@ -68,12 +74,16 @@ def issue_for_task(task: ReviewTask, user) -> Certificate | None:
         on_pledge=task.status == ReviewTask.Status.APPROVED_ON_PLEDGE,
         issued_at=now,
     )
-    record(
+    issued = audit_event(
         user,
         "approvals.issue_certificate",
         certificate,
         after={"number": certificate.number, "task": task.pk},
     )
+    if events is None:
+        issued.save()
+    else:
+        events.append(issued)
     enqueue_render(certificate.pk)
     return certificate
 

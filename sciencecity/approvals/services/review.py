@@ -24,9 +24,11 @@ import datetime
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from sciencecity.accounts.scoping import scope_key
 from sciencecity.audit import record
 from sciencecity.audit.services import event as audit_event
 from sciencecity.audit.services import record_many, snapshot
@@ -36,7 +38,8 @@ from sciencecity.text import reject_control_characters
 from sciencecity.workdays import clock
 from sciencecity.workdays.calendar import Pause, WorkingCalendar, deadline_after
 from sciencecity.workdays.display import deadline_text
-from sciencecity.workflow.errors import fetch_in_scope, field_error, not_found
+from sciencecity.workflow.errors import field_error, not_found
+from sciencecity.workflow.prepared import PreparedQuery, update_fields
 
 from .. import selectors, transitions
 from ..models import Application, ApplicationItem, ReviewTask, SubmittedMaterial, TaskEvent, TaskPause
@@ -91,6 +94,25 @@ def _today() -> datetime.date:
 # --- locking and checks ---------------------------------------------------------------------------------
 
 
+def _scoped_tasks(user):
+    return ReviewTask.objects if user is None else ReviewTask.objects.for_user(user)
+
+
+# The two statements of `lock_task`, compiled once per scope (issue 18: compiling them cost more than running).
+_LOCK_APPLICATION = PreparedQuery(
+    lambda user, pk: (
+        Application.objects.select_related("applicant")
+        .select_for_update(of=("self",))
+        .filter(pk__in=_scoped_tasks(user).filter(pk=pk).order_by().values("application_id"))
+    ),
+    "pk",
+)
+_LOCK_TASK = PreparedQuery(
+    lambda user, pk: _scoped_tasks(user).select_related("item").select_for_update(of=("self",)).filter(pk=pk),
+    "pk",
+)
+
+
 def lock_task(user, task) -> tuple[Application, ReviewTask]:
     """(application, task), both re-read under row locks, the application first; `NotFound` when the task is
     outside the user's scope (`ReviewTask.objects.for_user`).
@@ -100,18 +122,14 @@ def lock_task(user, task) -> tuple[Application, ReviewTask]:
     is locked with its item. Never both rows in one statement: the order in which one statement locks the
     rows of a join is the plan's, and every action must lock the application before any of its tasks."""
     pk = task.pk if isinstance(task, ReviewTask) else task
-    scoped = ReviewTask.objects if user is None else ReviewTask.objects.for_user(user)
-    try:
-        application = (
-            Application.objects.select_related("applicant")
-            .select_for_update(of=("self",))
-            .get(pk__in=scoped.filter(pk=pk).order_by().values("application_id"))
-        )
-    except Application.DoesNotExist:
-        raise not_found(ReviewTask) from None
-    task = fetch_in_scope(scoped.select_related("item"), pk, lock=True, of=("self",))
-    task.application = application
-    return application, task
+    key = scope_key(user)
+    applications = _LOCK_APPLICATION.fetch(key, user, pk=pk)
+    tasks = _LOCK_TASK.fetch(key, user, pk=pk) if applications else []
+    if not tasks:
+        raise not_found(ReviewTask)
+    task = tasks[0]
+    task.application = applications[0]
+    return applications[0], task
 
 
 def _require_department(user, task):
@@ -274,14 +292,17 @@ def release_task(task, day: datetime.date, *, pauses=None, calendar=None, staff=
     )
 
 
-def release_tasks(tasks, day: datetime.date, *, pauses=None, calendar=None, staff=None) -> None:
+def release_tasks(
+    tasks, day: datetime.date, *, pauses=None, calendar=None, staff=None, writes: "Writes | None" = None
+) -> None:
     """Start waiting tasks (the "release" row, applied to each): pending from `day`, deadlines stored, an
     audit event for each and a notification to its department's staff.
 
     Each task's transition, deadlines and audit snapshots are its own, as if released one by one; the rows
     are then written in one UPDATE, the audit events in one INSERT and the notifications in one INSERT.
     `pauses` ({task pk: pauses}; a task absent has none), `calendar` (the action's) and `staff` ({department
-    id: users}) are what the caller has read for all of them at once; by default they are read here."""
+    id: users}) are what the caller has read for all of them at once; by default they are read here. With
+    `writes` the audit events and notifications join the caller's, saved with them."""
     tasks = list(tasks)
     if not tasks:
         return
@@ -315,8 +336,12 @@ def release_tasks(tasks, day: datetime.date, *, pauses=None, calendar=None, staf
             about=task,
         )
     ReviewTask.objects.bulk_update(tasks, RELEASE_FIELDS)
-    record_many(events)
-    notifications.send(messages)
+    if writes is None:
+        record_many(events)
+        notifications.send(messages)
+    else:
+        writes.events += events
+        writes.messages += messages
 
 
 # --- the reviewer's work --------------------------------------------------------------------------------
@@ -332,7 +357,7 @@ def claim_task(reviewer, task) -> ReviewTask:
     _require_department(reviewer, task)
     transitions.apply(task, "claim", reviewer)
     task.assignee = reviewer
-    task.save(update_fields=["status", "assignee", "updated_at"])
+    update_fields(task, ["status", "assignee", "updated_at"])
     record(reviewer, "approvals.claim_task", task, before=before, after=task_snapshot(task))
     return task
 
@@ -430,20 +455,43 @@ def _decide(user, task, action, reason, *, required_reason=False):
     task.decided_at = clock.now()
     task.decided_by = user
     task.decision_reason = reason
-    task.save(update_fields=["status", "decided_at", "decided_by", "decision_reason", "updated_at"])
+    update_fields(task, ["status", "decided_at", "decided_by", "decision_reason", "updated_at"])
     _mirror_outcome(task)
-    record(user, f"approvals.{action}_task", task, before=before, after=task_snapshot(task))
-    certificate = certificates.issue_for_task(task, user) if task.status in APPROVED else None
-    _notify_decision(application, task, certificate)
-    after_decision(application, task, user)
+    # The action's audit events (decision, certificate, tasks released) and notifications (the applicant's,
+    # the released tasks' departments') are written together: one INSERT each, in the order they happened.
+    writes = Writes()
+    writes.events.append(
+        audit_event(user, f"approvals.{action}_task", task, before=before, after=task_snapshot(task))
+    )
+    certificate = (
+        certificates.issue_for_task(task, user, just_approved=True, events=writes.events)
+        if task.status in APPROVED
+        else None
+    )
+    writes.messages += _decision_notifications(application, task, certificate)
+    after_decision(application, task, user, writes=writes)
     return task
 
 
 def _mirror_outcome(task):
-    ApplicationItem.objects.filter(pk=task.application_item_id).update(outcome=OUTCOME_OF[task.status])
+    update_fields(ApplicationItem(pk=task.application_item_id, outcome=OUTCOME_OF[task.status]), ["outcome"])
 
 
-def _notify_decision(application, task, certificate):
+class Writes:
+    """Audit events and notifications an action has made but not yet saved (`save` writes each kind in one
+    INSERT, in the order made). Saved before anything the action records on its own, so the trail keeps the
+    order in which things happened."""
+
+    def __init__(self):
+        self.events, self.messages = [], []
+
+    def save(self) -> None:
+        record_many(self.events)
+        notifications.send(self.messages)
+        self.events, self.messages = [], []
+
+
+def _decision_notifications(application, task, certificate) -> list:
     def compose():
         item = task.item.display_name
         if task.status == T.REJECTED:
@@ -460,48 +508,57 @@ def _notify_decision(application, task, certificate):
             "number": certificate.number,
         }
 
-    notifications.notify([application.applicant], "task_decided", compose, about=task)
+    return notifications.build([application.applicant], "task_decided", compose, about=task)
 
 
-def after_decision(application, task, user) -> None:
-    """Start the dependents now ready, skip those that can no longer start, conclude if all is done."""
+def after_decision(application, task, user, *, writes: Writes | None = None) -> None:
+    """Start the dependents now ready, skip those that can no longer start, conclude if all is done.
+    `writes`: what the decision has yet to save, saved here before the conclusion's own records."""
+    writes = writes if writes is not None else Writes()
     day = _today()
+    released = False
     if task.status in APPROVED:
-        _release_ready_dependents(application, task, day)
-    elif task.status == T.REJECTED:
+        released = _release_ready_dependents(application, task, day, writes)
+    writes.save()
+    if task.status == T.REJECTED:
         _skip_dependents(application, task)
-    conclude_if_done(application, user)
+    if not released:  # a task just started is open: the application cannot conclude now
+        conclude_if_done(application, user)
 
 
-def _release_ready_dependents(application, task, day: datetime.date) -> None:
-    """Start the waiting dependents of the approved `task` whose prerequisites are now all approved.
-
-    The dependents are locked in one statement; their prerequisites' states, their pauses and their
-    departments' staff are each read in one query for all of them, and their deadlines share one calendar.
-    (Releasing one dependent approves nothing, so reading every prerequisite's state before the first
-    release gives what reading it before each release did.)"""
-    dependents = list(
+def _dependents_query(task):
+    blocked = (
+        ReviewTask.depends_on.through.objects.filter(from_reviewtask_id=OuterRef("pk"))
+        .exclude(to_reviewtask__status__in=APPROVED)
+        .values("pk")
+    )
+    return (
         ReviewTask.objects.select_for_update(of=("self",))
         .filter(depends_on=task, status=T.WAITING)
         .select_related("item")
+        .annotate(blocked=Exists(blocked))
         .order_by("pk")
     )
-    if not dependents:
-        return
-    Through = ReviewTask.depends_on.through
-    blocked = {
-        dependent_id
-        for dependent_id, status in Through.objects.filter(
-            from_reviewtask_id__in=[dependent.pk for dependent in dependents]
-        ).values_list("from_reviewtask_id", "to_reviewtask__status")
-        if status not in APPROVED
-    }
-    ready = [dependent for dependent in dependents if dependent.pk not in blocked]
+
+
+_WAITING_DEPENDENTS = PreparedQuery(_dependents_query, "task")
+
+
+def _release_ready_dependents(application, task, day: datetime.date, writes: Writes) -> bool:
+    """Start the waiting dependents of the approved `task` whose prerequisites are now all approved; True
+    if any started.
+
+    One statement locks the dependents and says of each whether a prerequisite is still unapproved; their
+    departments' staff is read in one query, and their deadlines share one calendar. (Releasing one
+    dependent approves nothing, so reading every prerequisite's state before the first release gives what
+    reading it before each release did.) A waiting task has never been in review, so it has no pauses."""
+    ready = [dependent for dependent in _WAITING_DEPENDENTS.fetch(task=task.pk) if not dependent.blocked]
     if not ready:
-        return
+        return False
     for dependent in ready:
         dependent.application = application
-    release_tasks(ready, day)
+    release_tasks(ready, day, pauses={}, writes=writes)
+    return True
 
 
 def _skip_dependents(application, task) -> None:

@@ -1,0 +1,126 @@
+"""Hot statements compiled once per process, then run again with new values.
+
+The approval engine's profile (issue 18, `bench/results/`) showed the ORM turning the same querysets into SQL
+on every action — about a millisecond each, more than the database took to answer them. A `PreparedQuery` is
+built once from an ordinary queryset (so the scope, the joins, the lock clause and the column list stay the
+ORM's), compiled on first use, and then only executes: its named values (primary keys) are swapped into the
+compiled parameters, and the rows become model instances exactly as Django's own iterator makes them
+(`select_related` included, converters applied). `update_fields` is the same for `save(update_fields=…)`.
+
+What is cached is SQL text and the compiler's column map, never rows: every call reads the database. The key
+a caller gives must name everything the queryset depends on besides the named values (for a scoped queryset:
+`accounts.scoping.scope_key(user)`), because the parameters those inputs produced are compiled in.
+"""
+
+from django.core.exceptions import EmptyResultSet
+from django.db import connections, transaction
+from django.db.models.query import get_related_populators
+
+# Stand-ins for the named values while compiling: integers no primary key or parameter of ours takes.
+_SENTINEL_BASE = -7_340_032_000
+_CACHE_SIZE = 512
+
+
+class PreparedQuery:
+    """`build(*context, **names)` returns the queryset with each named value in place: `PreparedQuery(build,
+    "pk")`, then `fetch(key, user, pk=42)` returns the model instances. `key` must distinguish every queryset
+    that `build` makes differently from `context` (for a scope: the user's `scope_key`); `()` when `build`
+    takes no context."""
+
+    def __init__(self, build, *names: str):
+        self.build = build
+        self.names = names
+        self._compiled: dict = {}
+
+    def _compile(self, key, context, using):
+        sentinels = {name: _SENTINEL_BASE - n for n, name in enumerate(self.names)}
+        queryset = self.build(*context, **sentinels)
+        compiler = queryset.query.get_compiler(using=using)
+        try:
+            sql, params = compiler.as_sql()
+        except EmptyResultSet:  # a scope that sees nothing: no statement to send
+            sql, params = None, ()
+        positions = {
+            name: [i for i, p in enumerate(params) if p == value] for name, value in sentinels.items()
+        }
+        missing = [name for name, found in positions.items() if not found and sql is not None]
+        if missing:
+            raise ValueError(f"prepared query: {missing} not among the compiled parameters")
+        if len(self._compiled) >= _CACHE_SIZE:
+            self._compiled.clear()
+        entry = (sql, tuple(params), positions, compiler, queryset.query.select_for_update)
+        self._compiled[(using, key)] = entry
+        return entry
+
+    def fetch(self, key=(), *context, using: str = "default", **values) -> list:
+        try:
+            sql, params, positions, compiler, for_update = self._compiled[(using, key)]
+        except KeyError:
+            sql, params, positions, compiler, for_update = self._compile(key, context, using)
+        if sql is None:
+            return []
+        connection = connections[using]
+        if for_update and connection.get_autocommit():
+            # What the ORM checks when it compiles a locking query; the compiled statement must check it too.
+            raise transaction.TransactionManagementError(
+                "select_for_update cannot be used outside of a transaction."
+            )
+        params = list(params)
+        for name, value in values.items():
+            for index in positions[name]:
+                params[index] = value
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        return _instances(compiler, rows, using)
+
+
+def _instances(compiler, rows, using) -> list:
+    """Model instances from compiled rows, as `django.db.models.query.ModelIterable` makes them (related
+    objects of `select_related` and annotations included)."""
+    select, klass_info = compiler.select, compiler.klass_info
+    start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+    attnames = [column[0].target.attname for column in select[start:end]]
+    populators = get_related_populators(klass_info, select, using)
+    model = klass_info["model"]
+    objects = []
+    for row in compiler.results_iter(results=[rows]):
+        obj = model.from_db(using, attnames, row[start:end])
+        for populator in populators:
+            populator.populate(row, obj)
+        for name, position in compiler.annotation_col_map.items():
+            setattr(obj, name, row[position])
+        objects.append(obj)
+    return objects
+
+
+_UPDATES: dict = {}
+
+
+def update_fields(instance, fields, *, using: str = "default") -> None:
+    """What `instance.save(update_fields=fields)` writes — `auto_now` stamped, values prepared by their
+    fields — as one UPDATE by primary key whose SQL is made once per model and field list. For hot paths
+    only: no model signals are sent (the platform connects none to the models that use it)."""
+    model = type(instance)
+    connection = connections[using]
+    key = (using, model, tuple(fields))
+    sql = _UPDATES.get(key)
+    meta = model._meta
+    model_fields = [meta.get_field(name) for name in fields]
+    if any(hasattr(field, "get_placeholder") for field in model_fields):
+        instance.save(update_fields=fields, using=using)  # a field with its own SQL placeholder
+        return
+    if sql is None:
+        quote = connection.ops.quote_name
+        assignments = ", ".join(f"{quote(field.column)} = %s" for field in model_fields)
+        sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s"
+        _UPDATES[key] = sql
+    params = [
+        field.get_db_prep_save(field.pre_save(instance, False), connection=connection)
+        for field in model_fields
+    ]
+    params.append(meta.pk.get_db_prep_value(instance.pk, connection))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+    instance._state.adding = False
+    instance._state.db = using
