@@ -1,6 +1,8 @@
 from django.contrib.contenttypes.models import ContentType
 from django.forms.models import model_to_dict
 
+from sciencecity.workflow.prepared import insert
+
 from .context import current_request
 from .models import AuditEvent
 
@@ -37,11 +39,14 @@ def record(actor, action: str, target=None, *, before=None, after=None) -> Audit
     (`ContentType.objects.get_for_model` answers from Django's per-process cache after its first call.)
     """
     audit_event = event(actor, action, target, before=before, after=after)
-    audit_event.save()
+    insert([audit_event])
     return audit_event
 
 
 def record_many(events: list[AuditEvent]) -> list[AuditEvent]:
     """Append several events made by `event` in one INSERT, in the order given (the ids follow it), for an
-    action that changes several rows at once. Inside the service's transaction, like `record`."""
-    return AuditEvent.objects.bulk_create(events) if events else []
+    action that changes several rows at once. Inside the service's transaction, like `record`.
+
+    Both write through `workflow.prepared.insert` (the INSERT's SQL made once per row count): the trail is
+    append-only, so it needs nothing of `save()` but its values."""
+    return insert(events)

@@ -21,6 +21,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from sciencecity.workdays import clock
+from sciencecity.workflow.prepared import insert
 
 from . import kinds
 from .models import Notification
@@ -57,7 +58,7 @@ def build(recipients, kind: str, compose: Compose, *, about=None) -> list[Notifi
 
 def send(notifications: list[Notification]) -> list[Notification]:
     """Save notifications made by `build` in one INSERT (inside the action's transaction, like `notify`)."""
-    return Notification.objects.bulk_create(notifications) if notifications else []
+    return insert(notifications)
 
 
 def notify(

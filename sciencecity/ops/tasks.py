@@ -12,6 +12,7 @@ from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.compat import normalize_json
 
 from sciencecity.audit.context import RequestContext, current_request
+from sciencecity.workflow.prepared import insert
 
 _task_token: contextvars.ContextVar[contextvars.Token | None] = contextvars.ContextVar(
     "task_token", default=None
@@ -27,15 +28,21 @@ class TracedDatabaseBackend(DatabaseBackend):
         call = {"args": args, "kwargs": kwargs}
         if request_id := current_request.get().request_id:
             call["request_id"] = request_id
-        return DBTaskResult.objects.create(
-            id=self._get_id(),
-            args_kwargs=normalize_json(call),
-            priority=task.priority,
-            task_path=task.module_path,
-            queue_name=task.queue_name,
-            run_after=task.run_after,
-            backend_name=self.alias,
+        # The engine queues a job with most decisions: one INSERT made once (`workflow.prepared.insert`).
+        (row,) = insert(
+            [
+                DBTaskResult(
+                    id=self._get_id(),
+                    args_kwargs=normalize_json(call),
+                    priority=task.priority,
+                    task_path=task.module_path,
+                    queue_name=task.queue_name,
+                    run_after=task.run_after,
+                    backend_name=self.alias,
+                )
+            ]
         )
+        return row
 
 
 def request_id_of(task_result) -> str:

@@ -17,6 +17,7 @@ from sciencecity.audit.services import event as audit_event
 from sciencecity.i18n import in_language
 from sciencecity.notifications.services import notify
 from sciencecity.workdays import clock
+from sciencecity.workflow.prepared import insert
 from sciencecity.workflow.queue import enqueue_with_commit
 from sciencecity.workflow.transitions import IllegalTransition
 
@@ -62,17 +63,21 @@ def issue_for_task(task: ReviewTask, user, *, just_approved=False, events=None) 
             return existing
     now = clock.now()
     application = task.application
-    certificate = Certificate.objects.create(
-        number=certificate_number(item.certificate_code, timezone.localdate(now)),
-        certificate_code=item.certificate_code,
-        name=item.certificate_name or item.name,
-        application=application,
-        task=task,
-        enterprise_id=application.enterprise_id,
-        project_id=application.project_id,
-        department_id=task.department_id,
-        on_pledge=task.status == ReviewTask.Status.APPROVED_ON_PLEDGE,
-        issued_at=now,
+    (certificate,) = insert(
+        [
+            Certificate(
+                number=certificate_number(item.certificate_code, timezone.localdate(now)),
+                certificate_code=item.certificate_code,
+                name=item.certificate_name or item.name,
+                application=application,
+                task=task,
+                enterprise_id=application.enterprise_id,
+                project_id=application.project_id,
+                department_id=task.department_id,
+                on_pledge=task.status == ReviewTask.Status.APPROVED_ON_PLEDGE,
+                issued_at=now,
+            )
+        ]
     )
     issued = audit_event(
         user,

@@ -39,7 +39,7 @@ from sciencecity.workdays import clock
 from sciencecity.workdays.calendar import Pause, WorkingCalendar, deadline_after
 from sciencecity.workdays.display import deadline_text
 from sciencecity.workflow.errors import field_error, not_found
-from sciencecity.workflow.prepared import PreparedQuery, update_fields
+from sciencecity.workflow.prepared import PreparedQuery, update_fields, update_rows
 
 from .. import selectors, transitions
 from ..models import Application, ApplicationItem, ReviewTask, SubmittedMaterial, TaskEvent, TaskPause
@@ -109,6 +109,20 @@ _LOCK_APPLICATION = PreparedQuery(
 )
 _LOCK_TASK = PreparedQuery(
     lambda user, pk: _scoped_tasks(user).select_related("item").select_for_update(of=("self",)).filter(pk=pk),
+    "pk",
+)
+
+
+# A claim changes its task alone: the task locked with its application and item read (not locked) in one
+# statement. Taking one lock, it cannot deadlock with an action that holds the application and then locks
+# its tasks (that action waits for the claim, or the claim for it, and re-reads the task's new state).
+_LOCK_TASK_ALONE = PreparedQuery(
+    lambda user, pk: (
+        _scoped_tasks(user)
+        .select_related("item", "application")
+        .select_for_update(of=("self",))
+        .filter(pk=pk)
+    ),
     "pk",
 )
 
@@ -335,7 +349,7 @@ def release_tasks(
             ),
             about=task,
         )
-    ReviewTask.objects.bulk_update(tasks, RELEASE_FIELDS)
+    update_rows(tasks, RELEASE_FIELDS)
     if writes is None:
         record_many(events)
         notifications.send(messages)
@@ -350,8 +364,14 @@ def release_tasks(
 @transaction.atomic
 def claim_task(reviewer, task) -> ReviewTask:
     """A reviewer of the task's department takes a pending task; of two claiming at once, exactly one wins
-    and the other gets IllegalTransition."""
-    application, task = lock_task(reviewer, task)
+    and the other gets IllegalTransition. The one action that locks its task without the application
+    (see `_LOCK_TASK_ALONE`): nothing of the application changes."""
+    tasks = _LOCK_TASK_ALONE.fetch(
+        scope_key(reviewer), reviewer, pk=task.pk if isinstance(task, ReviewTask) else task
+    )
+    if not tasks:
+        raise not_found(ReviewTask)
+    task = tasks[0]
     before = task_snapshot(task)
     transitions.check(task, "claim", reviewer)
     _require_department(reviewer, task)
@@ -516,43 +536,59 @@ def after_decision(application, task, user, *, writes: Writes | None = None) -> 
     `writes`: what the decision has yet to save, saved here before the conclusion's own records."""
     writes = writes if writes is not None else Writes()
     day = _today()
-    released = False
+    open_left = True
     if task.status in APPROVED:
-        released = _release_ready_dependents(application, task, day, writes)
+        open_left = _release_ready_dependents(application, task, day, writes) is not None
     writes.save()
     if task.status == T.REJECTED:
         _skip_dependents(application, task)
-    if not released:  # a task just started is open: the application cannot conclude now
+    if not open_left or task.status not in APPROVED:  # open tasks left: the application cannot conclude
         conclude_if_done(application, user)
 
 
-def _dependents_query(task):
-    blocked = (
-        ReviewTask.depends_on.through.objects.filter(from_reviewtask_id=OuterRef("pk"))
-        .exclude(to_reviewtask__status__in=APPROVED)
-        .values("pk")
+def _open_tasks_query(application, task):
+    """The application's open tasks, locked (the application is, so no other action holds them but a
+    claim, which holds nothing else), each saying whether it waits on `task` and whether a prerequisite of
+    it is still unapproved."""
+    Through = ReviewTask.depends_on.through
+    blocked = Through.objects.filter(from_reviewtask_id=OuterRef("pk")).exclude(
+        to_reviewtask__status__in=APPROVED
     )
     return (
         ReviewTask.objects.select_for_update(of=("self",))
-        .filter(depends_on=task, status=T.WAITING)
+        .filter(application_id=application, status__in=ReviewTask.OPEN_STATUSES)
         .select_related("item")
-        .annotate(blocked=Exists(blocked))
+        .annotate(
+            waits_on_task=Exists(
+                Through.objects.filter(from_reviewtask_id=OuterRef("pk"), to_reviewtask_id=task)
+            ),
+            blocked=Exists(blocked.values("pk")),
+        )
         .order_by("pk")
     )
 
 
-_WAITING_DEPENDENTS = PreparedQuery(_dependents_query, "task")
+_OPEN_TASKS = PreparedQuery(_open_tasks_query, "application", "task")
 
 
-def _release_ready_dependents(application, task, day: datetime.date, writes: Writes) -> bool:
-    """Start the waiting dependents of the approved `task` whose prerequisites are now all approved; True
-    if any started.
+def _release_ready_dependents(application, task, day: datetime.date, writes: Writes) -> bool | None:
+    """Start the waiting dependents of the approved `task` whose prerequisites are now all approved.
+    Returns True if any started, None if the application has no open task left (it may conclude), else
+    False.
 
-    One statement locks the dependents and says of each whether a prerequisite is still unapproved; their
-    departments' staff is read in one query, and their deadlines share one calendar. (Releasing one
-    dependent approves nothing, so reading every prerequisite's state before the first release gives what
-    reading it before each release did.) A waiting task has never been in review, so it has no pauses."""
-    ready = [dependent for dependent in _WAITING_DEPENDENTS.fetch(task=task.pk) if not dependent.blocked]
+    One statement reads the application's open tasks, locks them, and says of each whether it waits on
+    `task` and whether a prerequisite is still unapproved; their departments' staff is read in one query,
+    and their deadlines share one calendar. (Releasing one dependent approves nothing, so reading every
+    prerequisite's state before the first release gives what reading it before each release did.) A waiting
+    task has never been in review, so it has no pauses."""
+    open_tasks = _OPEN_TASKS.fetch(application=application.pk, task=task.pk)
+    if not open_tasks:
+        return None
+    ready = [
+        other
+        for other in open_tasks
+        if other.status == T.WAITING and other.waits_on_task and not other.blocked
+    ]
     if not ready:
         return False
     for dependent in ready:
