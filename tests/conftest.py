@@ -34,6 +34,18 @@ def _suite_clock():
 
 
 @pytest.fixture(autouse=True)
+def _fresh_process_caches():
+    """Each test starts with the per-process caches empty, as a new process would: the test database is
+    rolled back (or flushed) after each test, so a compiled catalog version keyed by its primary key could
+    otherwise outlive its rows and meet another version under the same key."""
+    from sciencecity.catalog import compiled
+
+    compiled.cache_clear()
+    yield
+    compiled.cache_clear()
+
+
+@pytest.fixture(autouse=True)
 def _english_off(settings):
     """Tests run in the default language (Simplified Chinese) unless a test activates another."""
     settings.LANGUAGE_CODE = "zh-hans"

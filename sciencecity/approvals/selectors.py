@@ -1,8 +1,11 @@
 """Reads of bundled approval that the services, pages, API and commands share.
 
 The situation guide (`selected_items`), the complete notice of what is needed (`material_notice`, 一次告知),
-the merged form (`merged_form`, 一张表单) and the dependency graph of the selected items. Each reads a fixed
-number of queries whatever the size of the bundle, so a page can show them without care.
+the merged form (`merged_form`, 一张表单) and the dependency graph of the selected items. What they need of the
+catalog comes from `sciencecity.catalog.compiled`: a published version compiled once per process, so that
+they read no catalog row once it is (the selected items' departments, which are not catalog rows, are read
+in one query); a draft's rows are read as they are, a fixed number of queries whatever the size of the
+bundle. Either way a page can show them without care.
 """
 
 import datetime
@@ -12,17 +15,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
+from django.db.models import F, Window
+from django.db.models.functions import RowNumber
 from django.utils.translation import gettext as _
 
-from sciencecity.catalog.models import (
-    BundleItem,
-    FormField,
-    ItemDependency,
-    ItemMaterial,
-    MaterialSpec,
-    ServiceItem,
-    SituationQuestion,
-)
+from sciencecity.catalog import compiled
+from sciencecity.catalog.models import FormField, MaterialSpec, ServiceItem, SituationQuestion
 
 from .models import CHECK_ALPHABET, CHECK_LENGTH, Certificate
 
@@ -46,7 +44,7 @@ def normalize_answers(bundle, answers, *, complete: bool = True, questions=None,
     if not isinstance(answers, dict):
         raise ValidationError(_("情形回答的格式不正确。"), code="invalid_answers")
     if questions is None:
-        questions = list(bundle.questions.all())
+        questions = compiled.questions(bundle)
     by_code = {question.code: question for question in questions}
     errors: dict[str, list] = {}
     normalized = {}
@@ -65,7 +63,7 @@ def normalize_answers(bundle, answers, *, complete: bool = True, questions=None,
             errors[code] = [error]
     if complete:
         if rules is None:
-            rules = list(bundle.rules.all())
+            rules = compiled.rules(bundle)
         needed = {code for rule in rules for code in rule.conditions}
         for question in questions:
             if question.code in needed and question.code not in normalized and question.code not in errors:
@@ -125,19 +123,19 @@ def rule_holds(conditions: dict, answers: dict) -> bool:
 
 
 def selected_items(bundle, answers, *, complete: bool = True) -> list[ServiceItem]:
-    """The bundle's mandatory items plus the situational items that the answers select, in bundle order.
+    """The bundle's mandatory items plus the situational items that the answers select, in bundle order, each
+    with its department.
 
     Answers are validated first (see `normalize_answers`); with `complete=False` (a draft being filled in) an
-    unanswered question simply selects nothing. Four queries.
+    unanswered question simply selects nothing. One query (the departments) once the version is compiled;
+    three otherwise.
     """
-    questions = list(bundle.questions.all())
-    rules = list(bundle.rules.prefetch_related("items"))
+    questions = compiled.questions(bundle)
+    rules = compiled.rules(bundle)
     answers = normalize_answers(bundle, answers, complete=complete, questions=questions, rules=rules)
-    chosen = {item.pk for rule in rules if rule_holds(rule.conditions, answers) for item in rule.items.all()}
-    uses = (
-        BundleItem.objects.filter(bundle=bundle).select_related("item__department").order_by("position", "id")
-    )
-    return [use.item for use in uses if use.mandatory or use.item_id in chosen]
+    chosen = {pk for rule in rules if rule_holds(rule.conditions, answers) for pk in rule.item_ids}
+    uses = compiled.uses(bundle)
+    return compiled.with_departments(use.item for use in uses if use.mandatory or use.item.pk in chosen)
 
 
 # --- the complete notice (一次告知) --------------------------------------------------------------------
@@ -185,13 +183,19 @@ def reusable_certificates(enterprise_id, project_id, codes) -> dict[str, Certifi
     found: dict[str, Certificate] = {}
     if not codes:
         return found
+    # The newest of each code ranked in the database (a window filtered to rank 1): an enterprise that has
+    # held a permit through years of applications sends one row per code, not its whole history.
+    newest_first = Window(
+        RowNumber(), partition_by=[F("certificate_code")], order_by=[F("issued_at").desc(), F("id").desc()]
+    )
     rows = (
         Certificate.objects.valid()
         .filter(enterprise_id=enterprise_id, project_id=project_id, certificate_code__in=set(codes))
-        .order_by("-issued_at", "-id")
+        .annotate(rank=newest_first)
+        .filter(rank=1)
     )
     for certificate in rows:
-        found.setdefault(certificate.certificate_code, certificate)
+        found[certificate.certificate_code] = certificate
     return found
 
 
@@ -216,19 +220,18 @@ def material_notice(bundle, items, enterprise, project) -> list[NoticeEntry]:
     """The complete notice (一次告知) for `items`: each material once, in the order the items first need it.
 
     `required`: some item requires it; `gap_tolerated` / `pledge_allowed`: every item that requires it
-    tolerates a gap / accepts a pledge (for a material no item requires, every item that lists it). Two
-    queries whatever the number of items: the item materials, and the certificates held for the project.
+    tolerates a gap / accepts a pledge (for a material no item requires, every item that lists it). One query
+    whatever the number of items, the certificates held for the project, once the version is compiled; and
+    the item materials before.
     """
-    item_ids = [item.pk for item in items]
-    position = {pk: index for index, pk in enumerate(item_ids)}
+    item_ids = list(dict.fromkeys(item.pk for item in items))
     by_pk = {item.pk: item for item in items}
-    uses = sorted(
-        ItemMaterial.objects.filter(item_id__in=item_ids).select_related("material"),
-        key=lambda use: (position[use.item_id], use.material.code),
-    )
-    grouped: dict[int, list[ItemMaterial]] = {}
-    for use in uses:
-        grouped.setdefault(use.material_id, []).append(use)
+    uses_of = compiled.material_uses(bundle, item_ids)
+    # In the order the items first need them; an item's own materials by code.
+    grouped: dict[int, list[compiled.MaterialUse]] = {}
+    for pk in item_ids:
+        for use in uses_of[pk]:
+            grouped.setdefault(use.material_id, []).append(use)
 
     producing = {item.certificate_code: item for item in items if item.certificate_code}
     certificate_codes = {
@@ -304,19 +307,17 @@ def prefill_value(path: str, enterprise, project):
 
 
 def merged_form(bundle, items, enterprise, project, saved=None) -> list[FormEntry]:
-    """The bundle's form fields that any of `items` uses, in form order, with their values. Two queries."""
+    """The bundle's form fields that any of `items` uses, in form order, with their values. No query once the
+    version is compiled; two before."""
     saved = saved or {}
     item_ids = {item.pk for item in items}
     by_pk = {item.pk: item for item in items}
-    fields = (
-        FormField.objects.filter(bundle=bundle, items__in=item_ids)
-        .distinct()
-        .order_by("position", "code")
-        .prefetch_related("items")
-    )
+    field_items = compiled.form_field_items(bundle)
     entries = []
-    for form_field in fields:
-        users = [by_pk[item.pk] for item in form_field.items.all() if item.pk in item_ids]
+    for form_field in compiled.form_fields(bundle):
+        users = [by_pk[pk] for pk in field_items.get(form_field.pk, ()) if pk in item_ids]
+        if not users:
+            continue
         if form_field.code in saved:
             entry = FormEntry(form_field, users, saved[form_field.code], prefilled=False)
         else:
@@ -331,13 +332,10 @@ def merged_form(bundle, items, enterprise, project, saved=None) -> list[FormEntr
 
 def dependency_graph(bundle, items) -> dict[int, set[int]]:
     """{item pk: pks of its prerequisites}, restricted to `items` (a prerequisite not selected is ignored).
-    One query."""
+    No query once the version is compiled; one before."""
     item_ids = {item.pk for item in items}
-    graph: dict[int, set[int]] = {pk: set() for pk in item_ids}
-    rows = ItemDependency.objects.filter(bundle=bundle, item_id__in=item_ids, depends_on_id__in=item_ids)
-    for item_id, prerequisite_id in rows.values_list("item_id", "depends_on_id"):
-        graph[item_id].add(prerequisite_id)
-    return graph
+    prerequisites = compiled.dependencies(bundle)
+    return {pk: set(prerequisites.get(pk, frozenset()) & item_ids) for pk in item_ids}
 
 
 def dependency_waves(graph: dict[int, set[int]]) -> list[list[int]]:

@@ -113,6 +113,15 @@ class CatalogVersion(models.Model):
     def __str__(self):
         return f"v{self.number} {self.label} ({self.get_status_display()})"
 
+    def save(self, *args, **kwargs):
+        # The row as stored decides: publishing saves a draft (allowed); nothing saves a published version,
+        # neither back to a draft nor with new dates (a published version, once seen, is compiled for good).
+        if self.pk is not None:
+            number = _published_number(models.Q(pk=self.pk))
+            if number is not None:
+                raise PublishedVersionError(_published_message(number))
+        super().save(*args, **kwargs)
+
     @property
     def is_published(self) -> bool:
         return self.status == self.Status.PUBLISHED
@@ -123,8 +132,33 @@ class CatalogVersion(models.Model):
         return super().delete(*args, **kwargs)
 
 
+def _published_number(*conditions) -> int | None:
+    """The number of a published version matching any of `conditions` (Q objects on CatalogVersion), else
+    None; one query."""
+    if not conditions:
+        return None
+    where = conditions[0]
+    for condition in conditions[1:]:
+        where |= condition
+    return (
+        CatalogVersion.objects.filter(where, status=CatalogVersion.Status.PUBLISHED)
+        .values_list("number", flat=True)
+        .first()
+    )
+
+
+def _published_message(number):
+    return _("目录版本 v%(number)s 已发布,不能修改;请先复制为新的草稿版本。") % {"number": number}
+
+
 class VersionedRow(models.Model):
-    """A row that belongs to a catalog version and may change only while that version is a draft."""
+    """A row that belongs to a catalog version and may change only while that version is a draft.
+
+    Both versions count: the one the row names now and the one of the row as stored, so that a row of a
+    published version cannot leave it for a draft either (`version_path` leads from the row to its version).
+    """
+
+    version_path = "version"
 
     class Meta:
         abstract = True
@@ -141,12 +175,16 @@ class VersionedRow(models.Model):
         raise NotImplementedError
 
     def _refuse_if_published(self):
+        conditions = []
         version = self.catalog_version()
-        if version is not None and CatalogVersion.objects.filter(pk=version.pk, status="published").exists():
-            raise PublishedVersionError(
-                _("目录版本 v%(number)s 已发布,不能修改;请先复制为新的草稿版本。")
-                % {"number": version.number}
-            )
+        if version is not None:
+            conditions.append(models.Q(pk=version.pk))
+        if self.pk is not None:
+            stored = type(self)._base_manager.filter(pk=self.pk).values(self.version_path)
+            conditions.append(models.Q(pk__in=stored))
+        number = _published_number(*conditions)
+        if number is not None:
+            raise PublishedVersionError(_published_message(number))
 
 
 class VersionedQuerySet(ScopedQuerySet):
@@ -293,6 +331,8 @@ class ItemStep(VersionedRow, TranslatedName):
         _("时限(工作日)"), null=True, blank=True, validators=[MAX_LIMIT_DAYS]
     )
 
+    version_path = "item__version"
+
     class Meta:
         verbose_name = _("办理环节")
         verbose_name_plural = pgettext_lazy("plural", "办理环节")
@@ -315,6 +355,8 @@ class ItemMaterial(VersionedRow):
     required = models.BooleanField(_("必交"), default=True)
     gap_tolerated = models.BooleanField(_("可容缺"), default=False)
     pledge_allowed = models.BooleanField(_("可承诺代替"), default=False)
+
+    version_path = "item__version"
 
     class Meta:
         verbose_name = _("事项材料")
@@ -380,6 +422,8 @@ class BundleItem(VersionedRow):
     mandatory = models.BooleanField(_("必办"), default=True, help_text=_("不勾选表示按情形选办"))
     position = models.PositiveSmallIntegerField(_("顺序"), default=0, validators=[MAX_POSITION])
 
+    version_path = "bundle__version"
+
     class Meta:
         verbose_name = _("一件事事项")
         verbose_name_plural = pgettext_lazy("plural", "一件事事项")
@@ -415,6 +459,8 @@ class SituationQuestion(VersionedRow):
         help_text=_('单选、多选的选项,如 [{"value": "report", "label": "报告书"}];是/否题为空'),
     )
     position = models.PositiveSmallIntegerField(_("顺序"), default=0, validators=[MAX_POSITION])
+
+    version_path = "bundle__version"
 
     class Meta:
         verbose_name = _("情形问题")
@@ -458,6 +504,8 @@ class SituationRule(VersionedRow):
     items = models.ManyToManyField(ServiceItem, verbose_name=_("选定事项"), related_name="selected_by_rules")
     position = models.PositiveSmallIntegerField(_("顺序"), default=0, validators=[MAX_POSITION])
 
+    version_path = "bundle__version"
+
     class Meta:
         verbose_name = _("情形规则")
         verbose_name_plural = pgettext_lazy("plural", "情形规则")
@@ -480,6 +528,8 @@ class ItemDependency(VersionedRow):
     depends_on = models.ForeignKey(
         ServiceItem, verbose_name=_("前置事项"), on_delete=models.CASCADE, related_name="+"
     )
+
+    version_path = "bundle__version"
 
     class Meta:
         verbose_name = _("事项前置关系")
@@ -530,6 +580,8 @@ class FormField(VersionedRow):
         ServiceItem, verbose_name=_("使用该字段的事项"), related_name="form_fields"
     )
 
+    version_path = "bundle__version"
+
     class Meta:
         verbose_name = _("表单字段")
         verbose_name_plural = pgettext_lazy("plural", "表单字段")
@@ -568,6 +620,8 @@ class FormRule(VersionedRow):
     message_en = models.CharField(_("英文提示"), max_length=300, blank=True)
     position = models.PositiveSmallIntegerField(_("顺序"), default=0, validators=[MAX_POSITION])
 
+    version_path = "bundle__version"
+
     class Meta:
         verbose_name = _("表单校验规则")
         verbose_name_plural = pgettext_lazy("plural", "表单校验规则")
@@ -597,6 +651,10 @@ class FormRule(VersionedRow):
 # a queryset delete or a cascade from a deleted version never calls the rows' `delete()`, and many-to-many
 # changes (rule and form-field items, `bundle.items.add()`) never call `save()`. Without these, deleting a
 # published version would silently take all its rows with it, and a published rule's items could be changed.
+# `sciencecity.catalog.compiled` keeps a published version for the life of a process on the strength of these
+# guards. What no model code sees is beyond them, as for any Django model: `QuerySet.update()`,
+# `bulk_create()`/`bulk_update()`, rows of the automatic link tables written through their own managers (Django
+# sends no signal for them) and raw SQL. Nothing in the platform writes a published version's rows that way.
 
 
 @receiver(pre_delete, sender=CatalogVersion)
@@ -613,9 +671,22 @@ def _refuse_deleting_published_row(sender, instance, origin=None, **kwargs):
     instance._refuse_if_published()
 
 
-def _refuse_changing_published_links(sender, instance, action, **kwargs):
-    if action in ("pre_add", "pre_remove", "pre_clear"):
+def _refuse_changing_published_links(sender, instance, action, reverse=False, model=None, pk_set=None, **kw):
+    if action not in ("pre_add", "pre_remove", "pre_clear"):
+        return
+    if not reverse:
         instance._refuse_if_published()
+        return
+    # From the item's side (`item.selected_by_rules.add(rule)`): the item, and the bundles, rules or form
+    # fields whose links change, those named or, for a clear, those linked now.
+    owners = model._base_manager.filter(pk__in=pk_set) if pk_set is not None else model._base_manager
+    if pk_set is None:
+        owners = owners.filter(items=instance)
+    number = _published_number(
+        models.Q(pk=instance.version_id), models.Q(pk__in=owners.values(model.version_path))
+    )
+    if number is not None:
+        raise PublishedVersionError(_published_message(number))
 
 
 for _model in (
@@ -629,6 +700,7 @@ for _model in (
     SituationRule,
     ItemDependency,
     FormField,
+    FormRule,
 ):
     pre_delete.connect(
         _refuse_deleting_published_row, sender=_model, dispatch_uid=f"catalog-row-{_model.__name__}"

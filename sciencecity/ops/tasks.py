@@ -7,7 +7,7 @@ task, that id becomes the worker's current request id, so the task's logs and au
 import contextvars
 
 from django.dispatch import receiver
-from django_tasks.signals import task_finished, task_started
+from django_tasks.signals import task_enqueued, task_finished, task_started
 from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.compat import normalize_json
 
@@ -22,27 +22,35 @@ _task_token: contextvars.ContextVar[contextvars.Token | None] = contextvars.Cont
 class TracedDatabaseBackend(DatabaseBackend):
     """django_tasks_db's backend, whose row also holds the request id (the library's own insert, plus a key)."""
 
-    def _task_to_db_task(self, task, args, kwargs):
+    def _row(self, task, args, kwargs):
         from django_tasks_db.models import DBTaskResult
 
         call = {"args": args, "kwargs": kwargs}
         if request_id := current_request.get().request_id:
             call["request_id"] = request_id
-        # The engine queues a job with most decisions: one INSERT made once (`workflow.prepared.insert`).
-        (row,) = insert(
-            [
-                DBTaskResult(
-                    id=self._get_id(),
-                    args_kwargs=normalize_json(call),
-                    priority=task.priority,
-                    task_path=task.module_path,
-                    queue_name=task.queue_name,
-                    run_after=task.run_after,
-                    backend_name=self.alias,
-                )
-            ]
+        return DBTaskResult(
+            id=self._get_id(),
+            args_kwargs=normalize_json(call),
+            priority=task.priority,
+            task_path=task.module_path,
+            queue_name=task.queue_name,
+            run_after=task.run_after,
+            backend_name=self.alias,
         )
+
+    def _task_to_db_task(self, task, args, kwargs):
+        # The engine queues a job with most decisions: one INSERT made once (`workflow.prepared.insert`).
+        (row,) = insert([self._row(task, args, kwargs)])
         return row
+
+    def enqueue_many(self, task, calls) -> list:
+        """`task` once for each (args, kwargs) of `calls`, in one INSERT (a delivery queues every certificate
+        not yet rendered); what `enqueue` does for each, `task_enqueued` included."""
+        self.validate_task(task)
+        rows = insert([self._row(task, list(args), dict(kwargs)) for args, kwargs in calls])
+        for row in rows:
+            task_enqueued.send(type(self), task_result=row.task_result)
+        return [row.task_result for row in rows]
 
 
 def request_id_of(task_result) -> str:

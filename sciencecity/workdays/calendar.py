@@ -33,6 +33,8 @@ from typing import NamedTuple
 import chinese_calendar
 import holidays
 from django.conf import settings
+from django.db import models
+from django.db.models import Value
 from django.utils.translation import gettext
 
 from .models import CalendarYear, HolidayOverride
@@ -114,9 +116,22 @@ class WorkingCalendar:
 
     Make one per action (a service call, its transaction) and pass it to `add_working_days` for every
     deadline that action computes: an acceptance that starts eight tasks, or a decision that releases five,
-    then reads the override table once instead of once or twice per deadline. It is deliberately not kept
-    between actions or shared across processes: an override an administrator saves is seen by the next
-    action in every process, with no cache to invalidate (ARCHITECTURE.md rule 4: never guess).
+    then reads the override table once instead of once or twice per deadline, and with it whether the
+    years of the span that the package does not cover are confirmed (one statement for both).
+
+    It is deliberately not kept between actions or shared across processes: an override an administrator
+    saves is seen by the next action in every process, with no cache to invalidate (ARCHITECTURE.md rule 4:
+    never guess). A per-process cache was weighed for issue 18 and does not pay. Overrides change (a year's
+    schedule is entered, a known year corrected, a confirmation withdrawn), and nothing of the table is
+    safe to keep without asking: not past days either, which a correction may still touch. Knowing that a
+    kept copy is still right needs one read per action, of a generation number that every write bumps in
+    its transaction, and that read costs the same one statement as the override read it would replace (a
+    range scan of an index that returns a few rows, nothing for most spans), unless it rides on a statement
+    the action sends anyway (the lock of the application or task: a next step for the owners of those
+    statements). A timer or a notification (LISTEN/NOTIFY, a signal) would let an action in another process
+    count a deadline over the old schedule after the change committed, which is what rule 4 forbids. What
+    never changes is kept already: the package's schedules and the statutory holidays (`package_covers`,
+    `provisional_rest_days`, cached per process).
     """
 
     def __init__(self, first: datetime.date | None = None, last: datetime.date | None = None):
@@ -128,8 +143,37 @@ class WorkingCalendar:
             self.ensure(first, last if last is not None else first)
 
     def _read(self, first: datetime.date, last: datetime.date) -> None:
-        rows = HolidayOverride.objects.filter(date__gte=first, date__lte=last)
-        self._overrides.update(rows.values_list("date", "is_working_day"))
+        """The overrides of the days from `first` to `last`; and, in the same statement, which of the span's
+        years that the package does not cover and that this calendar has not asked about are confirmed."""
+        rows = HolidayOverride.objects.filter(date__gte=first, date__lte=last).order_by()
+        years = [
+            year
+            for year in range(first.year, last.year + 1)
+            if not package_covers(year) and year not in self._known_years
+        ]
+        if not years:
+            self._overrides.update(rows.values_list("date", "is_working_day"))
+            return
+        overrides = rows.annotate(confirmed=Value(None, output_field=models.IntegerField())).values_list(
+            "date", "is_working_day", "confirmed"
+        )
+        confirmed = (
+            CalendarYear.objects.filter(year__in=years)
+            .order_by()
+            .annotate(
+                day=Value(None, output_field=models.DateField()),
+                working=Value(None, output_field=models.BooleanField()),
+            )
+            .values_list("day", "working", "year")
+        )
+        found = set()
+        for day, is_working_day, year in overrides.union(confirmed, all=True):
+            if year is None:
+                self._overrides[day] = is_working_day
+            else:
+                found.add(year)
+        for year in years:
+            self._known_years[year] = year in found
 
     def ensure(self, first: datetime.date, last: datetime.date) -> None:
         """Read the overrides of the days from `first` to `last` included that are not read yet (one query

@@ -49,15 +49,16 @@ class PreparedQuery:
             raise ValueError(f"prepared query: {missing} not among the compiled parameters")
         if len(self._compiled) >= _CACHE_SIZE:
             self._compiled.clear()
-        entry = (sql, tuple(params), positions, compiler, queryset.query.select_for_update)
+        reader = _Reader(compiler, using) if sql is not None else None
+        entry = (sql, tuple(params), positions, reader, queryset.query.select_for_update)
         self._compiled[(using, key)] = entry
         return entry
 
     def fetch(self, key=(), *context, using: str = "default", **values) -> list:
         try:
-            sql, params, positions, compiler, for_update = self._compiled[(using, key)]
+            sql, params, positions, reader, for_update = self._compiled[(using, key)]
         except KeyError:
-            sql, params, positions, compiler, for_update = self._compile(key, context, using)
+            sql, params, positions, reader, for_update = self._compile(key, context, using)
         if sql is None:
             return []
         connection = connections[using]
@@ -73,26 +74,37 @@ class PreparedQuery:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
-        return _instances(compiler, rows, using)
+        return reader.instances(rows)
 
 
-def _instances(compiler, rows, using) -> list:
+class _Reader:
     """Model instances from compiled rows, as `django.db.models.query.ModelIterable` makes them (related
-    objects of `select_related` and annotations included)."""
-    select, klass_info = compiler.select, compiler.klass_info
-    start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
-    attnames = [column[0].target.attname for column in select[start:end]]
-    populators = get_related_populators(klass_info, select, using)
-    model = klass_info["model"]
-    objects = []
-    for row in compiler.results_iter(results=[rows]):
-        obj = model.from_db(using, attnames, row[start:end])
-        for populator in populators:
-            populator.populate(row, obj)
-        for name, position in compiler.annotation_col_map.items():
-            setattr(obj, name, row[position])
-        objects.append(obj)
-    return objects
+    objects of `select_related`, annotations, the fields' converters), with what it works out per query —
+    columns, converters, related populators — worked out once."""
+
+    def __init__(self, compiler, using):
+        select, klass_info = compiler.select, compiler.klass_info
+        self.start, self.end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+        self.attnames = [column[0].target.attname for column in select[self.start : self.end]]
+        self.populators = get_related_populators(klass_info, select, using)
+        self.model = klass_info["model"]
+        self.annotations = list(compiler.annotation_col_map.items())
+        self.converters = compiler.get_converters([column[0] for column in select[: compiler.col_count]])
+        self.compiler, self.using = compiler, using
+
+    def instances(self, rows) -> list:
+        if self.converters:
+            rows = self.compiler.apply_converters(rows, self.converters)
+        start, end, using, attnames = self.start, self.end, self.using, self.attnames
+        objects = []
+        for row in rows:
+            obj = self.model.from_db(using, attnames, row[start:end])
+            for populator in self.populators:
+                populator.populate(row, obj)
+            for name, position in self.annotations:
+                setattr(obj, name, row[position])
+            objects.append(obj)
+        return objects
 
 
 _UPDATES: dict = {}

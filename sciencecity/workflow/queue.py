@@ -15,3 +15,16 @@ def enqueue_with_commit(task, *args, **kwargs) -> None:
         task.enqueue(*args, **kwargs)
     else:
         transaction.on_commit(lambda: task.enqueue(*args, **kwargs), robust=True)
+
+
+def enqueue_many_with_commit(task, calls) -> None:
+    """`enqueue_with_commit(task, *args)` for each args tuple of `calls`; one INSERT where the backend can
+    write several rows at once (the platform's database backend, `enqueue_many`)."""
+    calls = [tuple(args) for args in calls]
+    backend = task.get_backend()
+    if isinstance(backend, DatabaseBackend) and hasattr(backend, "enqueue_many") and calls:
+        # The backend's checks of each call's arguments (JSON-serialisable) as `Task.enqueue` would run them.
+        backend.enqueue_many(task, [(args, {}) for args in calls])
+    else:
+        for args in calls:
+            enqueue_with_commit(task, *args)

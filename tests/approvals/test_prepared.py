@@ -12,7 +12,7 @@ from django.db.models import Exists, OuterRef
 from sciencecity.approvals.models import ApplicationItem, ReviewTask
 from sciencecity.approvals.services import review
 from sciencecity.workflow.errors import NotFound
-from sciencecity.workflow.prepared import PreparedQuery, update_fields
+from sciencecity.workflow.prepared import PreparedQuery, insert, update_fields, update_rows
 from tests.approvals.conftest import START_ALL, accepted, task_of
 
 pytestmark = pytest.mark.django_db
@@ -92,3 +92,44 @@ def test_update_fields_writes_the_named_fields_and_stamps_auto_now(world, time_m
     item.refresh_from_db()
     assert item.outcome == ApplicationItem.Outcome.APPROVED
     assert item.item_id == task.item_id  # the other columns untouched
+
+
+def test_insert_writes_rows_as_bulk_create_and_runs_the_models_receivers(world):
+    from django_tasks_db.models import DBTaskResult, get_date_max
+
+    from sciencecity.audit.models import AuditEvent
+    from sciencecity.audit.services import event
+
+    application = accepted(world, "start-construction", START_ALL)
+    events = [event(world.clerk, f"test.insert_{n}", application, after={"n": n}) for n in range(3)]
+    insert(events)
+    assert [e.pk for e in events] == sorted(e.pk for e in events)  # keys given in the order of the rows
+    stored = list(AuditEvent.objects.filter(pk__in=[e.pk for e in events]).order_by("pk"))
+    assert [(e.action, e.after, e.actor_id) for e in stored] == [
+        (f"test.insert_{n}", {"n": n}, world.clerk.pk) for n in range(3)
+    ]
+    assert all(e.created_at is not None for e in stored)  # the field's default
+    # django_tasks_db dates a queue row without a run_after in a pre_save receiver: it still runs.
+    (row,) = insert(
+        [DBTaskResult(args_kwargs={"args": [], "kwargs": {}}, task_path="x.y", backend_name="default")]
+    )
+    row.refresh_from_db()
+    assert row.run_after == get_date_max()
+    assert row.enqueued_at is not None  # auto_now_add
+
+
+def test_update_rows_writes_shared_and_differing_values_to_each_row(world):
+    application = accepted(world, "start-construction", START_ALL)
+    tasks = list(application.tasks.order_by("pk")[:3])
+    for n, task in enumerate(tasks):
+        task.decision_reason = "same for all"
+        task.extension_days = n + 1  # a different value per row: a CASE on the key
+    untouched = application.tasks.exclude(pk__in=[t.pk for t in tasks]).values_list("pk", "extension_days")
+    before = dict(untouched)
+    update_rows(tasks, ["decision_reason", "extension_days"])
+    stored = {
+        t.pk: (t.decision_reason, t.extension_days)
+        for t in application.tasks.filter(pk__in=[t.pk for t in tasks])
+    }
+    assert stored == {task.pk: ("same for all", n + 1) for n, task in enumerate(tasks)}
+    assert dict(untouched) == before

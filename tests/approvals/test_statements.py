@@ -41,9 +41,9 @@ def test_a_claim_takes_a_fixed_few_statements(world):
     reviewer = warm(world.reviewer_of(task))
     claimed, statements = count(review.claim_task, reviewer, task)
     assert claimed.status == T.IN_REVIEW
-    # Savepoint; the application locked (found through the scoped task); the task locked; its UPDATE;
-    # the audit event; release.
-    assert len(statements) <= 6, "\n".join(statements)
+    # Savepoint; the task locked through the scope, its application and item read with it; its UPDATE; the
+    # audit event; release.
+    assert len(statements) <= 5, "\n".join(statements)
 
 
 def test_a_decision_that_starts_several_tasks_takes_a_fixed_number_of_statements(world):
@@ -66,9 +66,10 @@ def test_a_decision_that_starts_several_tasks_takes_a_fixed_number_of_statements
     assert AuditEvent.objects.count() - events == 2 + len(released)  # decision, certificate, releases
     assert Notification.objects.filter(kind="task_released", task__in=released).count() >= len(released)
     assert Notification.objects.count() > notifications
-    # Savepoint; application and task locked; the task's UPDATE, its item's outcome, its audit event; the
-    # certificate (number, insert, audit event, and its PDF's rendering queued in the same transaction, so that
-    # no crash can lose it); the applicant's notification; the dependents locked, their prerequisites' states,
-    # their pauses, their departments' staff, the calendar; one UPDATE, one audit INSERT and one notification
-    # INSERT for all the releases; the conclusion check; release. The same however many tasks start.
-    assert len(statements) <= 22, "\n".join(statements)
+    # Savepoint; application and task locked; the task's UPDATE, its item's outcome; the certificate (number,
+    # insert, and its PDF's rendering queued in the same transaction, so that no crash can lose it); the
+    # application's open tasks locked, each saying whether it waits on this one and is still blocked (which
+    # also tells that the application cannot conclude yet); the released tasks' departments' staff, the
+    # calendar; one UPDATE for all the releases; one audit INSERT (decision, certificate, releases) and one
+    # notification INSERT (the applicant's, the departments'); release. The same however many tasks start.
+    assert len(statements) <= 15, "\n".join(statements)

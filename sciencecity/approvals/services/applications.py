@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from sciencecity.audit import record
 from sciencecity.audit.services import snapshot
+from sciencecity.catalog import compiled
 from sciencecity.catalog.models import Bundle, CatalogVersion, FormField, MaterialSpec
 from sciencecity.catalog.validators import FORM_NUMBER_LIMIT
 from sciencecity.notifications import services as notifications
@@ -34,6 +35,7 @@ from sciencecity.workdays import clock
 from sciencecity.workdays.calendar import deadline_after
 from sciencecity.workdays.display import deadline_text
 from sciencecity.workflow.errors import fetch_in_scope, field_error, not_found
+from sciencecity.workflow.prepared import insert, update_fields
 
 from .. import selectors, transitions
 from ..files import check_upload, store_upload
@@ -152,6 +154,7 @@ def department_staff_by_department(department_ids, roles=("department_reviewer",
         .objects.filter(is_active=True, department_id__in=department_ids, groups__name__in=roles)
         .distinct()
         .order_by("pk")
+        .only("pk", "department_id")  # recipients of notifications: who, not their whole row
     )
     for user in people:
         staff.setdefault(user.department_id, []).append(user)
@@ -162,10 +165,22 @@ def has_real_number(application) -> bool:
     return not application.number.startswith(DRAFT_NUMBER_PREFIX)
 
 
+def application_bundle(application) -> Bundle:
+    """The application's bundle; once its catalog version is compiled in this process, a copy of the compiled
+    row, kept on the application (`application.bundle` then reads nothing either)."""
+    if not Application.bundle.is_cached(application):
+        bundle = compiled.bundle_copy(application.bundle_id)
+        if bundle is not None:
+            application.bundle = bundle
+    return application.bundle
+
+
 def requirements(application, *, complete: bool = True):
     """(items, notice, form) of the application as it stands: the selected items, the complete notice and
-    the merged form with its values."""
-    bundle = application.bundle
+    the merged form with its values. Once the application's catalog version is compiled in this process (see
+    `sciencecity.catalog.compiled`), this reads no catalog row: only the items' departments, the enterprise,
+    the project and the certificates held."""
+    bundle = application_bundle(application)
     items = selectors.selected_items(bundle, application.answers, complete=complete)
     enterprise, project = application.enterprise, application.project
     notice = selectors.material_notice(bundle, items, enterprise, project)
@@ -174,9 +189,17 @@ def requirements(application, *, complete: bool = True):
 
 
 def current_materials(application) -> dict[str, SubmittedMaterial]:
-    """{spec code: the current material row} of the application."""
-    rows = application.materials.filter(is_current=True).select_related("spec")
-    return {row.spec.code: row for row in rows}
+    """{spec code: the current material row} of the application, each with its spec: the compiled one when
+    the application's catalog version is compiled in this process, else read with the rows."""
+    specs = compiled.material_specs(application.bundle_id)
+    rows = application.materials.filter(is_current=True)
+    if specs is None:
+        return {row.spec.code: row for row in rows.select_related("spec")}
+    rows = list(rows.order_by())  # no join for the model's ordering by spec code: ordered here instead
+    for row in rows:
+        if row.spec_id in specs:
+            row.spec = specs[row.spec_id]
+    return {row.spec.code: row for row in sorted(rows, key=lambda row: row.spec.code)}
 
 
 def close_open_work(application, user, day: datetime.date) -> list[ReviewTask]:
@@ -278,7 +301,7 @@ def save_answers(user, application, answers: dict) -> Application:
     application = lock_application(user, application)
     require_editor(user, application)
     refuse_unless_editable(application, "save_answers")
-    normalized = selectors.normalize_answers(application.bundle, answers, complete=False)
+    normalized = selectors.normalize_answers(application_bundle(application), answers, complete=False)
     before = application.answers
     if normalized == before:
         return application
@@ -313,7 +336,7 @@ def form_rule_errors(bundle, fields: dict, values: dict) -> dict:
     """{field code: [errors]} for the bundle's rules between fields (`FormRule`) that `values` (cleaned, by
     code; `fields` the FormFields by code) break; a rule with a side left empty is not checked."""
     errors: dict = {}
-    for rule in bundle.form_rules.all():
+    for rule in compiled.form_rules(bundle):
         value, other = values.get(rule.field), values.get(rule.other)
         if value is None or other is None or rule.field not in fields or rule.other not in fields:
             continue
@@ -424,7 +447,8 @@ def save_form(user, application, data: dict) -> Application:
     refuse_unless_editable(application, "save_form")
     if not isinstance(data, dict):
         raise ValidationError(_("表单内容的格式不正确。"), code="invalid_form")
-    fields = {form_field.code: form_field for form_field in application.bundle.form_fields.all()}
+    bundle = application_bundle(application)
+    fields = {form_field.code: form_field for form_field in compiled.form_fields(bundle)}
     errors = {}
     cleaned = {}
     for code, value in data.items():
@@ -444,7 +468,7 @@ def save_form(user, application, data: dict) -> Application:
         else:
             after[code] = value
     # The rules between fields, over what is saved and what is valid of this save: every error at once.
-    for code, messages in form_rule_errors(application.bundle, fields, after).items():
+    for code, messages in form_rule_errors(bundle, fields, after).items():
         errors.setdefault(code, messages)
     if errors:
         raise ValidationError(errors)
@@ -592,10 +616,11 @@ def pledge_material(user, application, spec_code: str, text: str = "") -> Submit
     return material
 
 
-def link_held_materials(user, application, notice) -> list[SubmittedMaterial]:
+def link_held_materials(user, application, notice, current=None) -> list[SubmittedMaterial]:
     """Record what the platform holds (enterprise data, project data, earlier certificates) as materials of
-    the application (免提交), for each held material that has no current row yet."""
-    current = current_materials(application)
+    the application (免提交), for each held material that has no current row yet (`current`: the current
+    materials by code, when the caller has read them)."""
+    current = current_materials(application) if current is None else current
     linked = []
     for entry in notice:
         if not entry.held_by_platform or entry.code in current:
@@ -616,9 +641,8 @@ def link_held_materials(user, application, notice) -> list[SubmittedMaterial]:
             verdict=M.Verdict.ACCEPTED,
             verdict_note=HELD_NOTE,
         )
-        material.save()
         linked.append(material)
-    return linked
+    return insert(linked)  # one INSERT for all of them
 
 
 def missing_materials(notice, current) -> dict[str, list]:
@@ -649,6 +673,20 @@ def missing_materials(notice, current) -> dict[str, list]:
 
 
 # --- submission ----------------------------------------------------------------------------------------
+
+
+# What a submission changes (one UPDATE of these, not of the whole row with its answers).
+SUBMIT_FIELDS = [
+    "status",
+    "number",
+    "form_data",
+    "submitted_at",
+    "submission_count",
+    "submission_key",
+    "intake_deadline",
+    "intake_deadline_provisional",
+    "updated_at",
+]
 
 
 @transaction.atomic
@@ -692,7 +730,7 @@ def submit_application(user, application, *, idempotency_key: str) -> Applicatio
     before = application_snapshot(application)
     now = clock.now()
     day = timezone.localdate(now)
-    link_held_materials(user, application, notice)
+    link_held_materials(user, application, notice, current)
     transitions.apply(application, action, user)
     if not has_real_number(application):
         application.number = application_number(day)
@@ -705,7 +743,7 @@ def submit_application(user, application, *, idempotency_key: str) -> Applicatio
     application.intake_deadline, application.intake_deadline_provisional = deadline_after(
         day, application.bundle.intake_limit_days
     )
-    application.save()
+    update_fields(application, SUBMIT_FIELDS)
     if action == "resubmit":
         CorrectionNotice.objects.filter(application=application, answered_at__isnull=True).update(
             answered_at=now

@@ -18,7 +18,7 @@ from sciencecity.i18n import in_language
 from sciencecity.notifications.services import notify
 from sciencecity.workdays import clock
 from sciencecity.workflow.prepared import insert
-from sciencecity.workflow.queue import enqueue_with_commit
+from sciencecity.workflow.queue import enqueue_many_with_commit, enqueue_with_commit
 from sciencecity.workflow.transitions import IllegalTransition
 
 from ..models import Certificate, ReviewTask
@@ -42,6 +42,13 @@ def enqueue_render(certificate_id: int) -> None:
     from ..tasks import render_certificate
 
     enqueue_with_commit(render_certificate, certificate_id)
+
+
+def enqueue_renders(certificate_ids) -> None:
+    """`enqueue_render` for several certificates, queued in one statement."""
+    from ..tasks import render_certificate
+
+    enqueue_many_with_commit(render_certificate, [(pk,) for pk in certificate_ids])
 
 
 def issue_for_task(task: ReviewTask, user, *, just_approved=False, events=None) -> Certificate | None:

@@ -11,7 +11,7 @@ from sciencecity.workdays import clock
 
 from .. import transitions
 from ..models import Application, Delivery
-from .certificates import enqueue_render, shown_name
+from .certificates import enqueue_renders, shown_name
 
 
 def _check_delivery_details(method: str, recipient: str, address: str) -> None:
@@ -108,7 +108,5 @@ def deliver_application(
             dedupe_key=f"delivered:{application.pk}",
         )
         # Every certificate delivered has its PDF ready to download (idempotent when rendered already).
-        for certificate in certificates:
-            if not certificate.pdf:
-                enqueue_render(certificate.pk)
+        enqueue_renders([certificate.pk for certificate in certificates if not certificate.pdf])
     return delivery

@@ -26,6 +26,7 @@ from sciencecity.workdays import clock
 from sciencecity.workdays.calendar import WorkingCalendar, deadline_after
 from sciencecity.workdays.display import deadline_text
 from sciencecity.workflow.errors import field_error, not_found
+from sciencecity.workflow.prepared import update_fields, update_rows
 
 from .. import transitions
 from ..models import TOLERATED_NOTE, Application, CorrectionNotice, SubmittedMaterial
@@ -103,8 +104,8 @@ def record_verdicts(clerk, application, verdicts: dict) -> list[SubmittedMateria
         before[material.spec.code] = [row.verdict, row.verdict_note]
         row.verdict, row.verdict_note = verdict, note
         after[material.spec.code] = [verdict, note]
-    # One UPDATE for all of them (the rows are locked above).
-    SubmittedMaterial.objects.bulk_update(locked.values(), ["verdict", "verdict_note"])
+    # One UPDATE for all of them (the rows are locked above), its SQL made once per shape.
+    update_rows(locked.values(), ["verdict", "verdict_note"])
     record(clerk, "approvals.record_verdicts", application, before=before, after=after)
     return [locked[material.pk] for material, _v, _n in changes]
 
@@ -189,6 +190,9 @@ def accept_with_gaps(clerk, application, gaps: dict) -> Application:
     return _accept(clerk, application, "accept_with_gaps", items, gaps=tolerated, specs=specs)
 
 
+ACCEPT_FIELDS = ["status", "accepted_at", "promised_deadline", "promised_deadline_provisional", "updated_at"]
+
+
 def _accept(clerk, application, action, items, *, gaps, specs=None):
     """`gaps`: {material code: due date} tolerated, `specs` their MaterialSpecs (named in the notification)."""
     before = application_snapshot(application)
@@ -200,7 +204,7 @@ def _accept(clerk, application, action, items, *, gaps, specs=None):
     application.promised_deadline, application.promised_deadline_provisional = deadline_after(
         day, application.bundle.promised_limit_days, calendar=calendar
     )
-    application.save()
+    update_fields(application, ACCEPT_FIELDS)
     record(
         clerk,
         f"approvals.{action}_application",
