@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test test-sqlite test-dates test-postgres bench faults lint layers format install clean schema
+.PHONY: demo test test-sqlite test-dates test-postgres bench faults load lint layers format install clean schema
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -68,6 +68,13 @@ bench: $(VENV)/.installed-bench
 FAULTS_LIFECYCLES ?= 24
 faults: $(VENV)/.installed
 	FAULTS_LIFECYCLES=$(FAULTS_LIFECYCLES) $(BIN)/python -m bench.faults
+
+# Pages under load (bench/load.py): the demo world scaled up (LOAD_APPLICATIONS, LOAD_ENTERPRISES) on a durable
+# throwaway PostgreSQL of its own, gunicorn and the task worker on 127.0.0.1, LOAD_USERS virtual users of every
+# role (locust) for LOAD_SECONDS, then the same users on a trivial view; results in
+# bench/results/<date>-load.md (the bench's section 13). About half an hour with the defaults, most of it the demo.
+load: $(VENV)/.installed-bench
+	$(BIN)/python -m bench.load
 
 # The committed OpenAPI schema of /api/v1/ (a test fails when it is out of date).
 schema: $(VENV)/.installed

@@ -47,9 +47,7 @@ import http.client
 import json
 import os
 import random
-import secrets
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -59,10 +57,10 @@ import uuid
 from collections import Counter
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from bench import serving
+from bench.serving import PYTHON, ROOT, alive, children_of, manage
+
 RESULTS = ROOT / "bench" / "results"
-PYTHON = sys.executable
-GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
 
 LIFECYCLES = int(os.environ.get("FAULTS_LIFECYCLES", "300"))
 CLIENTS = int(os.environ.get("FAULTS_CLIENTS", "4"))
@@ -635,26 +633,6 @@ LIFECYCLE_OF = {
 # --- the processes: gunicorn, the task worker, and the chaos that kills them --------------------------------------
 
 
-def _parent_of(pid: int) -> int | None:
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
-            return int(stat.read().rsplit(")", 1)[1].split()[1])
-    except (OSError, ValueError, IndexError):
-        return None
-
-
-def children_of(pid: int) -> list[int]:
-    return [int(name) for name in os.listdir("/proc") if name.isdigit() and _parent_of(int(name)) == pid]
-
-
-def alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
 class Processes:
     """The server and the task worker as production runs them, started, killed and started again."""
 
@@ -669,25 +647,16 @@ class Processes:
         self.log = open(workdir / "processes.log", "ab")  # noqa: SIM115 - closed in stop()
 
     def start_gunicorn(self) -> None:
-        command = [GUNICORN, "sciencecity.wsgi", "--bind", f"127.0.0.1:{self.port}", "--workers", "2"]
-        command += ["--timeout", "60", "--graceful-timeout", "10", "--reuse-port", "--log-level", "warning"]
+        extra = ("--timeout", "60", "--graceful-timeout", "10", "--reuse-port", "--log-level", "warning")
+        command = serving.gunicorn_command(self.port, 2, *extra)
         self.gunicorn = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=self.log, stderr=self.log)
 
     def start_worker(self) -> None:
-        command = [PYTHON, "manage.py", "worker", "--interval", "0.2", "--no-startup-delay", "--no-reload"]
+        command = serving.worker_command()
         self.worker = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=self.log, stderr=self.log)
 
     def wait_serving(self, timeout: float = 90) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with contextlib.suppress(OSError, http.client.HTTPException):
-                connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-                connection.request("GET", "/api/v1/catalog/bundles/?page_size=1")
-                if connection.getresponse().status < 500:
-                    connection.close()
-                    return
-            time.sleep(0.2)
-        raise RuntimeError(f"gunicorn did not answer on port {self.port} in {timeout:.0f} s")
+        serving.wait_serving(self.port, timeout)
 
     def web_workers(self) -> list[int]:
         return children_of(self.gunicorn.pid) if self.gunicorn and self.gunicorn.poll() is None else []
@@ -784,12 +753,6 @@ class Chaos(threading.Thread):
 
 
 # --- the run ----------------------------------------------------------------------------------------------
-
-
-def manage(env: dict, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [PYTHON, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, check=check
-    )
 
 
 def psql(cluster, sql: str) -> str:
@@ -900,23 +863,8 @@ def run(lines: list | None = None, figures: dict | None = None) -> dict:
     processes = None
     try:
         url = cluster.createdb()
-        port = _free_port()
-        env = {
-            **os.environ,
-            "DATABASE_URL": url,
-            "DEBUG": "0",
-            "SECRET_KEY": secrets.token_urlsafe(50),
-            "ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "SECURE_COOKIES": "0",
-            "SITE_URL": f"http://127.0.0.1:{port}",
-            "MEDIA_ROOT": str(workdir / "media"),
-            "API_THROTTLE_USER": "1000000/minute",
-            "API_THROTTLE_ANON": "1000000/minute",
-            "OVERVIEW_REFRESH_MINUTES": "1",
-            "LOG_LEVEL": "WARNING",
-            "PYTHONUNBUFFERED": "1",
-        }
-        env.pop("DATABASE_REPLICA_URLS", None)
+        port = serving.free_port()
+        env = serving.server_env(url, port, workdir / "media", OVERVIEW_REFRESH_MINUTES="1")
         print(
             f"faults: PostgreSQL on 127.0.0.1:{cluster.port} (fsync on), files in {workdir}", file=sys.stderr
         )
@@ -1027,12 +975,6 @@ def run(lines: list | None = None, figures: dict | None = None) -> dict:
     if figures is not None:
         figures["faults"] = result
     return result
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _recovered(cluster, table: str) -> int:

@@ -46,6 +46,13 @@ Sections:
 12. Crash fault injection (`bench.faults`, alone: `make faults`): on a durable cluster of its own, gunicorn and
    the task worker SIGKILLed at random while clients drive FAULTS_LIFECYCLES lifecycles (default 300) of every state
    machine through the API; kills, requests, retries, lifecycles, invariants checked and violations.
+13. Pages under load (`bench.load`, alone: `make load`): on a durable cluster of its own, the demo world scaled up to
+   LOAD_APPLICATIONS applications (default 100,000) and LOAD_ENTERPRISES enterprises (4,000), gunicorn with
+   LOAD_WORKERS sync workers (2 × CPUs + 1) and the task worker, and LOAD_USERS virtual users (50) of every role
+   driven by locust on 127.0.0.1 for LOAD_SECONDS (60) with think time: requests/s and p50/p95/p99 per page and
+   action (and inside Django), errors; then the same users without think time on the role mix and on a trivial
+   view (LOAD_CAPACITY_SECONDS each, 20): the throughput ratio; the writes checked in the database; each page's
+   statements and time alone. Targets: 0 errors, p95 ≤ 150 ms, ratio ≥ 30 %.
 
 BENCH_SKIP (comma-separated section numbers) leaves sections out for a quick run; BENCH_NAME names the results
 files (default: today's date), so a partial run does not overwrite a whole one.
@@ -591,6 +598,10 @@ def main():
         from bench import faults
 
         faults.run(lines, figures)
+    if "13" not in SKIP:
+        from bench import load as load_bench
+
+        load_bench.run(lines, figures)
     lines.append(f"Total run time of `make bench`: {(time.perf_counter() - started) / 60:.1f} minutes.")
     RESULTS.mkdir(exist_ok=True)
     name = os.environ.get("BENCH_NAME") or f"{datetime.date.today():%Y-%m-%d}"

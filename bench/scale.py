@@ -171,8 +171,9 @@ def _execute(sql, params=None):
         return cursor.rowcount
 
 
-def load(count: int, applicant: User) -> dict:
-    """Load `count` applications with their items and tasks (skipped when that many are there already)."""
+def load(count: int, applicant: User, now: str = NOW) -> dict:
+    """Load `count` applications with their items and tasks (skipped when that many are there already),
+    created from START up to `now` (an ISO timestamp with its offset; the bench's present by default)."""
     existing = Application.objects.filter(submission_key="bench-scale").count()
     if existing >= count:
         return {"seconds": 0.0, "applications": existing, "skipped": True}
@@ -233,7 +234,7 @@ def load(count: int, applicant: User) -> dict:
             LOAD_APPLICATIONS,
             {
                 "applicant": applicant.pk,
-                "now": NOW,
+                "now": now,
                 "start": START,
                 "count": count,
                 "first": first,
@@ -247,7 +248,7 @@ def load(count: int, applicant: User) -> dict:
     figures["items"] = _execute(LOAD_ITEMS, {"after": after_application})
     figures["items_s"] = time.perf_counter() - step
     step = time.perf_counter()
-    figures["tasks"] = _execute(LOAD_TASKS, {"after_item": after_item, "today": NOW[:10]})
+    figures["tasks"] = _execute(LOAD_TASKS, {"after_item": after_item, "today": now[:10]})
     figures["tasks_s"] = time.perf_counter() - step
     step = time.perf_counter()
     for definition in dropped:

@@ -26,6 +26,16 @@ CONFIRMED_YEARS = [
 ]
 
 
+@pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook: absent when it is not loaded
+def pytest_xdist_make_scheduler(config, log):
+    """`--dist loadfile` by runs of a file's tests in pytest-django's order (tests/scheduling.py)."""
+    if config.getvalue("dist") == "loadfile":
+        from tests.scheduling import FileRunScheduling
+
+        return FileRunScheduling(config, log)
+    return None
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _suite_clock():
     """The suite's moment for everything, session fixtures (the demo world, the browser's server) included."""

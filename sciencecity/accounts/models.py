@@ -106,13 +106,16 @@ class User(AbstractUser):
         return self.display_name or self.get_full_name() or self.username
 
     def role_codes(self) -> frozenset[str]:
-        """The codes of the roles this user holds, read once per request-lived object."""
+        """The codes of the roles this user holds, read once per request-lived object (with the user's
+        permissions, in the same statement: `accounts.backends.load_access`)."""
         if not self.is_authenticated:
             return frozenset()
         cached = getattr(self, "_role_codes", None)
         if cached is None:
-            cached = frozenset(self.groups.values_list("name", flat=True))
-            self._role_codes = cached
+            from .backends import load_access
+
+            load_access(self)
+            cached = self._role_codes
         return cached
 
     def has_role(self, code: str) -> bool:

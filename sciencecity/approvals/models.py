@@ -17,6 +17,7 @@ from django.utils.translation import gettext, gettext_noop, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from sciencecity.accounts.scoping import ScopedQuerySet, sees_everything
+from sciencecity.choices import label_of
 from sciencecity.workdays import clock
 
 
@@ -158,6 +159,13 @@ class Application(models.Model):
             # The leaders' list of all applications, newest first (make bench: 1M applications).
             models.Index(fields=["-created_at", "-id"], name="application_created_idx"),
             models.Index(fields=["bundle", "status"], name="application_bundle_idx"),
+            # The window's delivery queue, the longest waiting first: its first page without reading and
+            # sorting every concluded application (the load test saw it grow with them).
+            models.Index(
+                fields=["concluded_at", "id"],
+                name="application_delivery_idx",
+                condition=Q(status="concluded"),
+            ),
             # The cockpit's applications submitted in a period (make bench: a month of 1M applications).
             models.Index(
                 fields=["submitted_at"],
@@ -181,6 +189,9 @@ class Application(models.Model):
 
     def __str__(self):
         return self.number
+
+    def get_status_display(self):
+        return label_of(self.Status, self.status)  # the lists show it on every row: `sciencecity.choices`
 
 
 class ApplicationItem(models.Model):
@@ -211,6 +222,9 @@ class ApplicationItem(models.Model):
 
     def __str__(self):
         return f"{self.application.number} · {self.item.code}"
+
+    def get_status_display(self):
+        return label_of(self.Status, self.status)  # the lists show it on every row: `sciencecity.choices`
 
 
 # The notes the platform writes on materials, stored untranslated (the stored text does not depend on the
@@ -285,6 +299,13 @@ class SubmittedMaterial(models.Model):
         indexes = [
             models.Index(
                 fields=["verdict", "gap_due_date"], name="material_gap_idx", condition=Q(verdict="tolerated")
+            ),
+            # The window's gaps to follow up, by due date: the few current gaps not yet accepted, whatever the
+            # number of materials (the load test saw the page scan them all).
+            models.Index(
+                fields=["gap_due_date", "id"],
+                name="material_open_gap_idx",
+                condition=Q(is_current=True, gap_due_date__isnull=False) & ~Q(verdict="accepted"),
             ),
         ]
 
@@ -478,6 +499,9 @@ class ReviewTask(models.Model):
     def __str__(self):
         return f"{self.application.number} · {self.item.code}"
 
+    def get_status_display(self):
+        return label_of(self.Status, self.status)  # the lists show it on every row: `sciencecity.choices`
+
     @property
     def is_open(self) -> bool:
         return self.status in self.OPEN_STATUSES
@@ -636,6 +660,9 @@ class Certificate(models.Model):
 
     def __str__(self):
         return f"{self.name} {self.number}"
+
+    def get_status_display(self):
+        return label_of(self.Status, self.status)  # the lists show it on every row: `sciencecity.choices`
 
     @property
     def check_code(self) -> str:

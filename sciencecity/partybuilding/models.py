@@ -59,10 +59,39 @@ def reads_party(user) -> bool:
         return False
     cached = getattr(user, "_reads_party", None)
     if cached is None:  # kept for the request: the pages and the scopes ask several times
-        cached = is_civil_servant(user) or bool(officer_paths(user))
-        cached = cached or PartyMember.objects.filter(user=user).exists()
+        cached = is_civil_servant(user) or _holds_post_or_membership(user)
         user._reads_party = cached
     return cached
+
+
+def _holds_post_or_membership(user) -> bool:
+    """Whether the user holds a party post or is a member. Every page's menu asks this of every user who is
+    not a civil servant (the party entry): the posts' paths (kept for `officer_paths`) and the membership are
+    read in one statement, not two."""
+    if getattr(user, "_party_officer_paths", None) is not None:
+        return bool(user._party_officer_paths) or PartyMember.objects.filter(user=user).exists()
+    flag = models.BooleanField()
+    rows = (
+        Officer.objects.filter(user=user, until__isnull=True)
+        .order_by()
+        .values_list("organization__path", models.Value(False, output_field=flag))
+        .union(
+            PartyMember.objects.filter(user=user)
+            .order_by()
+            .values_list(
+                models.Value("", output_field=models.CharField()), models.Value(True, output_field=flag)
+            ),
+            all=True,
+        )
+    )
+    paths, member = [], False
+    for path, is_member in rows:
+        if is_member:
+            member = True
+        else:
+            paths.append(path)
+    user._party_officer_paths = tuple(sorted(paths))
+    return bool(paths) or member
 
 
 class OrganizationQuerySet(MP_NodeQuerySet, ScopedQuerySet):

@@ -160,9 +160,12 @@ class ProblemSerializer(serializers.ModelSerializer):
         }
     )
     def get_light(self, problem) -> str:
-        today = self.context.setdefault("today", clock.today())
-        until = self.context.setdefault("warn_until", warn_until(today))
-        return problem.light(today, until)
+        # Computed once per response: `setdefault(key, warn_until(...))` would compute its argument (a query
+        # of the calendar's overrides) for every row before finding the key.
+        if "warn_until" not in self.context:
+            self.context["today"] = today = clock.today()
+            self.context["warn_until"] = warn_until(today)
+        return problem.light(self.context["today"], self.context["warn_until"])
 
 
 @extend_schema_serializer(component_name="ProblemDetail")

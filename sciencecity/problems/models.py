@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from sciencecity.accounts.scoping import ScopedQuerySet, _roles, sees_everything
+from sciencecity.choices import label_of
 from sciencecity.i18n import in_language
 from sciencecity.workdays import clock
 
@@ -321,6 +322,9 @@ class Problem(models.Model):
 
     def __str__(self):
         return f"{self.number} {self.title}"
+
+    def get_status_display(self):
+        return label_of(self.Status, self.status)  # the lists show it on every row: `sciencecity.choices`
 
     @property
     def is_open(self) -> bool:

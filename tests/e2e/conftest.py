@@ -56,15 +56,23 @@ def page(browser, live_server):
     context.close()
 
 
-@pytest.fixture
-def screenshot(page):
-    """screenshot("login") saves the current page as test-artifacts/screenshots/<db>-login.png."""
+def artifact(name: str) -> Path:
+    """test-artifacts/screenshots/<db>-<name>.png; a run at a moment of its own (SCIENCECITY_TEST_NOW:
+    scripts/test_dates.py runs three side by side) puts its date in the name, so that no two runs write one
+    file at the same time."""
     from django.db import connection
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    moment = os.environ.get("SCIENCECITY_TEST_NOW", "")[:10]
+    return ARTIFACTS / f"{'-'.join(filter(None, (connection.vendor, moment, name)))}.png"
+
+
+@pytest.fixture
+def screenshot(page):
+    """screenshot("login") saves the current page as test-artifacts/screenshots/<db>-login.png."""
 
     def take(name: str) -> Path:
-        path = ARTIFACTS / f"{connection.vendor}-{name}.png"
+        path = artifact(name)
         page.screenshot(path=str(path), full_page=True)
         return path
 

@@ -100,5 +100,7 @@ def test_the_api_docs_run_their_scripts_under_the_policy(page, url, ready, flow)
     """The docs are allowed inline styles (third-party UIs), never inline scripts: they still draw."""
     page.add_init_script(COLLECT)
     page.goto(url)
-    expect(page.locator(ready).first).to_be_visible()
+    # They draw once they have fetched the schema, which the server generates per request: seconds on a busy
+    # machine (the workers of a parallel run share the CPUs), past expect's default of 5 s.
+    expect(page.locator(ready).first).to_be_visible(timeout=30_000)
     assert not [v for v in violations(page) if v.startswith("script-src")], violations(page)

@@ -5,10 +5,9 @@ import datetime
 import zoneinfo
 
 import pytest
-from django.db import connection
 
 from sciencecity.notifications.models import Notification
-from tests.e2e.conftest import ARTIFACTS
+from tests.e2e.conftest import artifact
 from tests.e2e.test_languages import sign_in
 from tests.factories import UserFactory
 
@@ -41,8 +40,7 @@ def test_grouped_notifications_fit_a_phone_and_a_kind_is_marked_read(browser, li
         ]
         width = page.evaluate("() => [document.scrollingElement.scrollWidth, window.innerWidth]")
         assert width[0] <= width[1], width
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / f"{connection.vendor}-notifications-phone.png"), full_page=True)
+        page.screenshot(path=str(artifact("notifications-phone")), full_page=True)
         page.get_by_role("button", name="将“审批超期”全部标为已读").click()
         page.wait_for_load_state()
         assert "已将 7 条“审批超期”通知标为已读。" in page.locator(".messages").inner_text()

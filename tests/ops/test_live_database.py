@@ -11,6 +11,7 @@ import uuid
 
 import httpx
 import pytest
+from django.db import connection
 
 from scripts.pgcluster import Cluster
 from tests.ops.live import Server, Worker, build_world, enqueue_overview, server_env
@@ -25,6 +26,10 @@ def quiet_httpx():
 
 @pytest.fixture(scope="module")
 def primary():
+    # pytest sets this module-scoped fixture up before the function-scoped `on_postgres` that skips these tests
+    # on SQLite: without its own check, the SQLite run started and migrated a cluster for nothing (a minute).
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL; `make test` runs the suite on PostgreSQL too")
     with Cluster(durable=True, prefix="sciencecity-live-") as cluster:
         cluster.initdb().start()
         url = cluster.createdb()

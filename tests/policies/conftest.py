@@ -20,7 +20,9 @@ RD_SUBSIDY = [
 
 
 @pytest.fixture
-def zone(db):
+def zone(db, settings, tmp_path):
+    # Claims' materials go to a temporary MEDIA_ROOT, not the working tree's media/ (shared by parallel workers).
+    settings.MEDIA_ROOT = tmp_path / "media"
     science = DepartmentFactory(code="science", name="科技局")
     strong = EnterpriseFactory(name="强研发企业", is_high_tech=True)
     profile.update_profile(None, strong, chain="materials", employees=100, rd_staff=40)

@@ -9,6 +9,8 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from sciencecity.choices import ListedChoiceIterator
+
 from ..models import ReviewTask
 from ..services.deadlines import GREEN, RED, YELLOW
 from ..services.review import MAX_EXTENSION_DAYS
@@ -35,6 +37,7 @@ class WorklistFilterForm(forms.Form):
     light = forms.ChoiceField(label=_("时限"), choices=LIGHT_CHOICES, required=False)
     who = forms.ChoiceField(label=_("承办"), choices=WHO_CHOICES, required=False)
     bundle = forms.ModelChoiceField(label=_("一件事"), queryset=None, required=False, empty_label=_("全部"))
+    bundle.iterator = ListedChoiceIterator
     q = forms.CharField(
         label=_("搜索"),
         required=False,

@@ -13,6 +13,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from sciencecity.catalog.models import FormField, SituationQuestion
+from sciencecity.choices import ListedChoiceIterator
 from sciencecity.projects.models import Project
 
 from ..services.ratings import MAX_SCORE, MIN_SCORE
@@ -69,6 +70,7 @@ class StartForm(_PrefixedForm):
     id_prefix = "start"
     project = forms.ModelChoiceField(label=_("项目"), queryset=Project.objects.none(), empty_label=None)
     bundle = forms.ModelChoiceField(label=_("一件事"), queryset=None, empty_label=None)
+    project.iterator = bundle.iterator = ListedChoiceIterator
     key = forms.CharField(widget=forms.HiddenInput, max_length=80)
 
     def __init__(self, *args, projects, bundles, **kwargs):

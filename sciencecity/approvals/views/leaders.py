@@ -297,9 +297,12 @@ def open_task_list(user, filters: dict, today):
     tasks = open_tasks(ReviewTask.objects.for_user(user)).filter(task_state_filter(state, today))
     if filters.get("department"):
         tasks = tasks.filter(department__code=filters["department"])
+    # Joined: what the rows show beside the task (not the project, which they do not show); the department
+    # (a few rows) read apart: each join more costs the planner on every page (3 ms for five, in the load test).
     return (
         annotate_traffic_light(tasks)
-        .select_related("item", "department", "assignee", "application__enterprise", "application__project")
+        .select_related("item", "assignee", "application__enterprise")
+        .prefetch_related("department")
         .order_by(F("promised_deadline").asc(nulls_last=True), "pk")
     )
 

@@ -29,7 +29,7 @@ from sciencecity.projects import services as project_services
 from sciencecity.projects.models import Project
 from sciencecity.projects.views import file_context
 from sciencecity.workdays import clock
-from sciencecity.workdays.calendar import working_days_between
+from sciencecity.workdays.calendar import ONE_DAY, WorkingCalendar
 from sciencecity.workflow.errors import (
     ACTION_REFUSALS,
     attach_errors,
@@ -53,7 +53,7 @@ from ..forms.portal import (
 from ..models import Application, Certificate, ReviewTask, SubmittedMaterial, TaskEvent
 from ..services import applications as application_services
 from ..services import intake, ratings, review
-from ..services.deadlines import traffic_light
+from ..services.deadlines import CLOCK_RUNNING, Thresholds, traffic_light
 
 A = Application.Status
 T = ReviewTask.Status
@@ -457,19 +457,43 @@ def portal_submit(request, pk):
 # --- an application's progress, notices, certificates, rating and withdrawal ----------------------------
 
 
+def _working_days_left(calendar, today, deadline) -> int:
+    """`working_days_between(today, deadline)`, counted on `calendar`: the application's tasks share one read
+    of the calendar's overrides (the function reads them again on every call)."""
+    first, last = sorted((today, deadline))
+    calendar.ensure(first + ONE_DAY, max(last, first + ONE_DAY))
+    days = sum(calendar.is_working_day(first + ONE_DAY * n) for n in range(1, (last - first).days + 1))
+    return days if deadline >= today else -days
+
+
 def _task_rows(application, today):
-    tasks = application.tasks.select_related("item", "department", "assignee").order_by(
-        "department__name", "item__code"
+    """Each task with its light and working days left: the thresholds and the calendar read once for all the
+    tasks, so the page's statements do not grow with its tasks."""
+    tasks = list(
+        application.tasks.select_related("item", "department", "assignee").order_by(
+            "department__name", "item__code"
+        )
     )
+    counted = [
+        task
+        for task in tasks
+        if task.is_open and task.promised_deadline is not None and task.status != T.SUPPLEMENT
+    ]
+    limits, calendar = None, WorkingCalendar()
+    if counted:  # the whole span read at once, not grown deadline by deadline
+        days = [today, *(task.promised_deadline for task in counted)]
+        calendar.ensure(min(days) + ONE_DAY, max(max(days), min(days) + ONE_DAY))
     rows = []
     for task in tasks:
         left = None
-        if task.is_open and task.promised_deadline is not None and task.status != T.SUPPLEMENT:
-            left = working_days_between(today, task.promised_deadline)
+        if task in counted:
+            left = _working_days_left(calendar, today, task.promised_deadline)
+        if limits is None and task.status in CLOCK_RUNNING and task.promised_deadline is not None:
+            limits = Thresholds.on(today)
         rows.append(
             {
                 "task": task,
-                "light": traffic_light(task, today),
+                "light": traffic_light(task, limits or today),
                 "days_left": left,
                 "days_overdue": -left if left is not None and left < 0 else None,
             }
