@@ -17,10 +17,11 @@ counts follow the run's length and are checked after it); and the accounts of th
 demo's password.
 
 gunicorn then serves the platform as in production (`sciencecity/ops/gunicorn_conf.py`, LOAD_WORKERS sync
-workers, DEBUG off, on 127.0.0.1 only) with the task worker beside it (`manage.py worker`; LOAD_TASK_WORKER=0
-leaves it out), and `bench.load_users` (locust as a library, no web UI, in a child process of its own since
-locust patches the standard library with gevent) runs LOAD_USERS virtual users (default 50), each of a role
-and with a session of its own (logged in through the login form; the visitors are anonymous):
+workers, DEBUG off, on 127.0.0.1 only) with the task worker beside it (`manage.py worker`, below the pages'
+priority: nice LOAD_TASK_WORKER_NICE, 10; LOAD_TASK_WORKER=0 leaves it out), and `bench.load_users` (locust as
+a library, no web UI, in a child process of its own since locust patches the standard library with gevent)
+runs LOAD_USERS virtual users (default 50), each of a role and with a session of its own (logged in through
+the login form; the visitors are anonymous):
 
 - visitors read the home page and the bundle guide with answers (the page and its htmx fragment) and verify
   certificates (by the QR code's link and by number and short code);
@@ -84,6 +85,10 @@ THINK = (float(os.environ.get("LOAD_THINK_MIN", "1")), float(os.environ.get("LOA
 # Sync workers: 2 × cores + 1, gunicorn's own advice and the platform's default (gunicorn_conf.py).
 WORKERS = int(os.environ.get("LOAD_WORKERS", str(2 * (os.cpu_count() or 1) + 1)))
 TASK_WORKER = os.environ.get("LOAD_TASK_WORKER", "1") != "0"
+# The task worker renders certificates and sends notifications that nobody waits for in the page: on a machine
+# that also serves the pages it runs below their priority, as a deployment runs it (`nice`, or `Nice=` in its
+# unit), so that a burst of approvals queues its PDFs rather than the people waiting for a page.
+TASK_WORKER_NICE = int(os.environ.get("LOAD_TASK_WORKER_NICE", "10"))
 SEED = int(os.environ.get("LOAD_SEED", "18"))
 # The demo's closed-loop problems (its default, about 4,000, when unset): fewer make a quicker trial run.
 DEMO_PROBLEMS = int(os.environ["LOAD_DEMO_PROBLEMS"]) if os.environ.get("LOAD_DEMO_PROBLEMS") else None
@@ -800,7 +805,14 @@ def run(lines: list | None = None, figures: dict | None = None) -> dict:
         processes.append(gunicorn)
         worker = None
         if TASK_WORKER:
-            worker = subprocess.Popen(serving.worker_command(), cwd=ROOT, env=env, stdout=log, stderr=log)
+            worker = subprocess.Popen(
+                serving.worker_command(),
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=log,
+                preexec_fn=lambda: os.nice(TASK_WORKER_NICE),  # noqa: PLW1509 - no threads started yet
+            )
             processes.append(worker)
         serving.wait_serving(port)
         driver = subprocess.Popen(

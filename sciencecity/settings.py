@@ -315,6 +315,12 @@ SPECTACULAR_SETTINGS = {
         "PartyAllianceSideEnum": "sciencecity.partybuilding.models.AllianceMember.Side",
         "PartySchemeKindEnum": "sciencecity.partybuilding.models.EvaluationScheme.Kind",
         "PartyIndicatorSourceEnum": "sciencecity.partybuilding.models.Indicator.Source",
+        "RiverSectionLevelEnum": "sciencecity.problems.rivers.models.MonitoringSection.Level",
+        "DevolvedPowerStatusEnum": "sciencecity.catalog.powers.models.DevolvedPower.Status",
+        "DevolvedPowerKindEnum": "sciencecity.catalog.powers.models.PowerKind",
+        "CertificateKindEnum": "sciencecity.approvals.models.Certificate.Kind",
+        "ServiceEventKindEnum": "sciencecity.interactions.models.ServiceEvent.Kind",
+        "ServiceEventParticipantRoleEnum": "sciencecity.interactions.models.EventParticipant.Role",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -334,6 +340,9 @@ WORKDAYS_WARNING_DAYS = env_int("WORKDAYS_WARNING_DAYS", 60)
 # The background worker counts applications by bundle and status for the leaders' overview this often
 # (`manage.py refresh_overview --schedule`); the overview counts live when its snapshot is twice as old.
 OVERVIEW_REFRESH_MINUTES = max(1, env_int("OVERVIEW_REFRESH_MINUTES", 5))
+# An application with a target delivery date (e.g. the land handover day) whose review is not finished is at
+# risk once that date is this many working days away or fewer (`approvals.target_dates`).
+TARGET_DATE_RISK_WORKING_DAYS = min(30, max(0, env_int("TARGET_DATE_RISK_WORKING_DAYS", 3)))
 
 # Key projects under construction report each month by this day of the month (1–28); their units are
 # reminded this many days before it, and warned (with their escort team) the day after it.

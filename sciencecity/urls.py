@@ -27,6 +27,7 @@ urlpatterns = [
     path("party/", include("sciencecity.partybuilding.urls")),
     path("cockpit/", include(("sciencecity.cockpit.views", "cockpit"))),
     path("interactions/", include(("sciencecity.interactions.views", "interactions"))),
+    path("service-events/", include(("sciencecity.interactions.service_events.views", "service_events"))),
     path("projects/ledger/", include(("sciencecity.projects.ledger_views", "ledger"))),
     path("projects/", include(("sciencecity.projects.views", "projects"))),
     path("", include("sciencecity.accounts.urls")),

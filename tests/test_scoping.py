@@ -20,6 +20,7 @@ LISTED = {
     "catalog.MaterialSpec",
     "catalog.ServiceItem",
     "catalog.Bundle",
+    "catalog.DevolvedPower",  # the power list is published: everyone reads every power
     "enterprises.Enterprise",
     "projects.Project",
     "approvals.Application",
@@ -27,6 +28,10 @@ LISTED = {
     "approvals.Certificate",
     "notifications.Notification",
     "problems.Problem",
+    # The rivers' water quality: public to everyone signed in (rivers.models.PublicToStaffQuerySet).
+    "problems.River",
+    "problems.MonitoringSection",
+    "problems.WaterReading",
     "api.ApiToken",
     "workdays.DeadlineRecount",
     "projects.LedgerImport",
@@ -45,9 +50,13 @@ LISTED = {
     "partybuilding.Evaluation",
     "cockpit.ZoneReport",
     "interactions.Interaction",
+    "interactions.ServiceEvent",  # staff read all; an enterprise the events it takes part in
+    "interactions.EventDemand",  # an event's demands: an enterprise reads its own only
     "projects.Campaign",
     "projects.CampaignRound",
     "projects.RoundScore",
+    "projects.MassStart",  # public announcements: every signed-in reader
+    "projects.MassStartProject",  # an event's projects, in the reader's project scope
 }
 
 
@@ -69,6 +78,8 @@ def test_every_model_of_our_apps_is_listed_or_a_child_row():
         "catalog.ItemDependency",
         "catalog.FormField",
         "catalog.FormRule",
+        "catalog.PowerItem",  # read through its power
+        "catalog.ReplacedItem",  # read through the merged item (三评合一)
         "workdays.HolidayOverride",  # the calendar is edited in the admin only
         "workdays.CalendarYear",
         "approvals.ApplicationItem",  # read through their application or task
@@ -77,6 +88,7 @@ def test_every_model_of_our_apps_is_listed_or_a_child_row():
         "approvals.TaskPause",
         "approvals.TaskEvent",
         "approvals.Delivery",
+        "approvals.LicencePermit",  # read through its industry licence (一业一证)
         "approvals.Rating",
         "workflow.NumberSequence",
         "approvals.ApplicationCountSnapshot",  # zone-wide counts, read only by the leaders' overview
@@ -84,6 +96,7 @@ def test_every_model_of_our_apps_is_listed_or_a_child_row():
         "cockpit.CockpitSnapshot",  # a period's counts, read only by the cockpit's zone-wide readers
         "interactions.Finding",  # read through its interaction record
         "interactions.ListItem",  # reference data: the positive and negative lists, edited in the admin
+        "interactions.EventParticipant",  # read through its service event, whose scope it shares
         "api.IdempotencyRecord",  # read only by the idempotency layer, per user and key
         "problems.ProblemEvent",  # read through their problem (its timeline)
         "problems.ProblemPhoto",  # served by problems.views.photo, which checks the problem's scope

@@ -35,7 +35,9 @@ _VIEW_APPROVALS = (
 _VIEW_PROBLEMS = ("problems.view_problem", "problems.view_problemcategory")
 _REPORT_PROBLEMS = (*_VIEW_PROBLEMS, "problems.report_problem")
 # Officials who meet enterprises record each visit, meeting or event in the interaction register.
-_RECORD_INTERACTIONS = ("interactions.view_interaction", "interactions.record_interaction")
+# … and hold service events for enterprises (dialogues, policy briefings, matchmaking, group visits).
+_HOLD_EVENTS = ("interactions.view_serviceevent", "interactions.hold_serviceevent")
+_RECORD_INTERACTIONS = ("interactions.view_interaction", "interactions.record_interaction", *_HOLD_EVENTS)
 
 ROLES: dict[str, Role] = {
     role.code: role
@@ -58,6 +60,7 @@ ROLES: dict[str, Role] = {
                 *_REPORT_PROBLEMS,
                 "interactions.view_interaction",
                 "interactions.respond_interaction",
+                "interactions.view_serviceevent",  # the service events it takes part in
             ),
         ),
         Role(
@@ -79,6 +82,7 @@ ROLES: dict[str, Role] = {
                 "approvals.review_task",
                 *_REPORT_PROBLEMS,
                 "problems.handle_problem",
+                "problems.record_water_quality",  # for the sections of their own department (rivers.services)
                 "policies.serve_policy",
                 *_RECORD_INTERACTIONS,
             ),
@@ -94,6 +98,7 @@ ROLES: dict[str, Role] = {
                 "approvals.manage_department_tasks",
                 *_REPORT_PROBLEMS,
                 "problems.handle_problem",
+                "problems.record_water_quality",
                 *_RECORD_INTERACTIONS,
                 # The honouring department keeps its own policies and serves them.
                 "policies.view_policy",
@@ -109,6 +114,7 @@ ROLES: dict[str, Role] = {
                 *_VIEW_REGISTRIES,
                 *_VIEW_APPROVALS,
                 "projects.change_project",
+                "projects.record_mass_start",
                 "approvals.prepare_application",
                 *_REPORT_PROBLEMS,
                 *_RECORD_INTERACTIONS,
@@ -176,6 +182,7 @@ ROLES: dict[str, Role] = {
                 "cockpit.view_cockpit",
                 "interactions.view_interaction",
                 "interactions.supervise_interaction",
+                "interactions.view_serviceevent",
             ),
         ),
         Role(
@@ -203,6 +210,11 @@ ROLES: dict[str, Role] = {
                 "catalog.add_bundle",
                 "catalog.change_bundle",
                 "catalog.delete_bundle",
+                # the devolved municipal powers' list (edited, withdrawn, imported; never deleted)
+                "catalog.view_devolvedpower",
+                "catalog.add_devolvedpower",
+                "catalog.change_devolvedpower",
+                "catalog.withdraw_devolvedpower",
                 "workdays.view_holidayoverride",
                 "workdays.add_holidayoverride",
                 "workdays.change_holidayoverride",
@@ -211,6 +223,7 @@ ROLES: dict[str, Role] = {
                 "interactions.view_listitem",
                 "interactions.add_listitem",
                 "interactions.change_listitem",
+                "interactions.view_serviceevent",
                 "workdays.view_calendaryear",
                 "workdays.add_calendaryear",
                 "workdays.change_calendaryear",
@@ -234,6 +247,7 @@ ROLES: dict[str, Role] = {
                 "projects.change_project",
                 "projects.manage_escort",
                 "projects.run_campaign",
+                "projects.record_mass_start",
                 "projects.view_warningrule",
                 "projects.change_warningrule",
                 "projects.view_projecttype",
@@ -250,6 +264,14 @@ ROLES: dict[str, Role] = {
                 "problems.add_routingrule",
                 "problems.change_routingrule",
                 "problems.delete_routingrule",
+                # the rivers and their monitoring sections (readings are the sections' departments')
+                "problems.view_river",
+                "problems.add_river",
+                "problems.change_river",
+                "problems.view_monitoringsection",
+                "problems.add_monitoringsection",
+                "problems.change_monitoringsection",
+                "problems.view_waterreading",
             ),
         ),
     )

@@ -1,5 +1,7 @@
 """Filters the resources share."""
 
+import datetime
+
 from django import forms
 from django_filters import rest_framework as filters
 
@@ -17,4 +19,14 @@ class IdFilter(filters.NumberFilter):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("min_value", 0)
         kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)
+
+
+class YearFilter(IdFilter):
+    """A year in the query string (a date field's `year` lookup): a whole number `datetime.date` takes, else a
+    400 with the field (the lookup builds dates from it: year 0 or 2**31 fails there as a server error)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", datetime.MINYEAR)
+        kwargs.setdefault("max_value", datetime.MAXYEAR)
         super().__init__(*args, **kwargs)

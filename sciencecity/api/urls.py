@@ -11,15 +11,18 @@ from sciencecity.approvals import api as approvals_api
 from sciencecity.audit import api as audit_api
 from sciencecity.catalog import api as catalog_api
 from sciencecity.cockpit import api as cockpit_api
+from sciencecity.cockpit import timeline_api
 from sciencecity.enterprises import api as enterprises_api
 from sciencecity.fund import api as fund_api
 from sciencecity.interactions import api as interactions_api
+from sciencecity.interactions.service_events import api as service_events_api
 from sciencecity.notifications import api as notifications_api
 from sciencecity.partybuilding import api as partybuilding_api
 from sciencecity.policies import api as policies_api
 from sciencecity.problems import api as problems_api
+from sciencecity.problems.rivers import api as rivers_api
 from sciencecity.projects import api as projects_api
-from sciencecity.projects import campaign_api, ledger_api
+from sciencecity.projects import campaign_api, ledger_api, mass_start_api
 from sciencecity.workdays import api as workdays_api
 
 from . import views
@@ -31,13 +34,17 @@ ROUTE_MODULES = [
     ledger_api,  # before projects_api: its `projects/ledger/` must not be read as a project's id
     projects_api,
     campaign_api,
+    mass_start_api,
     policies_api,
     fund_api,
     interactions_api,
+    service_events_api,
     partybuilding_api,
     problems_api,
+    rivers_api,
     approvals_api,
     cockpit_api,
+    timeline_api,
     notifications_api,
     audit_api,
     workdays_api,

@@ -24,6 +24,7 @@ from .models import (
     Certificate,
     CorrectionNotice,
     Delivery,
+    LicencePermit,
     Rating,
     ReviewTask,
     SubmittedMaterial,
@@ -248,6 +249,16 @@ class RevokeForm(forms.Form):
     reason = forms.CharField(label=gettext_lazy("撤销原因"), widget=forms.Textarea(attrs={"rows": 3}))
 
 
+class LicencePermitInline(ReadOnlyInline):
+    """一业一证: the permits an industry licence stands for."""
+
+    model = LicencePermit
+    fk_name = "licence"
+    fields = ("position", "item", "certificate", "on_pledge")
+    select_related = ("item", "certificate")
+    show_change_link = False
+
+
 @admin.register(Certificate)
 class CertificateAdmin(ReadOnlyAdmin):
     list_display = (
@@ -261,7 +272,7 @@ class CertificateAdmin(ReadOnlyAdmin):
         "issued_at",
         "valid_until",
     )
-    list_filter = ("status", "on_pledge", "department", "certificate_code")
+    list_filter = ("status", "kind", "on_pledge", "department", "certificate_code")
     list_select_related = ("enterprise", "project", "department")
     search_fields = (
         "number",
@@ -274,6 +285,7 @@ class CertificateAdmin(ReadOnlyAdmin):
     )
     date_hierarchy = "issued_at"
     readonly_fields = ("verification_link", "download_link")
+    inlines = [LicencePermitInline]
     actions = ("revoke_selected",)
 
     @admin.display(description=gettext_lazy("核验页"))

@@ -19,7 +19,9 @@ number of queries however many applications the zone holds:
   concluded), the figures are computed from the dates as before (one query for the applications, one for
   their pauses, one for the calendar's overrides of that span) until the background fill stores it;
 - the catalog comparison of each bundle in force (separately vs bundled: steps, materials, time), from
-  `services.reform.catalog_scenarios`: a few queries per bundle, none per application. The figures of
+  `services.reform.catalog_scenarios`: a few queries per bundle, none per application; and of each merged
+  review (三评合一) of that version against the separate reviews it replaces (`merged_comparisons`, four
+  queries for all of them). The figures of
   `reform_report` from real applications (`actual_figures`) read every application of a bundle and one
   calendar span per distinct date, so the overview shows its own bounded figures instead.
 
@@ -36,6 +38,7 @@ from django.conf import settings
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 from sciencecity.catalog.models import Bundle, CatalogVersion
 from sciencecity.workdays import clock
@@ -44,7 +47,7 @@ from sciencecity.workdays.calendar import UnknownCalendarYear
 from .models import Application, ApplicationCountSnapshot, TaskPause
 from .services.deadlines import TASK_STATES, open_tasks, task_state_filter
 from .services.elapsed import WorkingDayIndex, local_date
-from .services.reform import REFERENCE, bundle_facts, catalog_scenarios
+from .services.reform import REFERENCE, bundle_facts, catalog_scenarios, merged_comparisons
 
 __all__ = ["WorkingDayIndex"]  # kept importable from here
 
@@ -326,7 +329,9 @@ def _elapsed_from_dates(concluded, result: Elapsed) -> Elapsed:
 
 
 def reform_figures(today: datetime.date | None = None) -> list[dict]:
-    """For each bundle of the catalog version in force: its catalog scenarios (separately vs bundled)."""
+    """For each bundle of the catalog version in force: its catalog scenarios (separately vs bundled); then
+    for each merged review (三评合一) of that version: the separate reviews it replaces vs the merged one.
+    Each row says what it compares (`kind`, and the labels of its two ways)."""
     version = CatalogVersion.objects.effective_on(today or clock.today())
     if version is None:
         return []
@@ -336,6 +341,9 @@ def reform_figures(today: datetime.date | None = None) -> list[dict]:
         for scenario in catalog_scenarios(bundle, facts=facts):
             figures.append(
                 {
+                    "kind": "bundle",
+                    "separately_label": _("逐项单独办理"),
+                    "bundled_label": _("一件事集成办理"),
                     "bundle": str(bundle),
                     "code": bundle.code,
                     "scenario": str(scenario.label),
@@ -355,6 +363,31 @@ def reform_figures(today: datetime.date | None = None) -> list[dict]:
                     "time_reduction_pct": scenario.time_reduction_pct,
                 }
             )
+    for comparison in merged_comparisons(version=version):
+        figures.append(
+            {
+                "kind": "merged_item",
+                "separately_label": _("分别审批"),
+                "bundled_label": _("合并审批"),
+                "bundle": comparison.display_name,
+                "code": comparison.item.code,
+                "scenario": _("%(count)s 项审批合并为一次审批") % {"count": len(comparison.replaced)},
+                "key": "merged",
+                "separately": {
+                    "steps": comparison.separately.steps,
+                    "materials": comparison.separately.materials,
+                    "days": comparison.separately.days,
+                },
+                "bundled": {
+                    "steps": comparison.merged.steps,
+                    "materials": comparison.merged.materials,
+                    "days": comparison.merged.days,
+                },
+                "steps_saved": comparison.steps_saved,
+                "materials_reduction_pct": comparison.materials_reduction_pct,
+                "time_reduction_pct": comparison.time_reduction_pct,
+            }
+        )
     return figures
 
 

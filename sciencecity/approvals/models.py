@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from sciencecity.accounts.scoping import ScopedQuerySet, sees_everything
 from sciencecity.choices import label_of
+from sciencecity.i18n import in_language
 from sciencecity.workdays import clock
 
 
@@ -116,6 +117,9 @@ class Application(models.Model):
     # A deadline counted over a year whose official schedule is not published yet (workdays.calendar).
     intake_deadline_provisional = models.BooleanField(_("受理期限为暂定"), default=False)
     promised_deadline_provisional = models.BooleanField(_("承诺办结期限为暂定"), default=False)
+    # The day the results are delivered on, for a bundle that asks for one (交地即领证: the land handover day,
+    # `Bundle.target_date_label`): named by the applicant, moved by the window (`services.target_dates`).
+    target_date = models.DateField(_("目标交付日期"), null=True, blank=True)
     # Stored when the application concludes (rule 4), so the leaders' overview aggregates stored values:
     # working days from the (last) submission to the conclusion, paused days not counted
     # (`services.elapsed`). Empty until concluded, or while the calendar does not know the year.
@@ -171,6 +175,14 @@ class Application(models.Model):
                 fields=["submitted_at"],
                 name="application_submitted_idx",
                 condition=Q(submitted_at__isnull=False),
+            ),
+            # Applications with a target date not yet delivered, by that date: the few the at-risk list and
+            # the handover list read (`target_dates`), whatever the number of applications.
+            models.Index(
+                fields=["target_date", "id"],
+                name="application_target_idx",
+                condition=Q(target_date__isnull=False)
+                & Q(status__in=["submitted", "correction", "in_review", "concluded"]),
             ),
             # The recount of provisional deadlines after a year is confirmed reads only these few rows.
             models.Index(
@@ -494,6 +506,14 @@ class ReviewTask(models.Model):
                 name="task_open_deadline_idx",
                 condition=Q(status__in=["pending", "in_review", "supplement"]),
             ),
+            # The devolved powers' usage (`power_usage`): the tasks started in a period, by item, read from
+            # the index alone on PostgreSQL.
+            models.Index(
+                fields=["started_on", "item"],
+                name="task_started_idx",
+                condition=Q(started_on__isnull=False),
+                include=["application", "status", "decided_at", "legal_deadline", "promised_deadline"],
+            ),
         ]
 
     def __str__(self):
@@ -616,14 +636,28 @@ class Certificate(models.Model):
         VALID = "valid", _("有效")
         REVOKED = "revoked", _("已撤销")
 
+    class Kind(models.TextChoices):
+        ITEM = "item", _("事项证照")
+        # 一业一证: issued at unified delivery for the whole application, listing the permits it stands for.
+        INDUSTRY_LICENCE = "industry_licence", _("行业综合许可证")
+
     number = models.CharField(_("证照编号"), max_length=40, unique=True)
     certificate_code = models.SlugField(_("证照类型编码"), max_length=60)
+    kind = models.CharField(_("证照种类"), max_length=20, choices=Kind.choices, default=Kind.ITEM)
     name = models.CharField(_("证照名称"), max_length=200)
+    # The English name of a certificate that no item names (an industry licence: its bundle's), taken at issue.
+    name_en = models.CharField(_("英文名称"), max_length=300, blank=True)
     application = models.ForeignKey(
         Application, verbose_name=_("办件"), on_delete=models.PROTECT, related_name="certificates"
     )
     task = models.OneToOneField(
-        ReviewTask, verbose_name=_("审批任务"), on_delete=models.PROTECT, related_name="certificate"
+        ReviewTask,
+        verbose_name=_("审批任务"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="certificate",
+        help_text=_("事项证照所属的审批任务;行业综合许可证为空"),
     )
     enterprise = models.ForeignKey(
         "enterprises.Enterprise",
@@ -657,9 +691,36 @@ class Certificate(models.Model):
             # Reuse (免提交): a valid certificate of a type held by an enterprise for a project.
             models.Index(fields=["enterprise", "certificate_code", "status"], name="certificate_reuse_idx"),
         ]
+        constraints = [
+            # An item's certificate belongs to its approved task; an industry licence to the application.
+            models.CheckConstraint(
+                condition=(Q(kind="item") & Q(task__isnull=False))
+                | (Q(kind="industry_licence") & Q(task__isnull=True)),
+                name="certificate_task_by_kind",
+            ),
+            models.UniqueConstraint(
+                fields=["application"],
+                condition=Q(kind="industry_licence"),
+                name="one_industry_licence_per_application",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.name} {self.number}"
+
+    @property
+    def is_industry_licence(self) -> bool:
+        return self.kind == self.Kind.INDUSTRY_LICENCE
+
+    @property
+    def display_name(self) -> str:
+        """The name in the active language: the item's certificate name for an item's certificate (read through
+        its task, select it), the stored names for an industry licence."""
+        if self.task_id is not None:
+            item = self.task.item
+            english = item.certificate_name_en if item.certificate_name else item.name_en
+            return in_language(self.name, english)
+        return in_language(self.name, self.name_en)
 
     def get_status_display(self):
         return label_of(self.Status, self.status)  # the lists show it on every row: `sciencecity.choices`
@@ -667,6 +728,37 @@ class Certificate(models.Model):
     @property
     def check_code(self) -> str:
         return check_code_of(self.verification_code)
+
+
+class LicencePermit(models.Model):
+    """一业一证: a permit that an industry licence stands for — an item of its application that was granted, with
+    the item's own certificate where the item issues one (that certificate stays valid and verifiable)."""
+
+    licence = models.ForeignKey(
+        Certificate, verbose_name=_("行业综合许可证"), on_delete=models.CASCADE, related_name="permits"
+    )
+    item = models.ForeignKey(
+        "catalog.ServiceItem", verbose_name=_("许可事项"), on_delete=models.PROTECT, related_name="+"
+    )
+    certificate = models.ForeignKey(
+        Certificate,
+        verbose_name=_("事项证照"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="licence_entries",
+    )
+    on_pledge = models.BooleanField(_("告知承诺方式取得"), default=False)
+    position = models.PositiveSmallIntegerField(_("顺序"), default=0)
+
+    class Meta:
+        verbose_name = _("行业综合许可证载明的许可")
+        verbose_name_plural = pgettext_lazy("plural", "行业综合许可证载明的许可")
+        ordering = ["licence", "position", "id"]
+        constraints = [models.UniqueConstraint(fields=["licence", "item"], name="licence_permit_unique")]
+
+    def __str__(self):
+        return f"{self.licence.number} · {self.item.code}"
 
 
 class Delivery(models.Model):
@@ -758,6 +850,7 @@ class NotificationKind(models.TextChoices):
     TASK_ESCALATED = "task_escalated", _("超期督办")
     GAP_OVERDUE = "gap_overdue", _("容缺材料逾期")
     DEADLINE_RECOUNTED = "deadline_recounted", _("期限按正式日历调整")
+    TARGET_DATE_CHANGED = "target_date_changed", _("目标交付日期调整")
 
 
 class ApplicationCountSnapshot(models.Model):

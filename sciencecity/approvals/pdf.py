@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from .models import Certificate
+from .selectors import permits_of
 
 PDF_LANGUAGE = "zh-hans"
 TEMPLATE = "approvals/certificate_pdf.html"
@@ -62,6 +63,7 @@ def render_certificate_html(certificate: Certificate, base_url: str | None = Non
                 "verification_url": url,
                 "qr_data_uri": qr_code_data_uri(url),
                 "is_revoked": certificate.status == Certificate.Status.REVOKED,
+                "permits": permits_of(certificate),  # 一业一证: the permits a licence stands for
             },
         )
 

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from sciencecity.catalog import compiled
 from sciencecity.catalog.models import FormField, MaterialSpec, ServiceItem, SituationQuestion
 
-from .models import CHECK_ALPHABET, CHECK_LENGTH, Certificate
+from .models import CHECK_ALPHABET, CHECK_LENGTH, Certificate, LicencePermit
 
 YES_NO = ("yes", "no")
 _BOOLEAN_ANSWERS = {True: "yes", False: "no"}
@@ -394,3 +394,15 @@ def find_certificate(code: str, number: str = "") -> Certificate | None:
     if certificate is not None and number and certificate.number != number.strip().upper():
         return None
     return certificate
+
+
+def permits_of(certificate: Certificate) -> list:
+    """The permits an industry licence (一业一证) stands for, in order, each with its item and its own
+    certificate (one query); none for an item's certificate (and no query)."""
+    if certificate.kind != Certificate.Kind.INDUSTRY_LICENCE:
+        return []
+    return list(
+        LicencePermit.objects.filter(licence=certificate)
+        .select_related("item", "certificate")
+        .order_by("position", "id")
+    )

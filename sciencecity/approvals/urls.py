@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from .views import certificates, department, leaders, portal, projects, public, window
+from .views import certificates, department, leaders, portal, powers, projects, public, target_dates, window
 
 app_name = "approvals"
 
@@ -15,4 +15,6 @@ urlpatterns = [
     path("department/", include(department.urlpatterns)),
     path("leaders/", include(leaders.urlpatterns)),
     path("projects/", include(projects.urlpatterns)),
+    path("powers/", include(powers.urlpatterns)),  # the devolved municipal powers (下放权力清单)
+    path("", include(target_dates.urlpatterns)),  # target delivery dates: the portal's and the window's pages
 ]

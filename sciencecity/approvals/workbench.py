@@ -11,6 +11,7 @@ from sciencecity.accounts.workbench import count as _count
 from sciencecity.enterprises.sections import Row, Section, section
 from sciencecity.workdays import clock
 
+from . import target_dates
 from .models import Application, ReviewTask, SubmittedMaterial
 from .notifications import application_links
 
@@ -82,6 +83,11 @@ def window_card(user):
             _count(_("待受理"), counts["submitted"], reverse("approvals:window_queue")),
             _count(_("容缺待补齐"), gaps, reverse("approvals:window_gaps")),
             _count(_("待出件"), counts["concluded"], reverse("approvals:window_delivery")),
+            _count(
+                _("定日出件有风险"),
+                target_dates.at_risk(Application.objects.for_user(user)).count(),
+                reverse("approvals:window_targets") + "?risk=at_risk",
+            ),
         ],
     }
 
@@ -129,7 +135,13 @@ def leaders_card(user):
         "title": _("审批办件总览"),
         "url": reverse("approvals:leaders_overview"),
         "description": _("全区办件总览、时限预警、部门办理情况和审计记录。"),
-        "counts": [],
+        "counts": [
+            _count(
+                _("定日出件有风险"),
+                target_dates.at_risk(Application.objects.for_user(user)).count(),
+                reverse("approvals:leaders_applications") + "?at_risk=on",
+            )
+        ],
     }
 
 
@@ -175,6 +187,17 @@ def leaders_entry(user):
     if user.has_perm("cockpit.view_cockpit"):
         return None  # the cockpit's entry leads there, and the cockpit links to this overview
     return MenuEntry(_("审批办件总览"), reverse("approvals:leaders_overview"))
+
+
+@menu_entry(61)
+def powers_entry(user):
+    """The devolved powers' list and how they are used, for those who answer for it: the zone-wide roles and
+    department heads (everyone else reaches the public list from the guide's home page)."""
+    if not user.is_authenticated:
+        return None
+    if sees_everything(user) or (user.department_id and user.has_role("department_head")):
+        return MenuEntry(_("下放权力"), reverse("approvals:powers"))
+    return None
 
 
 @section(30)

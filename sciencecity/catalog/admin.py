@@ -21,6 +21,7 @@ from .models import (
     ItemMaterial,
     ItemStep,
     MaterialSpec,
+    ReplacedItem,
     ServiceItem,
     SituationQuestion,
     SituationRule,
@@ -254,6 +255,15 @@ class ItemMaterialInline(DraftInline):
     fields = ("material", "required", "gap_tolerated", "pledge_allowed")
 
 
+class ReplacedItemInline(DraftInline):
+    """三评合一: the separate items that this item's single review replaces."""
+
+    model = ReplacedItem
+    fk_name = "item"
+    parent_model_name = "serviceitem"
+    fields = ("position", "replaced")
+
+
 @admin.register(ServiceItem)
 class ServiceItemAdmin(AuditedAdminMixin, DraftOnlyMixin, admin.ModelAdmin):
     list_display = (
@@ -270,7 +280,7 @@ class ServiceItemAdmin(AuditedAdminMixin, DraftOnlyMixin, admin.ModelAdmin):
     list_filter = ("version", "department", "stage", "line", "kind")
     search_fields = ("code", "name", "name_en", "certificate_code")
     list_select_related = ("version", "department")
-    inlines = [ItemStepInline, ItemMaterialInline]
+    inlines = [ItemStepInline, ItemMaterialInline, ReplacedItemInline]
 
 
 # -- bundles ----------------------------------------------------------------------------------------------
@@ -336,3 +346,7 @@ class BundleAdmin(AuditedAdminMixin, DraftOnlyMixin, admin.ModelAdmin):
         FormFieldInline,
         FormRuleInline,
     ]
+
+
+# The devolved powers' admin (registers itself on import).
+from .powers import admin as _powers_admin  # noqa: E402, F401

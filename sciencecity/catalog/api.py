@@ -41,6 +41,12 @@ class MaterialSerializer(serializers.ModelSerializer):
 
 class ItemSerializer(serializers.ModelSerializer):
     department = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    replaces = serializers.SlugRelatedField(
+        slug_field="code",
+        many=True,
+        read_only=True,
+        help_text="A merged review (三评合一): the codes of the separate items its one review replaces",
+    )
 
     class Meta:
         model = ServiceItem
@@ -59,6 +65,7 @@ class ItemSerializer(serializers.ModelSerializer):
             "pledge_allowed",
             "certificate_name",
             "description",
+            "replaces",
         ]
 
 
@@ -106,9 +113,14 @@ class BundleSerializer(serializers.ModelSerializer):
             "name",
             "name_en",
             "description",
+            "licence_code",
+            "licence_name",
+            "licence_name_en",
             "lead_department",
             "promised_limit_days",
             "intake_limit_days",
+            "target_date_label",
+            "target_date_label_en",
         ]
 
 
@@ -198,7 +210,7 @@ class ItemViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixi
     ordering = ["id"]
 
     def scope(self, queryset):
-        return queryset.select_related("department")
+        return queryset.select_related("department").prefetch_related("replaces")
 
 
 class BundleViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):

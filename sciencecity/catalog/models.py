@@ -296,6 +296,17 @@ class ServiceItem(VersionedRow, TranslatedName):
     certificate_name = models.CharField(_("出具证照名称"), max_length=200, blank=True)
     certificate_name_en = models.CharField(_("出具证照英文名称"), max_length=300, blank=True)
     description = models.TextField(_("说明"), blank=True)
+    # A merged review (三评合一): the separate items of the same version it replaces, each still described with
+    # its own steps, materials and limits, so that the reform figures compare them with this one review.
+    replaces = models.ManyToManyField(
+        "self",
+        through="ReplacedItem",
+        through_fields=("item", "replaced"),
+        symmetrical=False,
+        related_name="replaced_by",
+        blank=True,
+        verbose_name=_("合并替代的事项"),
+    )
 
     objects = VersionedQuerySet.as_manager()
 
@@ -371,6 +382,40 @@ class ItemMaterial(VersionedRow):
         return self.item.version
 
 
+class ReplacedItem(VersionedRow):
+    """A separate item that a merged item's single review replaces (三评合一: one review instead of three).
+
+    The replaced item stays in the catalog with its own steps, materials and limits: they are what the merged
+    review is measured against (`approvals.services.reform.merged_item_comparison`)."""
+
+    item = models.ForeignKey(
+        ServiceItem, verbose_name=_("合并后的事项"), on_delete=models.CASCADE, related_name="replaced_links"
+    )
+    replaced = models.ForeignKey(
+        ServiceItem, verbose_name=_("被替代的事项"), on_delete=models.CASCADE, related_name="merged_links"
+    )
+    position = models.PositiveSmallIntegerField(_("顺序"), default=0, validators=[MAX_POSITION])
+
+    version_path = "item__version"
+
+    class Meta:
+        verbose_name = _("合并替代关系")
+        verbose_name_plural = pgettext_lazy("plural", "合并替代关系")
+        ordering = ["item", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["item", "replaced"], name="replaced_item_unique"),
+            models.CheckConstraint(
+                condition=~models.Q(item=models.F("replaced")), name="replaced_item_not_self"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.item.code} ⊃ {self.replaced.code}"
+
+    def catalog_version(self):
+        return self.item.version
+
+
 class Bundle(VersionedRow, TranslatedName):
     """一件事: items that an enterprise applies for together, through one window."""
 
@@ -380,6 +425,16 @@ class Bundle(VersionedRow, TranslatedName):
     code = models.SlugField(_("编码"), max_length=60)
     description = models.TextField(_("适用说明"), blank=True)
     description_en = models.TextField(_("英文适用说明"), blank=True)
+    # 一业一证: a bundle that opens a business of an industry issues, at unified delivery, one industry licence
+    # (行业综合许可证) listing the permits of its items; empty for a bundle that issues none.
+    licence_code = models.SlugField(
+        _("行业综合许可证类型编码"),
+        max_length=60,
+        blank=True,
+        help_text=_("填写后,办结出件时核发一张行业综合许可证,载明本次准予的各项许可;为空表示不核发"),
+    )
+    licence_name = models.CharField(_("行业综合许可证名称"), max_length=200, blank=True)
+    licence_name_en = models.CharField(_("行业综合许可证英文名称"), max_length=300, blank=True)
     lead_department = models.ForeignKey(
         "accounts.Department",
         verbose_name=_("牵头部门"),
@@ -390,6 +445,17 @@ class Bundle(VersionedRow, TranslatedName):
     intake_limit_days = models.PositiveSmallIntegerField(
         _("受理时限(工作日)"), default=1, validators=[MAX_LIMIT_DAYS]
     )
+    # A bundle delivered on a day the applicant names (交地即领证: every certificate on the land handover day):
+    # the name of that day, asked when applying; empty for a bundle delivered as soon as it concludes.
+    target_date_label = models.CharField(
+        _("目标交付日期名称"),
+        max_length=60,
+        blank=True,
+        help_text=_(
+            "填写后,申请人须填写该日期(如“交地日期”),各事项在此之前并联审批,窗口于当日统一出件;为空表示不设"
+        ),
+    )
+    target_date_label_en = models.CharField(_("目标交付日期英文名称"), max_length=100, blank=True)
     items = models.ManyToManyField(
         ServiceItem, through="BundleItem", related_name="bundles", verbose_name=_("事项")
     )
@@ -407,6 +473,24 @@ class Bundle(VersionedRow, TranslatedName):
     @property
     def display_description(self) -> str:
         return in_language(self.description, self.description_en)
+
+    @property
+    def issues_licence(self) -> bool:
+        """Whether unified delivery issues an industry licence (一业一证) for the bundle's permits."""
+        return bool(self.licence_code)
+
+    @property
+    def display_licence_name(self) -> str:
+        return in_language(self.licence_name, self.licence_name_en)
+
+    @property
+    def asks_target_date(self) -> bool:
+        """Whether an application names the day its results are delivered on (`target_date_label`)."""
+        return bool(self.target_date_label)
+
+    @property
+    def display_target_date_label(self) -> str:
+        return in_language(self.target_date_label, self.target_date_label_en)
 
     def catalog_version(self):
         return self.version
@@ -694,6 +778,7 @@ for _model in (
     ServiceItem,
     ItemStep,
     ItemMaterial,
+    ReplacedItem,
     Bundle,
     BundleItem,
     SituationQuestion,
@@ -709,3 +794,24 @@ for _through in (Bundle.items.through, SituationRule.items.through, FormField.it
     m2m_changed.connect(
         _refuse_changing_published_links, sender=_through, dispatch_uid=f"catalog-m2m-{_through.__name__}"
     )
+
+
+@receiver(m2m_changed, sender=ReplacedItem, dispatch_uid="catalog-m2m-ReplacedItem")
+def _refuse_changing_published_replacements(sender, instance, action, pk_set=None, **kwargs):
+    # `item.replaces.add(other)` and `other.replaced_by.add(item)` write ReplacedItem rows without their save():
+    # the items on both sides (both of one version when valid) must belong to drafts.
+    if action not in ("pre_add", "pre_remove", "pre_clear"):
+        return
+    others = (
+        ServiceItem._base_manager.filter(pk__in=pk_set)
+        if pk_set is not None
+        else ServiceItem._base_manager.none()
+    )
+    number = _published_number(models.Q(pk=instance.version_id), models.Q(pk__in=others.values("version")))
+    if number is not None:
+        raise PublishedVersionError(_published_message(number))
+
+
+# The devolved municipal powers (下放市级行政权力) are catalog data of their own, not versioned: their models
+# live in `catalog.powers` and are loaded with the catalog's.
+from .powers import models as _power_models  # noqa: E402, F401

@@ -28,6 +28,7 @@ from .models import (
     ItemMaterial,
     ItemStep,
     MaterialSpec,
+    ReplacedItem,
     ServiceItem,
     SituationQuestion,
     SituationRule,
@@ -208,6 +209,11 @@ def create_version_from_data(data: dict, *, user=None) -> CatalogVersion:
         for item in data["items"]
         for use in item["materials"]
     )
+    ReplacedItem.objects.bulk_create(
+        ReplacedItem(item=item_by_code[item["code"]], replaced=item_by_code[code], position=position)
+        for item in data["items"]
+        for position, code in enumerate(item.get("replaces") or [])
+    )
     for bundle_data in data["bundles"]:
         _create_bundle(version, bundle_data, departments, item_by_code)
     return version
@@ -222,8 +228,13 @@ def _create_bundle(version, data, departments, item_by_code):
         description=data["description"],
         description_en=data["description_en"],
         lead_department=departments[data["lead_department"]],
+        licence_code=(data.get("licence") or {}).get("code", ""),
+        licence_name=(data.get("licence") or {}).get("name", ""),
+        licence_name_en=(data.get("licence") or {}).get("name_en", ""),
         promised_limit_days=data["promised_limit_days"],
         intake_limit_days=data["intake_limit_days"],
+        target_date_label=data["target_date_label"],
+        target_date_label_en=data["target_date_label_en"],
     )
     BundleItem.objects.bulk_create(
         BundleItem(

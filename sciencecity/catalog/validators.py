@@ -243,6 +243,7 @@ ITEM = {
     "certificate": Raw(dict, default=None),
     "steps": Raw(list, default=[]),
     "materials": Raw(list, default=[]),
+    "replaces": Raw(list, default=[]),
 }
 CERTIFICATE = {
     "code": Code(required=True, max_length=_max_length(ServiceItem, "certificate_code")),
@@ -269,12 +270,20 @@ BUNDLE = {
     "lead_department": Code(required=True),
     "promised_limit_days": Integer(maximum=_max_value(Bundle, "promised_limit_days"), required=True),
     "intake_limit_days": Integer(maximum=_max_value(Bundle, "intake_limit_days"), default=1),
+    "target_date_label": Text(default="", max_length=_max_length(Bundle, "target_date_label")),
+    "target_date_label_en": Text(default="", max_length=_max_length(Bundle, "target_date_label_en")),
+    "licence": Raw(dict, default=None),
     "items": Raw(list, required=True),
     "questions": Raw(list, default=[]),
     "rules": Raw(list, default=[]),
     "dependencies": Raw(dict, default={}),
     "form": Raw(list, default=[]),
     "form_rules": Raw(list, default=[]),
+}
+LICENCE = {
+    "code": Code(required=True, max_length=_max_length(Bundle, "licence_code")),
+    "name": Text(required=True, max_length=_max_length(Bundle, "licence_name")),
+    "name_en": Text(default="", max_length=_max_length(Bundle, "licence_name_en")),
 }
 BUNDLE_ITEM = {
     "item": Code(required=True),
@@ -457,8 +466,10 @@ class CatalogValidator:
         material_codes = {material["code"] for material in data["materials"]}
         data["items"] = self.items(top["items"], _line(raw, "items"), material_codes)
         self.certificates_and_sources(data)
+        self.replacements(data["items"])
         items = {item["code"]: item for item in data["items"]}
         data["bundles"] = self.bundles(top["bundles"], _line(raw, "bundles"), items)
+        self.licences(data)
         return data
 
     def materials(self, raw, line):
@@ -563,6 +574,80 @@ class CatalogValidator:
                 result.append(use)
         return result
 
+    def replacements(self, items):
+        """三评合一: a merged item replaces at least two other items of the catalog, none of them merged items
+        themselves, and each item is replaced by one merged item at most."""
+        by_code = {item["code"]: item for item in items}
+        merged = {item["code"] for item in items if item["replaces"]}
+        replaced_by: dict[str, str] = {}
+        for item in items:
+            raw = self.raw_entries.get(("item", item["code"]), {})
+            where = _("事项 %(code)s 的合并替代事项 replaces") % {"code": item["code"]}
+            line = _line(raw, "replaces")
+            codes = []
+            for code in item["replaces"]:
+                if not isinstance(code, str) or code not in by_code:
+                    self.error(where, line, _("引用了未定义的事项 “%(item)s”") % {"item": _show(code)})
+                elif code == item["code"]:
+                    self.error(where, line, _("事项不能替代自身"))
+                elif code in codes:
+                    self.error(where, line, _("事项 “%(item)s” 重复列出") % {"item": code})
+                elif code in merged:
+                    self.error(
+                        where,
+                        line,
+                        _("“%(item)s” 本身是合并办理的事项,不能再被合并;请直接列出它所替代的事项")
+                        % {"item": code},
+                    )
+                elif code in replaced_by:
+                    self.error(
+                        where,
+                        line,
+                        _("事项 “%(item)s” 已被 “%(other)s” 合并替代;一个事项只能被一个合并事项替代")
+                        % {"item": code, "other": replaced_by[code]},
+                    )
+                else:
+                    codes.append(code)
+                    replaced_by[code] = item["code"]
+            if item["replaces"] and len(item["replaces"]) < 2:
+                self.error(where, line, _("合并办理须替代至少两个原先分别审批的事项"))
+            item["replaces"] = codes
+
+    def licences(self, data):
+        """一业一证: each bundle's industry licence has a type of its own, which no item issues."""
+        issued = {
+            item["certificate"]["code"]: item["code"]
+            for item in data["items"]
+            if item["certificate"] and item["certificate"]["code"]
+        }
+        licensed: dict[str, str] = {}
+        for bundle in data["bundles"]:
+            licence = bundle["licence"]
+            if not licence or not licence["code"]:
+                continue
+            code = licence["code"]
+            where = _("一件事 %(code)s 的行业综合许可证 licence") % {"code": bundle["code"]}
+            if code in issued:
+                self.error(
+                    where,
+                    None,
+                    _(
+                        "证照类型 “%(certificate)s” 已由事项 “%(item)s” 出具;行业综合许可证须使用自己的类型编码"
+                    )
+                    % {"certificate": code, "item": issued[code]},
+                )
+            elif code in licensed:
+                self.error(
+                    where,
+                    None,
+                    _(
+                        "证照类型 “%(certificate)s” 已由一件事 “%(other)s” 核发;每种行业综合许可证只能由一个一件事核发"
+                    )
+                    % {"certificate": code, "other": licensed[code]},
+                )
+            else:
+                licensed[code] = bundle["code"]
+
     def certificates_and_sources(self, data):
         issuers = {}
         for item in data["items"]:
@@ -643,6 +728,19 @@ class CatalogValidator:
                     _line(entry, "lead_department"),
                     _("牵头部门编码 “%(department)s” 不存在;请先在部门管理中建立该部门")
                     % {"department": bundle["lead_department"]},
+                )
+            if bundle["target_date_label_en"] and not bundle["target_date_label"]:
+                self.error(
+                    where,
+                    _line(entry, "target_date_label_en"),
+                    _("填写了 “target_date_label_en” 却没有 “target_date_label”:目标交付日期须先有中文名称"),
+                )
+            if bundle["licence"] is not None:
+                bundle["licence"] = self.record(
+                    bundle["licence"],
+                    LICENCE,
+                    _("一件事 %(code)s 的行业综合许可证 licence") % {"code": code},
+                    _line(entry, "licence"),
                 )
             bundle["items"] = self.bundle_items(entry.get("items"), code, _line(entry, "items"), items)
             order = {use["item"]: position for position, use in enumerate(bundle["items"])}

@@ -44,6 +44,8 @@ Format 1, in short (every key not marked "required" may be left out; the default
         materials:
           - business-licence               # a code alone: required, no gap, no pledge
           - {material: funding-pledge, required: true, gap_tolerated: true, pledge_allowed: true}
+        replaces: []                       # a merged review (三评合一): the codes of the separate items (at
+                                           #   least two) its one review replaces, measured against it
       - {code: civil-defense-basement, name: 防空地下室审批, department: civil_defense,
          stage: engineering_permit, promised_limit_days: 10}
     bundles:
@@ -55,6 +57,11 @@ Format 1, in short (every key not marked "required" may be left out; the default
         lead_department: housing           # required
         promised_limit_days: 15            # required
         intake_limit_days: 1
+        licence: null                      # 一业一证: {code, name, name_en} of the industry licence
+                                           #   (行业综合许可证) issued at unified delivery, listing the
+                                           #   permits granted; null: none
+        target_date_label: ""              # e.g. 交地日期: the applicant names the day all results are
+        target_date_label_en: ""           #   delivered on (checked against the limits above); "": none
         items:                             # required; a code alone is a mandatory item
           - {item: construction-permit, mandatory: true}
           - {item: civil-defense-basement, mandatory: false}    # situational: selected by a rule
@@ -110,6 +117,7 @@ from .models import (
     ItemDependency,
     ItemMaterial,
     ItemStep,
+    ReplacedItem,
     SituationQuestion,
     SituationRule,
 )
@@ -284,6 +292,10 @@ def version_to_data(version) -> dict:
             Prefetch(
                 "item_materials", queryset=ItemMaterial.objects.select_related("material").order_by("id")
             ),
+            Prefetch(
+                "replaced_links",
+                queryset=ReplacedItem.objects.select_related("replaced").order_by("position", "id"),
+            ),
         )
     )
     for item in items:
@@ -321,6 +333,7 @@ def version_to_data(version) -> dict:
                     }
                     for use in item.item_materials.all()
                 ],
+                "replaces": [link.replaced.code for link in item.replaced_links.all()],
             }
         )
     bundles = (
@@ -370,6 +383,15 @@ def _bundle_data(bundle) -> dict:
         "lead_department": bundle.lead_department.code,
         "promised_limit_days": bundle.promised_limit_days,
         "intake_limit_days": bundle.intake_limit_days,
+        "licence": {
+            "code": bundle.licence_code,
+            "name": bundle.licence_name,
+            "name_en": bundle.licence_name_en,
+        }
+        if bundle.licence_code or bundle.licence_name
+        else None,
+        "target_date_label": bundle.target_date_label,
+        "target_date_label_en": bundle.target_date_label_en,
         "items": [{"item": use.item.code, "mandatory": use.mandatory} for use in uses],
         "questions": [
             {
@@ -551,6 +573,8 @@ def _item_out(item):
             flags["pledge_allowed"] = True
         uses.append(flags if len(flags) > 1 else use["material"])
     _optional(out, "materials", uses)
+    if item.get("replaces"):
+        out["replaces"] = _Flow(item["replaces"])
     return out
 
 
@@ -561,6 +585,12 @@ def _bundle_out(bundle):
     _optional(out, "description_en", bundle["description_en"])
     for key in ("lead_department", "promised_limit_days", "intake_limit_days"):
         out[key] = bundle[key]
+    _optional(out, "target_date_label", bundle.get("target_date_label"))
+    _optional(out, "target_date_label_en", bundle.get("target_date_label_en"))
+    if bundle.get("licence"):
+        licence = bundle["licence"]
+        out["licence"] = _FlowMap(code=licence["code"], name=licence["name"])
+        _optional(out["licence"], "name_en", licence.get("name_en"))
     out["items"] = [_FlowMap(item=use["item"], mandatory=use["mandatory"]) for use in bundle["items"]]
     questions = []
     for question in bundle["questions"]:

@@ -37,7 +37,9 @@ from sciencecity.projects.models import (
     Project,
 )
 
+from .construction import mass_start_projects, mass_starts
 from .periods import Period
+from .service_events import event_demands_closed, event_demands_raised, service_events_held
 
 A = Application.Status
 P = Problem.Status
@@ -347,6 +349,12 @@ FIGURES: tuple[Figure, ...] = (
            field="completed", unit=MONEY),
     Figure("reports_late", "projects", _("逾期报送月报"), _("期内月份逾期报送的重点项目月报。"), "report",
            late_reports, unit=_("份")),
+    Figure("mass_starts", "projects", _("集中开工活动"), _("期内举行的集中开工活动。"), "mass_start",
+           mass_starts, unit=_("次")),
+    Figure("mass_start_projects", "projects", _("集中开工项目"), _("期内集中开工活动开工的项目。"),
+           "mass_start_project", mass_start_projects, unit=_("个")),
+    Figure("mass_start_investment", "projects", _("集中开工投资"), _("期内集中开工项目的开工投资之和。"),
+           "mass_start_project", mass_start_projects, measure=SUM, field="investment", unit=MONEY),
     # problems
     Figure("problems_reported", "problems", _("新发现问题"), _("期内报告的问题(含合并、不予受理)。"), "problem",
            problems_reported),
@@ -386,6 +394,13 @@ FIGURES: tuple[Figure, ...] = (
            investments_signed, unit=_("个")),
     Figure("fund_disbursed", "services", _("基金拨付"), _("期内拨付的先投后股资金之和。"), "tranche",
            tranches_disbursed, measure=SUM, field="amount", unit=MONEY),
+    Figure("service_events_held", "services", _("惠企服务活动"),
+           _("期内举办(已记录成果)的交流对话会、政策宣讲会、对接会和组团上门服务。"), "service_event",
+           service_events_held, unit=_("场")),
+    Figure("event_demands_raised", "services", _("活动收集诉求"), _("期内服务活动中企业提出、转入问题闭环的诉求。"),
+           "problem", event_demands_raised, unit=_("条")),
+    Figure("event_demands_closed", "services", _("活动诉求办结"), _("期内办结(核查通过)的服务活动诉求。"),
+           "problem", event_demands_closed, unit=_("条")),
     # party building
     Figure("projects_with_alliance", "party", _("有党建联盟的重点项目"),
            _("当前有未解散的项目党建联盟的重点项目。"), "project", key_projects_with_alliance, unit=_("个"), **NOW),

@@ -19,7 +19,7 @@ from sciencecity.approvals import dashboard
 from sciencecity.workdays import clock
 from sciencecity.workflow.paging import page_of
 
-from . import figures, periods, services
+from . import figures, periods, rivers, services, timeline_views
 from .access import GENERATE, cockpit_required
 from .board import build
 from .exports import workbook_response
@@ -70,6 +70,7 @@ def board_page(request):
                 "title": f"{row['bundle']} · {row['scenario']}",
                 "separately": row["separately"],
                 "bundled": row["bundled"],
+                "labels": [row["separately_label"], row["bundled_label"]],
             }
             for row in reform
         ],
@@ -101,6 +102,8 @@ def board_page(request):
             "hotspots": hotspots,
             "geojson_url": reverse("problems:areas"),
             "may_generate": request.user.has_perm(GENERATE),
+            "timeline": timeline_views.panel(request.user, period),
+            "rivers": rivers.panel(request.user),
         },
         status=400 if error else 200,
     )
@@ -206,6 +209,7 @@ app_name = "cockpit"
 urlpatterns = [
     path("", board_page, name="board"),
     path("figures/<slug:key>/", records_page, name="records"),
+    path("timeline/", timeline_views.timeline_page, name="timeline"),
     path("reports/", reports_page, name="reports"),
     path("reports/<int:pk>/file/", report_file, name="report_file"),
 ]

@@ -1184,8 +1184,12 @@ class ApplicationsSummary:
     note: str = ""  # why there are none
 
 
-def create_applications(seed: int, steps, person_name) -> ApplicationsSummary:
-    """Play the year of applications up to NOW (see the module docstring); returns the counts by state."""
+def create_applications(seed: int, steps, person_name, scripts=()) -> ApplicationsSummary:
+    """Play the year of applications up to NOW (see the module docstring); returns the counts by state.
+
+    `scripts`: more stories told on the same timeline, each a callable (stage, seed) → scripts (generators
+    like `application_script`), so that their steps interleave with the year's in time (running numbers and
+    the morning deadline scan included), e.g. `demo.handovers.scripts`."""
     set_present(clock.today())
     version = CatalogVersion.objects.effective_on(DEMO_TODAY)
     bundles = {bundle.code: bundle for bundle in version.bundles.all()} if version else {}
@@ -1204,6 +1208,9 @@ def create_applications(seed: int, steps, person_name) -> ApplicationsSummary:
     stage = Stage(cast, days, bundles, timeline)
     for story in stories:
         timeline.add(application_script(story, stage))
+    for make in scripts:
+        for script in make(stage, seed):
+            timeline.add(script)
     timeline.add(scan_script(days))
     timeline.run()
     read_what_came_before(NOW - READ_BEFORE)

@@ -71,6 +71,7 @@ from sciencecity.workdays import clock
 from sciencecity.workdays.calendar import WorkingCalendar
 
 from . import applications as demo_applications
+from . import rivers as demo_rivers
 
 DATA = Path(__file__).resolve().parent / "data" / "problems.yaml"
 PROBLEMS = 4000  # at full size; the tests build a few hundred
@@ -541,6 +542,8 @@ class Stage:
             .select_related("enterprise")
             .order_by("code")
         ) or list(Project.objects.select_related("enterprise").order_by("code"))
+        # A river patrol's problem on a monitored reach (the river in the section's area) names its section.
+        self.sections = demo_rivers.patrol_sections()
 
     def handler(self, rng, problem) -> User:
         people = self.handlers[problem.department_id]
@@ -640,6 +643,7 @@ def _report(stage, plan: Plan):
         project=project,
         reporter_name=name,
         reporter_phone=phone,
+        section=stage.sections.get((words.get("river"), area)) if plan.source == SRC.RIVER_PATROL else None,
     )
     photos = stage.photos.upload(r) if plan.photo else ()
     plan.words = words

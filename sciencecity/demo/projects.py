@@ -30,7 +30,7 @@ from sciencecity.audit import record
 from sciencecity.audit.services import snapshot
 from sciencecity.catalog.models import Bundle, CatalogVersion
 from sciencecity.problems.models import ProblemCategory
-from sciencecity.projects.models import Project
+from sciencecity.projects.models import Milestone, MilestoneKind, Project
 from sciencecity.projects.services import escort, inspections, registry, reports, schedule, warnings
 from sciencecity.workdays import clock
 
@@ -39,6 +39,8 @@ from . import applications as demo_applications
 P = Project.Phase
 REPORTING = (P.STARTED, P.UNDER_CONSTRUCTION)
 NOT_STARTED = (P.SIGNED, P.LAND_SUPPLIED, P.APPROVAL)
+# How late a key project not started yet is (`_late_starts`).
+ON_TIME, YELLOW_LATE, RED_LATE = "on_time", "yellow", "red"
 
 # The seeds' named key projects: (name, task force, linear work?, phases).
 NAMED = (
@@ -172,13 +174,14 @@ def create_escort(seed: int, steps, password_hash=None) -> ProjectsSummary:
     projects = list(Project.objects.filter(is_key=True).select_related("enterprise").order_by("code"))
     steps.start(_("重点项目护航"), len(projects))
     named = {name: (task_force, phases) for name, task_force, _linear, phases in NAMED}
+    lateness = _late_starts(seed, projects)
     for index, project in enumerate(projects):
         with clock.frozen_at(
             _moment(min(datetime.date(today.year, 1, 6), today - datetime.timedelta(days=1)))
         ):
             _team(rng, project, leads, instructors, specialist, reviewers, applicant, index, named, linear)
         summary.teams += 1
-        _schedule(rng, project, today, named)
+        _schedule(rng, project, today, named, lateness.get(project.pk, ON_TIME))
         summary.reports += _reports(rng, project, today, applicant, site_category)
         summary.logs += _logs(rng, project, today)
         summary.inspections += _inspections(rng, project, today, inspectors, site_category)
@@ -216,7 +219,20 @@ def _team(rng, project, leads, instructors, specialist, reviewers, applicant, in
     )
 
 
-def _schedule(rng, project, today, named) -> None:
+def _late_starts(seed: int, projects) -> dict[int, str]:
+    """{project id: how late its start is} for the key projects not started yet: a tenth over three months
+    past their planned start (red), a fifth a month or two (yellow), the others planned ahead. Dealt from a
+    shuffled deck rather than drawn one by one, so that every world has late ones of both colours whatever day
+    it is built on (early in a year they are its only red projects: no plan can lag yet)."""
+    waiting = [project.pk for project in projects if project.phase in NOT_STARTED]
+    red = max(1, round(len(waiting) * 0.1))
+    yellow = max(1, round(len(waiting) * 0.2))
+    deck = [RED_LATE] * red + [YELLOW_LATE] * yellow + [ON_TIME] * max(0, len(waiting) - red - yellow)
+    random.Random(f"{seed}:late-starts").shuffle(deck)
+    return dict(zip(waiting, deck, strict=False))
+
+
+def _schedule(rng, project, today, named, late: str = ON_TIME) -> None:
     year = today.year
     start_of_year = _moment(min(datetime.date(year, 1, 8), today - datetime.timedelta(days=1)))
     total = float(project.total_investment)
@@ -224,14 +240,21 @@ def _schedule(rng, project, today, named) -> None:
         if project.phase in REPORTING:
             started = datetime.date(year - rng.randint(0, 2), rng.randint(1, 12), rng.randint(1, 28))
             started = min(started, start_of_year.date() - datetime.timedelta(days=3))
+            drawn_category = "new" if started.year == year else "continuing"
+            kept = _dated_start(project)  # a mass start dated it (`demo.mass_starts`): kept as it is
             planned_start = started - datetime.timedelta(days=rng.choice((0, 0, 10, 30)))
-            schedule.set_milestone(None, project, "start", planned_on=planned_start, actual_on=started)
+            if kept is None:
+                schedule.set_milestone(None, project, "start", planned_on=planned_start, actual_on=started)
+            else:
+                started = planned_start = kept
             schedule.set_milestone(
                 None,
                 project,
                 "land",
-                planned_on=planned_start - datetime.timedelta(days=120),
-                actual_on=planned_start - datetime.timedelta(days=rng.randint(90, 150)),
+                planned_on=min(planned_start - datetime.timedelta(days=120), start_of_year.date()),
+                actual_on=min(
+                    planned_start - datetime.timedelta(days=rng.randint(90, 150)), start_of_year.date()
+                ),
             )
             finish = datetime.date(year + rng.randint(0, 2), rng.randint(1, 12), 28)
             schedule.set_milestone(None, project, "acceptance", planned_on=finish)
@@ -245,7 +268,10 @@ def _schedule(rng, project, today, named) -> None:
                 _amount(min(total, total * share)),
                 "主体结构施工,年底完成形象进度目标",
             )
-            prior = total * rng.uniform(0.1, 0.3) if category == "continuing" else 0
+            drawn = rng.uniform(0.1, 0.3) if drawn_category == "continuing" else 0.2
+            # Years under way since a mass start: more of the total spent before this year.
+            running = year - started.year - 1 if kept is not None else 0
+            prior = total * min(0.8, drawn + 0.1 * max(0, running)) if category == "continuing" else 0
             registry.update_project(None, project, prior_investment=_amount(prior))
             stages = named.get(project.name, (None, 0))[1]
         else:
@@ -267,11 +293,11 @@ def _schedule(rng, project, today, named) -> None:
         return
     with clock.frozen_at(start_of_year):
         if project.phase in NOT_STARTED:
-            # Some are past their planned start: a month or two (yellow), or over three months (red).
-            late = rng.random()
-            if late < 0.2:
+            # Some are past their planned start (`_late_starts`): a month or two (yellow), or over three
+            # months (red).
+            if late == YELLOW_LATE:
                 planned = today - datetime.timedelta(days=rng.randint(20, 80))
-            elif late < 0.3:
+            elif late == RED_LATE:
                 planned = today - datetime.timedelta(days=rng.randint(100, 200))
             else:
                 planned = today + datetime.timedelta(days=rng.randint(30, 300))
@@ -288,6 +314,17 @@ def _schedule(rng, project, today, named) -> None:
                 _amount(total * rng.uniform(0.03, 0.08)),
                 "完成竣工验收并投用",
             )
+
+
+def _dated_start(project):
+    """The actual start already dated (by a mass start), or None."""
+    return (
+        Milestone.objects.filter(
+            project=project, stage__isnull=True, kind__marks=MilestoneKind.Mark.START, actual_on__isnull=False
+        )
+        .values_list("actual_on", flat=True)
+        .first()
+    )
 
 
 def _reports(rng, project, today, applicant, site_category) -> int:

@@ -75,11 +75,17 @@ from . import applications as demo_applications
 from . import campaign as demo_campaign
 from . import enterprises as demo_enterprises
 from . import fund as demo_fund
+from . import handovers as demo_handovers
 from . import interactions as demo_interactions
+from . import mass_starts as demo_mass_starts
 from . import party as demo_party
 from . import policies as demo_policies
+from . import powers as demo_powers
 from . import problems as demo_problems
 from . import projects as demo_projects
+from . import reforms as demo_reforms
+from . import rivers as demo_rivers
+from . import service_events as demo_service_events
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 DEFAULT_SEED = 2026
@@ -338,7 +344,12 @@ def build_world(
         summary.accounts = _create_accounts(rng, steps, departments, applicant_enterprise, password)
         _create_projects(rng, steps, enterprises)
         demo_projects.name_seed_projects()
-        summary.applications = demo_applications.create_applications(seed, steps, _person_name)
+        demo_mass_starts.create_mass_starts(seed, steps)  # before the schedules, which keep its starts
+        summary.applications = demo_applications.create_applications(
+            seed, steps, _person_name, scripts=[demo_handovers.scripts, demo_reforms.scripts]
+        )
+        # Before the problems: the river patrols' problems name their monitoring section.
+        demo_rivers.create_rivers(seed, steps, _person_name)
         summary.problems = demo_problems.create_problems(seed, steps, _person_name, password, count=problems)
         summary.escort = demo_projects.create_escort(seed, steps)
         summary.campaign = demo_campaign.create_campaign(seed, steps)
@@ -348,6 +359,8 @@ def build_world(
         summary.fund = demo_fund.create_fund(seed, steps, _person_name, password)
         summary.party = demo_party.create_party(seed, steps, _person_name, password)
         summary.interactions = demo_interactions.create_interactions(seed, steps, _person_name)
+        demo_service_events.create_service_events(seed, steps, _person_name)  # after the register's year
+        demo_powers.create_powers(seed, steps)  # the 418 devolved powers, linked to the catalog's items
         summary.report = _cockpit(steps)
         if summary.problems is not None and summary.problems.total:
             summary.problems = demo_problems.count_problems(

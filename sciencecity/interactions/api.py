@@ -69,6 +69,7 @@ class InteractionSerializer(serializers.ModelSerializer):
             "response_note",
             "responded_at",
             "findings",
+            "service_event",
         ]
         read_only_fields = fields
 

@@ -75,8 +75,10 @@ def record_interaction(
     officials_present: str,
     enterprise_attendees: str = "",
     outcome: str = "",
+    service_event=None,
 ) -> Interaction:
-    """An official records an interaction with `enterprise`; `items` are list items (their codes or rows)."""
+    """An official records an interaction with `enterprise`; `items` are list items (their codes or rows).
+    `service_event`: the service event whose meeting with the enterprise this is (`service_events.services`)."""
     if not user.has_perm(RECORD):
         raise PermissionDenied(_("您没有登记政商交往的权限。"))
     today = clock.today()
@@ -112,6 +114,7 @@ def record_interaction(
             due_on=deadline,
             late=today > deadline,
             forbidden=any(item.kind == ListItem.Kind.FORBIDDEN for item in chosen),
+            service_event=service_event,
             **fields,
         )
         interaction.items.set(chosen)
@@ -126,6 +129,7 @@ def record_interaction(
                 "items": sorted(item.code for item in chosen),
                 "late": interaction.late,
                 "forbidden": interaction.forbidden,
+                **({"service_event": service_event.number} if service_event is not None else {}),
             },
         )
         if interaction.flagged:

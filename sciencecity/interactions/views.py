@@ -132,7 +132,7 @@ def detail(request, pk):
     require_reader(user)
     interaction = fetch_in_scope(
         Interaction.objects.for_user(user).select_related(
-            "enterprise", "official", "department", "responded_by"
+            "enterprise", "official", "department", "responded_by", "service_event"
         ),
         pk,
     )

@@ -52,7 +52,7 @@ from django.db.models.functions import Cast, Coalesce, Lag, RowNumber, Substr
 from django.utils import timezone
 
 from sciencecity.api.models import IdempotencyRecord
-from sciencecity.approvals.models import Application, Certificate, ReviewTask, TaskEvent
+from sciencecity.approvals.models import Application, Certificate, LicencePermit, ReviewTask, TaskEvent
 from sciencecity.approvals.transitions import APPLICATION_TRANSITIONS, TASK_TRANSITIONS
 from sciencecity.audit.models import AuditEvent
 from sciencecity.fund.models import Investment, Tranche
@@ -955,9 +955,8 @@ def certificates_issued(limit: int) -> list[str]:
         limit,
     )
     unapproved = (
-        Certificate.objects.exclude(
-            task__status__in=(ReviewTask.Status.APPROVED, ReviewTask.Status.APPROVED_ON_PLEDGE)
-        )
+        Certificate.objects.filter(kind=Certificate.Kind.ITEM)
+        .exclude(task__status__in=(ReviewTask.Status.APPROVED, ReviewTask.Status.APPROVED_ON_PLEDGE))
         .order_by("pk")
         .values("number", "task_id", "task__status")
     )
@@ -970,6 +969,32 @@ def certificates_issued(limit: int) -> list[str]:
         limit,
     )
     return violations[:limit]
+
+
+@invariant(
+    "approvals.industry_licence",
+    "every industry licence (一业一证) belongs to a delivered application of a bundle that issues one, and "
+    "lists the permits it stands for",
+)
+def industry_licences(limit: int) -> list[str]:
+    wrong = (
+        Certificate.objects.filter(kind=Certificate.Kind.INDUSTRY_LICENCE)
+        .filter(
+            ~Q(application__status=Application.Status.DELIVERED)
+            | Q(application__bundle__licence_code="")
+            | ~Exists(LicencePermit.objects.filter(licence=OuterRef("pk")))
+        )
+        .order_by("pk")
+        .values("number", "application_id")
+    )
+    return _listed(
+        wrong,
+        lambda row: (
+            f"industry licence {row['number']} (application {row['application_id']}) is not that of a "
+            "delivered application of a licensing bundle, or lists no permit"
+        ),
+        limit,
+    )
 
 
 # --- idempotency keys -----------------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from sciencecity.workdays import clock
 from sciencecity.workflow.errors import fetch_in_scope
 
 from . import selectors
-from .models import OPEN_STATES, Problem, ProblemCategory, ProblemEvent, ProblemPhoto
+from .models import OPEN_STATES, MonitoringSection, Problem, ProblemCategory, ProblemEvent, ProblemPhoto
 from .services import lifecycle
 from .services.deadlines import warn_until
 from .transitions import PROBLEM_TRANSITIONS, step_name
@@ -150,6 +150,7 @@ class ProblemSerializer(serializers.ModelSerializer):
             "satisfaction",
             "merged_into",
             "parent",
+            "section",
         ]
 
     @extend_schema_field(
@@ -225,6 +226,13 @@ class ReportSerializer(serializers.Serializer):
     address = serializers.CharField(max_length=200, required=False, allow_blank=True)
     enterprise = serializers.IntegerField(required=False, allow_null=True)
     project = serializers.IntegerField(required=False, allow_null=True)
+    section = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=MonitoringSection.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="A river patrol's monitoring section, by its code (river-sections/nearest/ finds the nearest)",
+    )
     photos = serializers.ListField(child=serializers.ImageField(), required=False, max_length=9)
 
 
@@ -298,6 +306,7 @@ class ProblemFilterSet(filters.FilterSet):
     reported_before = filters.DateFilter(field_name="reported_at", lookup_expr="date__lte")
     escalated = filters.BooleanFilter(field_name="escalated_at", lookup_expr="isnull", exclude=True)
     long_term = filters.BooleanFilter()
+    section = filters.CharFilter(field_name="section__code", help_text="A monitoring section's code")
     mine = filters.BooleanFilter(method="filter_mine")
     q = filters.CharFilter(method="filter_q")
 
@@ -396,6 +405,7 @@ class ProblemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
             address=data.get("address") or "",
             enterprise=enterprise,
             project=project,
+            section=data.get("section"),
         )
         problem = lifecycle.report_problem(user, report, data["photos"])
         return self._problem(problem, status.HTTP_201_CREATED)

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from sciencecity.accounts.models import Department
 
 from . import geo
-from .models import Problem, ProblemCategory
+from .models import MonitoringSection, Problem, ProblemCategory
 from .selectors import LIGHTS, ProblemFilter
 
 
@@ -49,6 +49,15 @@ class ReportForm(forms.Form):
     longitude = forms.DecimalField(label=_("经度"), max_digits=9, decimal_places=6, required=False)
     address = forms.CharField(label=_("地址或位置描述"), max_length=200, required=False)
     source = forms.ChoiceField(label=_("来源"), choices=Problem.Source.choices, required=False)
+    section = forms.ModelChoiceField(
+        label=_("监测断面"),
+        queryset=MonitoringSection.objects.filter(is_active=True, river__is_active=True).select_related(
+            "river"
+        ),
+        required=False,
+        empty_label=_("不关联断面"),
+        help_text=_("河长巡河发现的问题可关联所在的监测断面;定位后会选中最近的断面。"),
+    )
     reporter_name = forms.CharField(label=_("您的称呼"), max_length=50, required=False)
     reporter_phone = forms.CharField(label=_("联系电话"), max_length=20, required=False)
 
@@ -61,13 +70,43 @@ class ReportForm(forms.Form):
             self.fields["source"].choices = [
                 choice for choice in Problem.Source.choices if choice[0] != Problem.Source.OPEN311
             ]
+            self._river_sections()
         else:
             del self.fields["source"]
+            del self.fields["section"]
         if not anonymous:
             del self.fields["reporter_name"]
             del self.fields["reporter_phone"]
         else:
             self.fields["reporter_phone"].required = True
+
+    def _river_sections(self) -> None:
+        field = self.fields["section"]
+        field.label_from_instance = lambda s: f"{s.river.display_name} · {s.display_name}"
+        sections = river_sections_near(field)
+        if not sections:
+            del self.fields["section"]
+            return
+        self.river_sections = {
+            "sections": sections,
+            "source": Problem.Source.RIVER_PATROL,
+            # "{name}" and "{km}" are filled in by the script
+            "nearest": str(_("最近的监测断面:{name},约 {km} 公里")),
+        }
+
+
+def river_sections_near(field) -> list[dict]:
+    """The sections a patrol may choose, with their points, for static/js/nearest_section.js (which selects
+    the nearest once the problem's place is known)."""
+    return [
+        {
+            "id": s.pk,
+            "lat": float(s.latitude),
+            "lon": float(s.longitude),
+            "name": field.label_from_instance(s),
+        }
+        for s in field.queryset
+    ]
 
 
 def department_choices():

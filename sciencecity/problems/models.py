@@ -266,6 +266,16 @@ class Problem(models.Model):
         on_delete=models.PROTECT,
         related_name="children",
     )
+    # The monitoring section (断面) a river patrol's problem was found at (`rivers`): the section's page
+    # lists its problems.
+    section = models.ForeignKey(
+        "problems.MonitoringSection",
+        verbose_name=_("监测断面"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="problems",
+    )
 
     objects = ProblemQuerySet.as_manager()
 
@@ -312,6 +322,11 @@ class Problem(models.Model):
                 fields=["id"], name="problem_provisional_idx", condition=Q(due_date_provisional=True)
             ),
             models.Index(fields=["parent"], name="problem_parent_idx", condition=Q(parent__isnull=False)),
+            models.Index(
+                fields=["section", "-reported_at"],
+                name="problem_section_idx",
+                condition=Q(section__isnull=False),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -462,3 +477,7 @@ class ProblemFigureSnapshot(models.Model):
 
     def __str__(self):
         return f"{self.taken_at:%Y-%m-%d %H:%M}"
+
+
+# The rivers' rows are the problems app's (river patrols find problems at their sections).
+from .rivers.models import MonitoringSection, River, WaterReading  # noqa: E402, F401

@@ -15,7 +15,7 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import include, path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -39,6 +39,7 @@ from .forms import (
     VerifyForm,
 )
 from .models import Problem, ProblemPhoto
+from .rivers import views as river_views
 from .services import lifecycle
 from .services.deadlines import warn_until
 from .transitions import PROBLEM_TRANSITIONS, step_name
@@ -86,7 +87,13 @@ def report(request):
     user = request.user
     anonymous = not user.is_authenticated
     staff = not anonymous and lifecycle.is_staff_reporter(user)
-    form = ReportForm(request.POST or None, request.FILES or None, staff=staff, anonymous=anonymous)
+    form = ReportForm(
+        request.POST or None,
+        request.FILES or None,
+        staff=staff,
+        anonymous=anonymous,
+        initial={key: request.GET[key] for key in ("source", "section") if request.GET.get(key)},
+    )
     if request.method == "POST" and form.is_valid():
         limit = settings.PROBLEM_ANONYMOUS_REPORTS_PER_HOUR
         if anonymous and anonymous_reports_within_hour(_client_ip(request)) >= limit:
@@ -109,6 +116,7 @@ def report(request):
             enterprise=user.enterprise if not anonymous and user.enterprise_id else None,
             reporter_name=data.get("reporter_name") or "",
             reporter_phone=data.get("reporter_phone") or "",
+            section=data.get("section"),
         )
         try:
             problem = lifecycle.report_problem(user, report_data, data.get("photos") or [])
@@ -268,7 +276,14 @@ def _points(problems) -> list:
 def _scoped(request, pk):
     return fetch_in_scope(
         Problem.objects.for_user(request.user).select_related(
-            "category", "department", "enterprise", "project", "reporter", "merged_into", "parent"
+            "category",
+            "department",
+            "enterprise",
+            "project",
+            "reporter",
+            "merged_into",
+            "parent",
+            "section__river",
         ),
         pk,
     )
@@ -529,6 +544,7 @@ urlpatterns = [
     path("statistics/", statistics, name="statistics"),
     path("ledger/", ledger, name="ledger"),
     path("areas.geojson", areas_geojson, name="areas"),
+    path("rivers/", include(river_views.urlpatterns)),  # the rivers' sections and readings
     path("photos/<int:pk>/", photo, name="photo"),
     path("<int:pk>/", detail, name="detail"),
     path("<int:pk>/<slug:action>/", act, name="act"),

@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from . import services
-from .models import Project
+from .models import MassStart, MassStartProject, Project
 
 
 class ProjectForm(forms.ModelForm):
@@ -82,3 +82,31 @@ class ProjectAdmin(admin.ModelAdmin):
             }
             project = services.register_project(request.user, **fields)
         obj.pk, obj.created_at, obj.updated_at = project.pk, project.created_at, project.updated_at
+
+
+class MassStartProjectInline(admin.TabularInline):
+    model = MassStartProject
+    fields = ("project", "investment", "started_here", "added_by", "added_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+
+@admin.register(MassStart)
+class MassStartAdmin(admin.ModelAdmin):
+    """Read only: events and their projects are recorded on `/projects/mass-starts/` (or the API), whose
+    services date each project's start and keep the totals."""
+
+    list_display = ("held_on", "name", "place", "project_count", "total_investment")
+    date_hierarchy = "held_on"
+    search_fields = ("name", "place", "organizer")
+    inlines = [MassStartProjectInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

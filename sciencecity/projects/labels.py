@@ -28,6 +28,10 @@ ACTIONS = {
     "projects.set_scoring_rules": pgettext_lazy("audit", "修改评分规则"),
     "projects.score_round": pgettext_lazy("audit", "评比评分排名"),
     "projects.publish_round": pgettext_lazy("audit", "公布评比结果"),
+    "projects.record_mass_start": pgettext_lazy("audit", "登记集中开工活动"),
+    "projects.update_mass_start": pgettext_lazy("audit", "修改集中开工活动"),
+    "projects.add_mass_start_projects": pgettext_lazy("audit", "增加集中开工项目"),
+    "projects.remove_mass_start_project": pgettext_lazy("audit", "移出集中开工项目"),
 }
 
 
@@ -100,3 +104,20 @@ def register_trail_readings() -> None:
         "prepared_for",
     ):
         trail.register(Project, key, trail.HIDDEN)
+    _register_mass_start_readings(trail, Formatter, text, number)
+
+
+def _register_mass_start_readings(trail, Formatter, text, number) -> None:
+    """What a mass start's trail records beside its own fields: the projects added or taken out (by code),
+    their investment in the event, whether a photo is kept."""
+    from .models import MassStart
+
+    def codes(value, reader):
+        return "、".join(str(code) for code in value or []) or "—"
+
+    def flag(value, reader):
+        return trail.Value(str(_("有")) if value else str(_("无")))
+
+    trail.register(MassStart, "projects", Formatter(codes, _("项目")))
+    trail.register(MassStart, "investment", Formatter(number, _("开工投资(万元)")))
+    trail.register(MassStart, "photo", Formatter(flag, _("活动照片")))

@@ -1,5 +1,7 @@
 """Science and industry projects (科产项目), from signing to operation."""
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
@@ -989,3 +991,113 @@ class RoundScore(models.Model):
 
     def __str__(self):
         return f"{self.round_id}#{self.rank} {self.project_id}"
+
+
+# --- mass starts (集中开工) ------------------------------------------------------------------------------------
+
+
+RECORD_MASS_START = "projects.record_mass_start"
+
+
+class MassStartQuerySet(ScopedQuerySet):
+    def for_user(self, user):
+        """A mass start is a public announcement: every signed-in person reads the event and its totals."""
+        if user is None or not user.is_authenticated:
+            return self.none()
+        return self.all()
+
+
+class MassStartProjectQuerySet(ScopedQuerySet):
+    def for_user(self, user):
+        """The projects of an event as the reader's project scope allows: civil servants every one, an
+        enterprise its own (the event's totals stay on the event)."""
+        if user is None or not user.is_authenticated:
+            return self.none()
+        if is_civil_servant(user):
+            return self.all()
+        if user.enterprise_id:
+            return self.filter(project__enterprise_id=user.enterprise_id)
+        return self.none()
+
+
+class MassStart(models.Model):
+    """An event that starts many projects together (集中开工), e.g. the zone's mobilisation meeting of
+    2020-09-11 that started 79 major projects. Its projects, each with its investment in the event, are
+    `MassStartProject` rows; the count and the total are kept by `services.mass_starts` from those rows, never
+    typed. Recording a project in an event dates its start (its 开工 milestone and phase) if nothing did before."""
+
+    name = models.CharField(_("活动名称"), max_length=200)
+    held_on = models.DateField(_("开工日期"))
+    place = models.CharField(_("活动地点"), max_length=200)
+    organizer = models.CharField(_("主办单位"), max_length=200)
+    description = models.TextField(_("活动说明"), blank=True)
+    # Under MEDIA_ROOT, served by `mass_start_views.photo` to signed-in readers, re-encoded without metadata.
+    photo = models.ImageField(_("活动照片"), upload_to="mass-starts/%Y/", blank=True)
+    project_count = models.PositiveIntegerField(
+        _("开工项目数"), default=0, validators=[MaxValueValidator(MAX_COUNT)]
+    )
+    total_investment = models.DecimalField(_("总投资(万元)"), max_digits=16, decimal_places=2, default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("登记人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("登记时间"), default=clock.now)
+
+    objects = MassStartQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("集中开工活动")
+        verbose_name_plural = pgettext_lazy("plural", "集中开工活动")
+        ordering = ["-held_on", "-id"]
+        permissions = [("record_mass_start", _("登记集中开工活动"))]
+        indexes = [models.Index(fields=["-held_on", "-id"], name="mass_start_day_idx")]
+
+    def __str__(self):
+        return f"{self.held_on:%Y-%m-%d} {self.name}"
+
+    @property
+    def investment_yi(self):
+        """The total in 亿元 (hundred millions of yuan), as announcements state it."""
+        return (self.total_investment / 10000).quantize(Decimal("0.01"))
+
+
+class MassStartProject(models.Model):
+    """A project started at a mass start, with its investment in the event (its total investment unless the
+    event started a part of it). A project starts once: it is in at most one event. `started_here` says whether
+    the event dated the project's start, or found it dated already."""
+
+    event = models.ForeignKey(
+        MassStart, verbose_name=_("集中开工活动"), on_delete=models.CASCADE, related_name="entries"
+    )
+    project = models.ForeignKey(
+        Project, verbose_name=_("项目"), on_delete=models.PROTECT, related_name="mass_starts"
+    )
+    investment = models.DecimalField(
+        _("开工投资(万元)"), max_digits=14, decimal_places=2, validators=[MinValueValidator(0)]
+    )
+    started_here = models.BooleanField(_("由本次活动记为开工"), default=False)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("登记人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    added_at = models.DateTimeField(_("登记时间"), default=clock.now)
+
+    objects = MassStartProjectQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("集中开工项目")
+        verbose_name_plural = pgettext_lazy("plural", "集中开工项目")
+        ordering = ["event", "id"]
+        constraints = [models.UniqueConstraint(fields=["project"], name="mass_start_project_once")]
+        indexes = [models.Index(fields=["event", "id"], name="mass_start_entry_idx")]
+
+    def __str__(self):
+        return f"{self.event_id} {self.project_id}"

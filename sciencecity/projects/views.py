@@ -27,7 +27,7 @@ from sciencecity.workflow.errors import (
 )
 from sciencecity.workflow.paging import page_of, shown_count
 
-from . import campaign_views, forms, selectors
+from . import campaign_views, forms, mass_start_selectors, mass_start_views, selectors
 from .models import EscortMember, Level, Project, ServiceLog
 from .services import escort, findings, inspections, registry, reports, schedule, warnings
 
@@ -79,6 +79,7 @@ def file_context(user, project: Project) -> dict:
         "notes": list(selectors.supervision_notes(user, project)[:10]),
         "inspections": list(selectors.inspections_of(project)[:10]),
         "places": list(selectors.places_of(user, project)[:6]),
+        "mass_start": mass_start_selectors.entry_of(project),
         "may_inspect": user.has_perm(inspections.INSPECT),
         "may_change": may_change,
         "may_report": own and user.has_perm(CHANGE),
@@ -467,6 +468,7 @@ def add_note(request, pk):
 
 urlpatterns = [
     path("", key_projects, name="key_projects"),
+    *mass_start_views.urlpatterns,
     path("campaigns/", campaign_views.campaign_list, name="campaigns"),
     path("campaigns/<int:pk>/", campaign_views.campaign_page, name="campaign"),
     path("campaigns/<int:pk>/rules/", campaign_views.set_rules, name="campaign_rules"),

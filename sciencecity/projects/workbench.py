@@ -66,6 +66,14 @@ def campaign_entry(user):
     return MenuEntry(_("三比一争"), reverse("projects:campaigns"))
 
 
+@menu_entry(59)
+def mass_starts_entry(user):
+    """Mass starts and the zone's construction timeline: public announcements, read by everyone signed in."""
+    if not user.is_authenticated:
+        return None
+    return MenuEntry(_("集中开工"), reverse("projects:mass_starts"))
+
+
 @section(20)
 def enterprise_projects(user, enterprise):
     """The enterprise's projects on its file: the newest, with their phase and colour."""

@@ -4,10 +4,13 @@ and closes. Text stays text — a value that starts with "=" is not turned into 
 an enterprise cannot run in the reader's spreadsheet — and characters an .xlsx cannot hold are dropped.
 """
 
+import datetime
 import tempfile
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.http import FileResponse
+from django.utils import translation
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -48,3 +51,36 @@ def write_workbook(sheets: Iterable[tuple[str, list[str], Iterable[list]]]):
 
 def xlsx_response(file, filename: str) -> FileResponse:
     return FileResponse(file, as_attachment=True, filename=filename, content_type=XLSX)
+
+
+# --- reading: a header as compared, a cell as text -------------------------------------------------------
+
+
+class CellError(ValueError):
+    """A cell that cannot be read as its column's kind; the message says why, in words a person can act on."""
+
+
+def header_key(text) -> str:
+    """A header or label as compared: without spaces, full-width brackets as ASCII ones, case folded."""
+    return "".join(str(text).split()).replace("\uff08", "(").replace("\uff09", ")").casefold()
+
+
+def in_every_language(label) -> set[str]:
+    """The keys of a translatable label in each of the site's languages, so that a workbook's headers are
+    recognised whatever the language of the template it came from."""
+    keys = set()
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            keys.add(header_key(label))
+    return keys
+
+
+def text(value) -> str:
+    """A cell as text: a code typed as a number comes back from Excel as 1.0e+17, a date as a datetime."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, datetime.datetime) and value.time() == datetime.time():
+        value = value.date()
+    if isinstance(value, datetime.datetime | datetime.date):
+        value = value.isoformat()
+    return str(value).strip()

@@ -94,8 +94,8 @@
         var option = bars(
           [L.steps, L.materials, L.days],
           [
-            { label: L.separately, values: [row.separately.steps, row.separately.materials, row.separately.days] },
-            { label: L.bundled, values: [row.bundled.steps, row.bundled.materials, row.bundled.days] }
+            { label: row.labels[0] || L.separately, values: [row.separately.steps, row.separately.materials, row.separately.days] },
+            { label: row.labels[1] || L.bundled, values: [row.bundled.steps, row.bundled.materials, row.bundled.days] }
           ],
           false,
           true

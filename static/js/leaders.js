@@ -114,8 +114,8 @@
       var option = bars(
         [L.steps, L.materials, L.days],
         [
-          { name: L.separately, data: [row.separately.steps, row.separately.materials, row.separately.days] },
-          { name: L.bundled, data: [row.bundled.steps, row.bundled.materials, row.bundled.days] }
+          { name: row.labels[0] || L.separately, data: [row.separately.steps, row.separately.materials, row.separately.days] },
+          { name: row.labels[1] || L.bundled, data: [row.bundled.steps, row.bundled.materials, row.bundled.days] }
         ],
         false
       );

@@ -31,13 +31,17 @@ from sciencecity.api.services import create_token
 from sciencecity.approvals.models import Certificate
 from sciencecity.approvals.services import applications as application_services
 from sciencecity.approvals.services import delivery, intake, ratings, review
+from sciencecity.approvals.services import target_dates as target_services
 from sciencecity.audit.models import AuditEvent
+from sciencecity.catalog.powers import services as power_services
+from sciencecity.catalog.powers.models import DevolvedPower
 from sciencecity.catalog.services import import_catalog
 from sciencecity.cockpit.models import ZoneReport
 from sciencecity.enterprises import profile
 from sciencecity.enterprises.validators import make_credit_code
 from sciencecity.fund.services import investments as fund_services
 from sciencecity.interactions import services as interaction_services
+from sciencecity.interactions.service_events import services as event_services
 from sciencecity.notifications import services as notifications
 from sciencecity.partybuilding import identity as party_identity
 from sciencecity.partybuilding.services import activities as party_activities
@@ -48,10 +52,12 @@ from sciencecity.partybuilding.services import teams as party_teams
 from sciencecity.policies.models import PolicyMatch
 from sciencecity.policies.services import claims, matching, policies
 from sciencecity.problems.models import Problem, ProblemCategory, RoutingRule
+from sciencecity.problems.rivers import services as river_services
+from sciencecity.problems.rivers.models import MonitoringSection, River
 from sciencecity.problems.services import lifecycle
 from sciencecity.projects import ledger
 from sciencecity.projects.models import LedgerImport
-from sciencecity.projects.services import campaign, escort
+from sciencecity.projects.services import campaign, escort, mass_starts
 from sciencecity.workdays.models import DeadlineRecount
 from tests.approvals.conftest import (
     DATA,
@@ -94,6 +100,8 @@ SIDES = {
 }
 GAP = "quality-safety-measures"  # tolerated as a gap by construction-permit
 BUNDLE = "start-construction"
+HANDOVER_BUNDLE = "land-handover-certificates"  # asks for a target date (交地日期)
+HANDOVER_DAY = datetime.date(2026, 6, 22)
 
 
 # --- the world ---------------------------------------------------------------------------------------------
@@ -140,6 +148,18 @@ def _in_review(world, answers, key):
     return intake.accept_application(world.clerk, application)
 
 
+def _handovers(world, name):
+    """A draft of the bundle with a target date (its handover day named), and one submitted."""
+    answers = {"separate_land_approval": "no"}
+    drafted = draft(world, HANDOVER_BUNDLE, answers, key=f"{name}-handover-draft")
+    drafted = target_services.set_target_date(world.applicant, drafted, HANDOVER_DAY)
+    handover = draft(world, HANDOVER_BUNDLE, answers, key=f"{name}-handover")
+    target_services.set_target_date(world.applicant, handover, HANDOVER_DAY)
+    upload_needed(world.applicant, handover)
+    key = f"{name}-handover-submit"
+    return drafted, application_services.submit_application(world.applicant, handover, idempotency_key=key)
+
+
 def build_side(world: World, name: str) -> Side:
     spec = SIDES[name]
     side = Side(
@@ -160,6 +180,7 @@ def build_side(world: World, name: str) -> Side:
     upload_needed(world.applicant, o["draft"])
     _items, notice, _form = application_services.requirements(o["draft"])
     o["upload_spec"] = next(entry.spec for entry in notice if entry.needs_submission)
+    o["handover_draft"], o["handover_submitted"] = _handovers(world, name)
 
     o["submitted"] = _submitted(world, answers, key=f"{name}-submitted")
     accept_all_materials(world, o["submitted"])
@@ -456,6 +477,60 @@ def build_interactions(sides) -> None:
         )
 
 
+def build_rivers(sides) -> None:
+    """A river with a section kept by side A's department, and its reading of May (entered by its reviewer)."""
+    side = sides["A"]
+    latitude, longitude = next(iter(sorted(area_points().items())))[1]
+    river = river_services.save_river(
+        None, River(code="matrix-river", name="矩阵河", department=side.department)
+    )
+    section = river_services.save_section(
+        None,
+        MonitoringSection(
+            river=river,
+            code="MATRIX-01",
+            name="矩阵断面",
+            latitude=latitude,
+            longitude=longitude,
+            target_class=4,
+            department=side.department,
+        ),
+    )
+    side.objects["river"] = river
+    side.objects["river_section"] = section
+    side.objects["water_reading"] = river_services.record_reading(
+        side.reviewer,
+        river_services.Reading(section=section, month=datetime.date(2026, 5, 1), water_class=4),
+    )
+
+
+def build_service_events(sides) -> None:
+    """Each side's reviewer held a dialogue for the side's enterprise two days ago (not yet recorded as held),
+    where the enterprise raised a demand (a problem routed to the side's department)."""
+    for side in sides.values():
+        event = event_services.record_event(
+            side.reviewer,
+            kind="dialogue",
+            title="矩阵交流对话会",
+            starts_at=datetime.datetime.combine(
+                START_DAY - datetime.timedelta(days=2), datetime.time(14, 0), tzinfo=SHANGHAI
+            ),
+            place="科学会堂",
+        )
+        event_services.add_participant(
+            side.reviewer, event, role="enterprise", enterprise=side["enterprise"], representatives="矩阵代表"
+        )
+        event_services.raise_demand(
+            side.reviewer,
+            event,
+            enterprise=side["enterprise"],
+            category=side["problem_category"],
+            title="矩阵诉求",
+            description="矩阵测试诉求",
+        )
+        side.objects["service_event"] = event
+
+
 def build_world() -> MatrixWorld:
     world_a = load_demo_world()
     enterprise_b = EnterpriseFactory(name="重庆另一家科技有限公司")
@@ -480,6 +555,16 @@ def build_world() -> MatrixWorld:
     for name, side in sides.items():
         build_problems(side, name, users["inspector"])
     build_campaign(sides["A"], world_a.admin)
+    # A mass start that started side B's project (public: every signed-in role reads it).
+    sides["A"].objects["mass_start_project"] = world_b.project
+    sides["A"].objects["mass_start"] = mass_starts.record_mass_start(
+        None,
+        name="矩阵集中开工",
+        held_on=datetime.date(2026, 3, 16),
+        place="科学谷",
+        organizer="管委会",
+        projects=[mass_starts.Entry(world_b.project)],
+    )
     sides["A"].objects["platform"] = profile.register_platform(
         None,
         name="矩阵创新平台",
@@ -492,6 +577,8 @@ def build_world() -> MatrixWorld:
     build_fund(sides)
     build_party(sides, users["party_officer"])
     build_interactions(sides)
+    build_service_events(sides)
+    build_rivers(sides)
     secrets = {}
     everyone = [*users.values(), world_b.applicant, sides["B"].reviewer, sides["B"].head]
     for user in everyone:
@@ -594,6 +681,11 @@ SEES_BOTH_SIDES = {
     "claim": ZONE_WIDE,
     "investment": ZONE_WIDE,
     "interaction": ZONE_WIDE,
+    # Service events: every civil servant who reads them reads them all; an enterprise those it attends.
+    "service_event": frozenset(
+        {"department_reviewer", "department_head", "project_specialist", "inspector", "leader"}
+    )
+    | ZONE_WIDE,
     # The tree, teams, alliances and activities: civil servants and the zone's party members (side A's
     # applicant is one) read them all.
     "party": CIVIL_SERVANTS | {"applicant"},
@@ -643,6 +735,28 @@ READ_INTERACTION = S(404, **dict.fromkeys(SEES_INTERACTION, 200))
 def answer_interaction(success: int, actor: str) -> dict[str, int]:
     """An answer or a finding: `actor` succeeds, those who read the record but may not act get 403."""
     return S(404, **dict.fromkeys(SEES_INTERACTION, 403)) | {actor: success}
+
+
+# A side's service event: read by the staff who read events and the enterprise taking part; managed (participants,
+# demands, outcome, cancellation, register entries) by its recorder (the side's reviewer), their department's
+# head and the leaders; the enterprise raises its own demands there.
+SEES_EVENT = (
+    "applicant",
+    "department_reviewer",
+    "department_head",
+    "project_specialist",
+    "inspector",
+    "leader",
+    "supervisor",
+    "administrator",
+)
+READ_EVENT = S(404, **dict.fromkeys(SEES_EVENT, 200))
+EVENT_MANAGERS = ("department_reviewer", "department_head", "leader")
+
+
+def event_action(success: int, *actors: str) -> dict[str, int]:
+    """An action on a side's event: `actors` succeed, those who read it but may not act get 403."""
+    return S(404, **dict.fromkeys(SEES_EVENT, 403)) | dict.fromkeys(actors, success)
 
 
 READ_DRAFT = S(200, department_reviewer=404, department_head=404, **dict.fromkeys(NO_APPLICATIONS, 404))
@@ -1250,6 +1364,12 @@ EXPECTED: dict[str, Expect] = {
         target="draft",
         body=file_body(lambda side: side["upload_spec"].code),
     ),
+    "PUT applications/{pk}/target-date/": Expect(
+        approvals(200, actors=("applicant",), blind=DEPARTMENTS_BLIND),
+        kind="application",
+        target="handover_draft",
+        body=json_body({"target_date": "2026-06-23"}),
+    ),
     "POST applications/{pk}/pledges/": Expect(
         approvals(201, actors=("applicant",), blind=DEPARTMENTS_BLIND),
         kind="application",
@@ -1331,6 +1451,12 @@ EXPECTED: dict[str, Expect] = {
         kind="application",
         target="gap_supplied",
         body=json_body({"note": "扫描件不清晰"}),
+    ),
+    "POST applications/{pk}/target-date-change/": Expect(
+        approvals(200, actors=("window_clerk",), blind=DEPARTMENTS_BLIND),
+        kind="application",
+        target="handover_submitted",
+        body=json_body({"target_date": "2026-06-23", "reason": "出让人通知交地日期调整"}),
     ),
     "POST applications/{pk}/delivery/": Expect(
         approvals(201, actors=("window_clerk",)),
@@ -1445,6 +1571,60 @@ EXPECTED: dict[str, Expect] = {
         body=json_body({"kind": "note", "text": "已查阅"}),
     ),
     "GET interaction-items/": Expect(S(200)),
+    # --- service events: staff who hold them record them; their managers act; the enterprise raises demands ---
+    "GET service-events/": Expect(S(200), kind="service_event", listing="service_event"),
+    "POST service-events/": Expect(
+        S(403, **dict.fromkeys(RECORDERS, 201)),
+        body=json_body(
+            lambda side: {
+                "kind": "policy_briefing",
+                "title": "矩阵政策宣讲会",
+                "starts_at": "2026-06-10T09:30:00+08:00",
+                "place": "科学会堂",
+                "department": side.department.pk,
+            }
+        ),
+    ),
+    "GET service-events/{pk}/": Expect(READ_EVENT, kind="service_event", target="service_event"),
+    "GET service-events/{pk}/participants/": Expect(READ_EVENT, kind="service_event", target="service_event"),
+    "POST service-events/{pk}/participants/": Expect(
+        event_action(201, *EVENT_MANAGERS),
+        kind="service_event",
+        target="service_event",
+        body=json_body({"role": "expert", "name": "矩阵专家", "institution": "重庆大学"}),
+    ),
+    "GET service-events/{pk}/demands/": Expect(READ_EVENT, kind="service_event", target="service_event"),
+    "POST service-events/{pk}/demands/": Expect(
+        event_action(201, *EVENT_MANAGERS, "applicant"),
+        kind="service_event",
+        target="service_event",
+        body=json_body(
+            lambda side: {
+                "enterprise": side["enterprise"].pk,
+                "category": side["problem_category"].code,
+                "title": "矩阵现场诉求",
+                "description": "需协调用地",
+            }
+        ),
+    ),
+    "POST service-events/{pk}/outcome/": Expect(
+        event_action(200, *EVENT_MANAGERS),
+        kind="service_event",
+        target="service_event",
+        body=json_body({"summary": "达成合作意向", "agreements": "联合攻关"}),
+    ),
+    "POST service-events/{pk}/cancel/": Expect(
+        event_action(200, *EVENT_MANAGERS),
+        kind="service_event",
+        target="service_event",
+        body=json_body({"reason": "改期"}),
+    ),
+    "POST service-events/{pk}/interactions/": Expect(
+        event_action(201, *EVENT_MANAGERS),
+        kind="service_event",
+        target="service_event",
+        body=json_body({"items": ["enc-consult"], "officials_present": "矩阵审查员"}),
+    ),
     # --- the cockpit: leaders and supervisors read it, leaders ask for the monthly report ------------------
     "GET cockpit/": Expect(COCKPIT, query="?period=2026-05"),
     "GET cockpit/figures/": Expect(COCKPIT),
@@ -1458,6 +1638,10 @@ EXPECTED: dict[str, Expect] = {
     "GET audit-events/": Expect(S(200), kind="audit", listing="audit_event"),
     "GET audit-events/{pk}/": Expect(S(200), kind="audit", target="audit_event"),
     "GET departments/": Expect(S(200, anonymous=200)),  # public, as the bundle guide names them
+    # --- the devolved powers: the published list for everyone, its usage figures for civil servants ---------
+    "GET devolved-powers/": Expect(S(200, anonymous=200)),
+    "GET devolved-powers/{pk}/": Expect(S(200, anonymous=200), target="devolved_power"),
+    "GET devolved-powers/summary/": Expect(S(200, applicant=403)),
     "GET departments/{pk}/": Expect(S(200, anonymous=200), target="department"),
     # --- problems -----------------------------------------------------------------------------------------
     # --- the "三比一争" campaign: read by all signed in, run by leaders and administrators ---------------------
@@ -1490,6 +1674,33 @@ EXPECTED: dict[str, Expect] = {
     "POST campaign-rounds/{pk}/publish/": Expect(
         S(404, leader=200, administrator=200, supervisor=403), target="round_scored"
     ),
+    # --- mass starts: public announcements read by all signed in, recorded by project specialists and admins ----
+    "GET mass-starts/": Expect(S(200)),
+    "POST mass-starts/": Expect(
+        S(403, project_specialist=201, administrator=201),
+        body=json_body(
+            {"name": "矩阵开工", "held_on": "2026-05-20", "place": "科学谷", "organizer": "管委会"}
+        ),
+    ),
+    "GET mass-starts/{pk}/": Expect(S(200), target="mass_start"),
+    "PATCH mass-starts/{pk}/": Expect(
+        S(403, project_specialist=200, administrator=200),
+        target="mass_start",
+        body=json_body({"place": "科学谷二号地块"}),
+    ),
+    "GET mass-starts/{pk}/projects/": Expect(S(200), target="mass_start"),
+    "POST mass-starts/{pk}/projects/": Expect(
+        S(403, project_specialist=201, administrator=201),
+        target="mass_start",
+        body=json_body(lambda side: {"projects": [{"project": side["project"].pk}]}),
+    ),
+    "POST mass-starts/{pk}/projects/remove/": Expect(
+        S(403, project_specialist=200, administrator=200),
+        target="mass_start",
+        body=json_body(lambda side: {"project": side["mass_start_project"].pk}),
+    ),
+    "GET mass-starts/{pk}/breakdown/": Expect(S(200), target="mass_start"),
+    "GET timeline/": Expect(S(200)),
     "GET problem-categories/": Expect(S(200)),
     "GET problem-categories/{pk}/": Expect(S(200), target="problem_category"),
     "GET problem-statistics/": Expect(S(200, window_clerk=403, party_officer=403)),
@@ -1583,6 +1794,24 @@ EXPECTED: dict[str, Expect] = {
         target="problem_waiting",
         body=json_body({"note": "私人纠纷,不属于平台受理范围"}),
     ),
+    # --- the rivers' water quality: read by everyone signed in; readings entered by the section's department --
+    "GET rivers/": Expect(S(200)),
+    "GET rivers/{pk}/": Expect(S(200), target="river"),
+    "GET river-sections/": Expect(S(200)),
+    "GET river-sections/{pk}/": Expect(S(200), target="river_section"),
+    "GET river-sections/nearest/": Expect(S(200), query="?latitude=29.6&longitude=106.35"),
+    "GET river-sections/summary/": Expect(S(200)),
+    "GET water-readings/": Expect(S(200)),
+    "GET water-readings/{pk}/": Expect(S(200), target="water_reading"),
+    "POST water-readings/": Expect(
+        S(403, department_reviewer=201, department_head=201),
+        body=json_body({"section": "MATRIX-01", "month": "2026-04", "water_class": 4}),
+    ),
+    "POST water-readings/{pk}/correct/": Expect(
+        S(403, department_reviewer=200, department_head=200),
+        target="water_reading",
+        body=json_body({"water_class": 3, "reason": "监测站复核"}),
+    ),
 }
 
 
@@ -1624,6 +1853,19 @@ def _object(world: MatrixWorld, key: str, role: str, side_name: str):
     if key == "recount":  # one pass of the zone's: administrators read it, nobody else
         return DeadlineRecount.objects.order_by("pk").first() or DeadlineRecount.objects.create(
             trigger=DeadlineRecount.Trigger.MANUAL
+        )
+    if key == "devolved_power":  # the published power list: one power, implemented by side A's item
+        return DevolvedPower.objects.order_by("pk").first() or power_services.save_power(
+            None,
+            item_codes=[SIDES["A"]["item"]],
+            code="XK-001",
+            name="建设项目环境影响报告书审批",
+            kind="license",
+            law="中华人民共和国环境影响评价法",
+            original_authority="重庆市生态环境局",
+            decision_number="渝府发〔2021〕5号",
+            devolved_on=datetime.date(2021, 3, 26),
+            department=side.department,
         )
     return side[key]
 

@@ -182,6 +182,41 @@ def test_a_department_code_with_a_nul_is_a_clear_error(matrix_world):  # noqa: F
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("year", ["0", "-5", "10000", "2147483648.0", str(HUGE)])
+def test_a_year_no_date_can_hold_is_a_clear_error(matrix_world, year):  # noqa: F811
+    """Found by schemathesis: the mass starts' `year` (a date's year lookup) built dates from 0 or 2**31 and
+    failed as a 500, in the list and in every detail action (`get_object` filters too)."""
+    client = matrix_world.client("project_specialist")
+    event = _object(matrix_world, "mass_start", "project_specialist", "A")
+    for path in ("/api/v1/mass-starts/", f"/api/v1/mass-starts/{event.pk}/projects/"):
+        response = client.get(path, {"year": year})
+        assert response.status_code == 400, (path, response.content[:300])
+        assert [error["field"] for error in response.json()["errors"]] == ["year"], response.json()
+    assert client.get("/api/v1/mass-starts/", {"year": event.held_on.year}).json()["results"]
+
+
+@pytest.mark.django_db
+def test_ids_beyond_the_database_in_new_bodies_are_clear_errors(matrix_world):  # noqa: F811
+    """A project id beyond 64 bits in a mass start's body reached `pk__in` (SQLite refuses to bind it: a
+    500); a month of year 0000 reached `datetime.date`. Both are 400s on their fields."""
+    client = matrix_world.client("project_specialist")
+    event = _object(matrix_world, "mass_start", "project_specialist", "A")
+    for path, body in (
+        (f"/api/v1/mass-starts/{event.pk}/projects/", {"projects": [{"project": HUGE}]}),
+        (f"/api/v1/mass-starts/{event.pk}/projects/remove/", {"project": HUGE}),
+    ):
+        response = client.post(path, body, format="json")
+        assert response.status_code == 400, (path, response.content[:300])
+    reviewer = matrix_world.client("department_reviewer")
+    reading = {"section": "MATRIX-01", "month": "0000-04", "water_class": 4}
+    response = reviewer.post("/api/v1/water-readings/", reading, format="json")
+    assert response.status_code == 400, response.content[:300]
+    assert "month" in [error["field"] for error in response.json()["errors"]], response.json()
+    response = reviewer.get("/api/v1/water-readings/", {"month_from": "0000-01"})
+    assert response.status_code == 400, response.content[:300]
+
+
+@pytest.mark.django_db
 def test_a_server_error_would_be_seen(matrix_world, wsgi_app, monkeypatch):  # noqa: F811
     """Self-check: the in-process transport reports a view that breaks as a 500, which the test counts."""
     from sciencecity.api.views import MeView

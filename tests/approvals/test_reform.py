@@ -223,7 +223,10 @@ def test_longest_path_and_percentages_edge_cases():
 
 
 def test_demo_catalog_report_runs_for_both_bundles(demo_version):
-    bundles = list(demo_version.bundles.order_by("code"))
+    # The construction bundles (the catalog holds others: 交地即领证, the 一业一证 bundles).
+    bundles = list(
+        demo_version.bundles.filter(code__in=["joint-acceptance", "start-construction"]).order_by("code")
+    )
     assert [bundle.code for bundle in bundles] == ["joint-acceptance", "start-construction"]
     for bundle in bundles:
         report = reform.reform_report(bundle)

@@ -34,3 +34,6 @@ def register(db, settings):
         policy=ListItem.objects.get(code="enc-policy"),
         gifts=ListItem.objects.get(code="for-gifts"),
     )
+
+
+from .events_world import events  # noqa: E402, F401 - the service events' zone (tests/interactions/events_world.py)

@@ -6,8 +6,9 @@
 - `review`: department review tasks (claim, opinion, inspection, decisions, supplement, reassign, extend).
 - `certificates`: certificates, their PDFs and public verification; rating follow-ups;
   reform metrics and the leaders' overview.
+- `powers`: the devolved municipal powers (下放权力清单) with their usage figures.
 """
 
-from . import applications, certificates, review
+from . import applications, certificates, powers, review
 
-routes = [*applications.routes, *review.routes, *certificates.routes]
+routes = [*applications.routes, *review.routes, *certificates.routes, *powers.routes]

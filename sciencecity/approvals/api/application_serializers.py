@@ -12,7 +12,7 @@ from sciencecity.catalog.api import ItemSerializer, NoticeEntrySerializer
 from sciencecity.catalog.models import Bundle, FormField
 from sciencecity.projects.models import Project
 
-from .. import transitions
+from .. import target_dates, transitions
 from ..models import (
     Application,
     ApplicationItem,
@@ -49,12 +49,21 @@ class ApplicationBundleSerializer(serializers.Serializer):
 
 
 class ApplicationSerializer(serializers.ModelSerializer):
-    """An application as lists show it: identity, state and stored dates and deadlines."""
+    """An application as lists show it: identity, state and stored dates and deadlines, and its target date
+    with the risk of missing it."""
 
     status_display = serializers.CharField(source="get_status_display", read_only=True)
     project = ApplicationProjectSerializer(read_only=True)
     enterprise = ApplicationEnterpriseSerializer(read_only=True)
     bundle = ApplicationBundleSerializer(read_only=True)
+    target_date_label = serializers.SerializerMethodField(
+        help_text="What the bundle calls its target date (e.g. 交地日期); empty when it asks for none"
+    )
+    target_risk = serializers.SerializerMethodField(
+        help_text="Why the target date is at risk: passed, late_deadline or due_soon; empty when on track, "
+        "without a target date, or delivered"
+    )
+    target_risk_display = serializers.SerializerMethodField()
 
     class Meta:
         model = Application
@@ -77,8 +86,24 @@ class ApplicationSerializer(serializers.ModelSerializer):
             "intake_deadline_provisional",
             "promised_deadline",
             "promised_deadline_provisional",
+            "target_date",
+            "target_date_label",
+            "target_risk",
+            "target_risk_display",
         ]
         read_only_fields = fields
+
+    def get_target_date_label(self, application) -> str:
+        return application.bundle.display_target_date_label
+
+    @extend_schema_field(
+        serializers.ChoiceField(choices=[("", ""), *target_dates.Risk.choices], allow_blank=True)
+    )
+    def get_target_risk(self, application) -> str:
+        return target_dates.risk_of(application)
+
+    def get_target_risk_display(self, application) -> str:
+        return target_dates.risk_label(target_dates.risk_of(application))
 
 
 class ApplicationItemSerializer(serializers.ModelSerializer):
@@ -482,6 +507,17 @@ class RequestCorrectionSerializer(serializers.Serializer):
 
 class RejectGapSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=500)
+
+
+class TargetDateSerializer(serializers.Serializer):
+    target_date = serializers.DateField(
+        allow_null=True, help_text="The day every result is delivered on (a working day); null clears it"
+    )
+
+
+class ChangeTargetDateSerializer(serializers.Serializer):
+    target_date = serializers.DateField(help_text="The new target date: a working day, not in the past")
+    reason = serializers.CharField(max_length=500, help_text="Why it moved (e.g. the seller's notice)")
 
 
 class DeliverApplicationSerializer(serializers.Serializer):

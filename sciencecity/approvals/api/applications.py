@@ -24,12 +24,14 @@ from sciencecity.api.idempotency import HEADER, PARAMETER, idempotent
 from sciencecity.api.views import ScopedViewSet
 from sciencecity.workflow.errors import fetch_in_scope
 
+from .. import target_dates
 from ..files import material_response
 from ..models import Application, ApplicationItem, ReviewTask, SubmittedMaterial
 from ..services import applications as application_services
 from ..services import delivery as delivery_services
 from ..services import help as help_services
 from ..services import intake, ratings, review
+from ..services import target_dates as target_services
 from ..services.deadlines import CLOCK_RUNNING, Thresholds
 from . import application_serializers as s
 
@@ -48,10 +50,28 @@ class ApplicationFilter(filters.FilterSet):
     bundle = filters.CharFilter(field_name="bundle__code", help_text="The bundle's code")
     project = IdFilter(field_name="project_id", help_text="Project id")
     enterprise = IdFilter(field_name="enterprise_id", help_text="Enterprise id")
+    at_risk = filters.BooleanFilter(
+        method="filter_at_risk",
+        help_text="true: only applications at risk of missing their target date (target_risk not empty); "
+        "false: only those with a target date that are on track",
+    )
+    target_date_before = filters.DateFilter(
+        field_name="target_date", lookup_expr="lte", help_text="Target date on or before this day"
+    )
+    target_date_after = filters.DateFilter(
+        field_name="target_date", lookup_expr="gte", help_text="Target date on or after this day"
+    )
 
     class Meta:
         model = Application
         fields = ["status", "bundle", "project", "enterprise", "number"]
+
+    def filter_at_risk(self, queryset, name, value):
+        if value is None:
+            return queryset
+        if value:
+            return target_dates.at_risk(queryset)
+        return target_dates.with_target(queryset).exclude(pk__in=target_dates.at_risk(queryset).values("pk"))
 
 
 def _idempotency_key(request) -> str:
@@ -71,7 +91,7 @@ class ApplicationViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveMo
     ordering = ["-created_at", "-id"]
 
     def scope(self, queryset):
-        queryset = queryset.select_related("project", "enterprise", "bundle")
+        queryset = target_dates.annotate_risk(queryset.select_related("project", "enterprise", "bundle"))
         if self.action == "retrieve":
             queryset = self.with_details(queryset)
         return queryset
@@ -112,7 +132,7 @@ class ApplicationViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveMo
     def _detail(self, application, status_code=status.HTTP_200_OK):
         """The application as it now stands (re-read with its details), in the detail shape."""
         application = self.with_details(
-            Application.objects.select_related("project", "enterprise", "bundle")
+            target_dates.annotate_risk(Application.objects.select_related("project", "enterprise", "bundle"))
         ).get(pk=application.pk)
         running = any(task.status in CLOCK_RUNNING for task in application.tasks.all())
         context = {**self.get_serializer_context(), "thresholds": Thresholds.on() if running else None}
@@ -222,6 +242,16 @@ class ApplicationViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveMo
         application = self.get_object()
         data = self._input(s.ApplicationFormSerializer)
         application = application_services.save_form(request.user, application, data["data"])
+        return self._detail(application)
+
+    @extend_schema(request=s.TargetDateSerializer, responses=s.ApplicationDetailSerializer)
+    @action(detail=True, methods=["put"], url_path="target-date")
+    def target_date(self, request, pk=None):
+        """Name the target date of a draft (or during correction) for a bundle that asks for one (e.g. the
+        land handover day); null clears it. It must be a working day the bundle's limits can keep."""
+        application = self.get_object()
+        data = self._input(s.TargetDateSerializer)
+        application = target_services.set_target_date(request.user, application, data["target_date"])
         return self._detail(application)
 
     @extend_schema(
@@ -395,6 +425,19 @@ class ApplicationViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveMo
         data = self._input(s.RejectGapSerializer)
         material = intake.reject_supplied_gap(request.user, material, data["note"])
         return Response(s.ApplicationMaterialSerializer(material).data)
+
+    @extend_schema(request=s.ChangeTargetDateSerializer, responses=s.ApplicationDetailSerializer)
+    @action(detail=True, methods=["post"], url_path="target-date-change")
+    def target_date_change(self, request, pk=None):
+        """The window moves the target date (the handover moved), with the reason; the applicant and the
+        reviewers of the open tasks are told. The new date may be earlier than the deadlines: the
+        application then shows as at risk (`target_risk`)."""
+        application = self.get_object()
+        data = self._input(s.ChangeTargetDateSerializer)
+        application = target_services.change_target_date(
+            request.user, application, data["target_date"], data["reason"]
+        )
+        return self._detail(application)
 
     @extend_schema(request=s.DeliverApplicationSerializer, responses={201: s.ApplicationDeliverySerializer})
     @idempotent

@@ -26,13 +26,14 @@ from sciencecity.accounts.scoping import sees_everything
 from sciencecity.api.filters import IdFilter
 from sciencecity.api.views import ScopedViewSet
 from sciencecity.catalog.models import Bundle, CatalogVersion
+from sciencecity.i18n import in_language
 from sciencecity.workdays import clock
 
 from .. import dashboard, selectors
 from ..models import Application, Certificate
 from ..notifications import NumberedApplicationSerializer
 from ..pdf import certificate_pdf_response, verification_url
-from ..services.certificates import revoke_certificate
+from ..services.certificates import licence_permits_prefetch, revoke_certificate
 from ..services.reform import reform_report
 from .application_serializers import ApplicationEnterpriseSerializer, ApplicationProjectSerializer
 
@@ -44,10 +45,39 @@ class CodeNameSerializer(serializers.Serializer):
     name = serializers.CharField()
 
 
+class PermitSerializer(serializers.Serializer):
+    """A permit an industry licence stands for (一业一证): the item granted, and its own certificate if any."""
+
+    item = serializers.CharField(source="item.code", help_text="The item's code")
+    name = serializers.SerializerMethodField(
+        help_text="The permit's name (the item's certificate or the item)"
+    )
+    on_pledge = serializers.BooleanField()
+    certificate = serializers.CharField(
+        source="certificate.number", allow_null=True, help_text="Its own certificate's number; null: none"
+    )
+    certificate_status = serializers.CharField(source="certificate.status", allow_null=True)
+
+    def get_name(self, permit) -> str:
+        item = permit.item
+        if item.certificate_name:
+            return in_language(item.certificate_name, item.certificate_name_en)
+        return item.display_name
+
+
 class CertificateSerializer(serializers.ModelSerializer):
     status_display = serializers.CharField(source="get_status_display", read_only=True)
+    kind_display = serializers.CharField(source="get_kind_display", read_only=True)
     item = serializers.CharField(
-        source="task.item.code", read_only=True, help_text="The approved item's code"
+        source="task.item.code",
+        read_only=True,
+        allow_null=True,
+        help_text="The approved item's code; null for an industry licence",
+    )
+    permits = PermitSerializer(
+        many=True,
+        read_only=True,
+        help_text="An industry licence (一业一证): the permits it stands for; empty for an item's certificate",
     )
     application = NumberedApplicationSerializer(read_only=True)
     enterprise = ApplicationEnterpriseSerializer(read_only=True)
@@ -61,13 +91,17 @@ class CertificateSerializer(serializers.ModelSerializer):
             "id",
             "number",
             "certificate_code",
+            "kind",
+            "kind_display",
             "name",
+            "name_en",
             "status",
             "status_display",
             "on_pledge",
             "issued_at",
             "valid_until",
             "item",
+            "permits",
             "application",
             "enterprise",
             "project",
@@ -95,6 +129,10 @@ class VerifiedCertificateSerializer(serializers.Serializer):
     on_pledge = serializers.BooleanField()
     enterprise = serializers.CharField(source="enterprise.name", help_text="The holder")
     project = serializers.CharField(source="project.name")
+    kind = serializers.ChoiceField(choices=Certificate.Kind.choices)
+    permits = PermitSerializer(
+        many=True, source="shown_permits", help_text="An industry licence: the permits it stands for"
+    )
 
 
 class RevokeSerializer(serializers.Serializer):
@@ -112,10 +150,13 @@ class CertificateFilter(filters.FilterSet):
     project = IdFilter(field_name="project_id", help_text="Project id")
     status = filters.ChoiceFilter(choices=Certificate.Status.choices)
     certificate_code = filters.CharFilter(help_text="The certificate type's code")
+    kind = filters.ChoiceFilter(
+        choices=Certificate.Kind.choices, help_text="item, or industry_licence (一业一证)"
+    )
 
     class Meta:
         model = Certificate
-        fields = ["application", "project", "status", "certificate_code"]
+        fields = ["application", "project", "status", "certificate_code", "kind"]
 
 
 VERIFICATION_CODE = OpenApiParameter(
@@ -142,7 +183,9 @@ class CertificateViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveMo
     lookup_value_regex = r"[0-9]+"
 
     def scope(self, queryset):
-        return queryset.select_related("application", "enterprise", "project", "department", "task__item")
+        return queryset.select_related(
+            "application", "enterprise", "project", "department", "task__item"
+        ).prefetch_related(licence_permits_prefetch())
 
     @extend_schema(
         responses={
@@ -192,6 +235,7 @@ class CertificateViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveMo
         if certificate is None:
             raise Http404(_("没有找到该核验码对应的证照。"))
         certificate.is_valid = certificate.status == Certificate.Status.VALID
+        certificate.shown_permits = selectors.permits_of(certificate)
         return _public(Response(VerifiedCertificateSerializer(certificate).data))
 
 
@@ -281,11 +325,45 @@ class ReportBundleSerializer(serializers.Serializer):
     version = serializers.IntegerField(source="version.number")
 
 
+class MergedItemFactsSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    steps = serializers.IntegerField(source="step_count")
+    materials = serializers.IntegerField(source="required_material_count")
+    promised_days = serializers.IntegerField()
+    legal_days = serializers.IntegerField(allow_null=True)
+
+
+class MergedActualsSerializer(serializers.Serializer):
+    decided = serializers.IntegerField(help_text="Decided tasks of the merged item")
+    median_days = serializers.FloatField(allow_null=True)
+    within_promised_pct = pct_field()
+
+
+class MergedComparisonSerializer(serializers.Serializer):
+    """A merged review (三评合一): the separate reviews it replaces against its one review."""
+
+    item = MergedItemFactsSerializer()
+    replaced = MergedItemFactsSerializer(many=True)
+    separately = WaySerializer(help_text="The replaced items, each applied for separately")
+    merged = WaySerializer(help_text="The merged item's one review")
+    steps_saved = serializers.IntegerField()
+    materials_reduction_pct = pct_field()
+    time_reduction_pct = pct_field()
+    distinct_materials = serializers.IntegerField(help_text="The replaced items' materials without repeats")
+    legal_days_separately = serializers.IntegerField()
+    legal_days_merged = serializers.IntegerField()
+    actuals = MergedActualsSerializer(allow_null=True)
+
+
 class ReformReportSerializer(serializers.Serializer):
     bundle = ReportBundleSerializer()
     scenarios = ScenarioSerializer(many=True)
     actuals = ActualsSerializer()
     reference = ReferenceSerializer()
+    merged_items = MergedComparisonSerializer(
+        many=True, help_text="三评合一: the merged reviews among the bundle's items"
+    )
 
 
 class ReformQuerySerializer(serializers.Serializer):
@@ -337,7 +415,13 @@ class ElapsedSerializer(serializers.Serializer):
 
 
 class ReformFigureSerializer(serializers.Serializer):
-    bundle = serializers.CharField()
+    kind = serializers.ChoiceField(
+        choices=["bundle", "merged_item"],
+        help_text="bundle: separately vs the bundle; merged_item: the replaced reviews vs the merged one",
+    )
+    separately_label = serializers.CharField()
+    bundled_label = serializers.CharField()
+    bundle = serializers.CharField(help_text="The bundle's, or the merged item's, name")
     code = serializers.CharField()
     scenario = serializers.CharField()
     key = serializers.CharField()
@@ -411,6 +495,7 @@ class ReportViewSet(viewsets.ViewSet):
             ],
             "actuals": report.actuals,
             "reference": report.reference,
+            "merged_items": report.merged_items,
         }
         return Response(ReformReportSerializer(data).data)
 

@@ -61,6 +61,10 @@ class TaskApplicationSerializer(serializers.Serializer):
     project = ApplicationProjectSerializer()
     enterprise = ApplicationEnterpriseSerializer()
     bundle = serializers.CharField(source="bundle.code")
+    target_date = serializers.DateField(
+        allow_null=True,
+        help_text="The day the application's results are delivered on, if its bundle sets one",
+    )
 
 
 class TaskItemSerializer(serializers.Serializer):

@@ -48,6 +48,7 @@ from ..models import (
     SubmittedMaterial,
     TaskPause,
 )
+from ..target_dates import target_date_problems
 from .numbers import application_number
 
 A = Application.Status
@@ -696,7 +697,8 @@ def submit_application(user, application, *, idempotency_key: str) -> Applicatio
     Checks completeness: every situation question a rule depends on answered, every required field of the
     merged form filled, every required material provided (uploaded or pledged) unless the platform holds it,
     an item of this application issues it, or it may be a tolerated gap; otherwise one ValidationError lists
-    everything, keyed "answers.<question>", "form.<field>" and "materials.<material>". Takes the application
+    everything, keyed "answers.<question>", "form.<field>", "materials.<material>" and "target_date" (a
+    bundle delivered on a named day: the day must still be one its limits can keep). Takes the application
     number at the first submission and sets the intake deadline.
 
     `idempotency_key` names this submission: the same key again (a retry, a double click) returns the
@@ -724,6 +726,9 @@ def submit_application(user, application, *, idempotency_key: str) -> Applicatio
     errors.update(
         {f"materials.{code}": messages for code, messages in missing_materials(notice, current).items()}
     )
+    # A bundle delivered on a named day (交地即领证): the day must still be one its limits can keep.
+    if problems := target_date_problems(application.bundle, application.target_date, today()):
+        errors["target_date"] = problems
     if errors:
         raise ValidationError(errors)
 

@@ -62,7 +62,7 @@ from sciencecity.audit import record
 from sciencecity.notifications import services as notifications
 from sciencecity.notifications.models import Notification
 from sciencecity.workdays import clock
-from sciencecity.workdays.calendar import add_working_days, is_working_day
+from sciencecity.workdays.calendar import WorkingCalendar, add_working_days
 from sciencecity.workdays.display import deadline_text
 
 from ..models import Application, ReviewTask, SubmittedMaterial
@@ -87,6 +87,8 @@ KIND_GAP_OVERDUE = "gap_overdue"
 
 # --- thresholds -------------------------------------------------------------------------------------------
 
+A_MONTH = datetime.timedelta(days=31)
+
 
 @dataclass(frozen=True)
 class Thresholds:
@@ -105,10 +107,14 @@ class Thresholds:
     @classmethod
     def on(cls, today: datetime.date | None = None) -> "Thresholds":
         today = today or clock.today()
+        # One read of the calendar for both sides: a month back holds two working days and a month ahead the
+        # next one, even around the Spring Festival (`add_working_days` reads the window it counts in, a month
+        # for one day, so it reads nothing more).
+        calendar = WorkingCalendar(today - A_MONTH, today + A_MONTH)
         return cls(
             today=today,
-            yellow_until=add_working_days(today, 1),
-            escalate_before=_nth_working_day_on_or_before(today, 2),
+            yellow_until=add_working_days(today, 1, calendar=calendar),
+            escalate_before=_nth_working_day_on_or_before(today, 2, calendar),
         )
 
     def level_for(self, deadline: datetime.date | None) -> int:
@@ -133,11 +139,12 @@ class Thresholds:
         return GREEN
 
 
-def _nth_working_day_on_or_before(day: datetime.date, n: int) -> datetime.date:
+def _nth_working_day_on_or_before(day: datetime.date, n: int, calendar: WorkingCalendar) -> datetime.date:
     """The n-th working day counting back from `day` (included): n=1 is `day` itself if it is a working day."""
     found = 0
     for _step in range(400):  # a year back at most: the calendar raises for an unknown year long before
-        if is_working_day(day):
+        calendar.ensure(day, day)  # nothing to read inside the span already read
+        if calendar.is_working_day(day):
             found += 1
             if found == n:
                 return day

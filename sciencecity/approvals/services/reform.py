@@ -45,6 +45,23 @@ legal limit (the intake limit plus the critical path of its own items' legal lim
 limit counting its promised one), and the share concluded within each. Per item: the decided tasks' median
 duration from their start to the decision, pauses excluded, against the item's promised and legal limits,
 and the share decided within the promised limit. With no applications every such figure is None.
+
+**A merged review (三评合一)**: an item that replaces several items which used to be reviewed separately
+(`ServiceItem.replaces`; the zone's example merges the environmental impact assessment, the soil and water
+conservation plan and the river outfall review into one) is compared with them the same way:
+
+- before: each replaced item applied for separately, by the rules above — steps max(n, 1) + 1 each, its
+  required materials each (a material two of them require counts twice), time the longest of their promised
+  limits (they have no dependency between them, so they run in parallel);
+- after: the merged item applied for alone, by the same rules: max(n, 1) + 1 steps, its required materials,
+  its promised limit.
+
+The intake wait is left out on both sides: the catalog has no intake limit per item, and every application
+waits for one, before as after. The legal limits compared are the longest legal limit of the replaced items
+(their promised one where the law sets none) and the merged item's. From real applications: the merged
+item's decided tasks, in every bundle that holds it, with their median duration as for the items of a bundle
+and the share decided within its promised limit. The figures of a bundle's own comparison count a merged item
+as the one item it is; its report lists the comparison of each merged item among its items beside them.
 """
 
 import datetime
@@ -58,7 +75,15 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from sciencecity.catalog.models import BundleItem, ItemDependency, ItemMaterial, ItemStep, MaterialSpec
+from sciencecity.catalog.models import (
+    BundleItem,
+    ItemDependency,
+    ItemMaterial,
+    ItemStep,
+    MaterialSpec,
+    ReplacedItem,
+)
+from sciencecity.i18n import in_language
 from sciencecity.workdays.calendar import working_days_between
 
 from ..models import Application, ApplicationItem, ReviewTask, TaskPause
@@ -128,6 +153,10 @@ class ItemFacts:
     def legal_or_promised_days(self) -> int:
         return self.legal_days if self.legal_days is not None else self.promised_days
 
+    @property
+    def required_material_count(self) -> int:
+        return len(self.required_materials)
+
 
 @dataclass(frozen=True)
 class BundleFacts:
@@ -139,11 +168,9 @@ class BundleFacts:
         return {item.pk: item for item in self.items}
 
 
-def bundle_facts(bundle) -> BundleFacts:
-    """The bundle's items with their step counts, required materials and limits, and its dependencies.
-    Four queries whatever the size of the bundle."""
-    uses = list(BundleItem.objects.filter(bundle=bundle).select_related("item").order_by("position", "id"))
-    item_ids = [use.item_id for use in uses]
+def _step_counts_and_materials(item_ids) -> tuple[dict, dict]:
+    """{item pk: its number of steps} and {item pk: [(material pk, source) of its required materials]}: two
+    queries."""
     steps = dict(
         ItemStep.objects.filter(item_id__in=item_ids)
         .values("item_id")
@@ -157,24 +184,33 @@ def bundle_facts(bundle) -> BundleFacts:
         .values_list("item_id", "material_id", "material__source")
     ):
         materials[item_id].append((material_id, source))
+    return steps, materials
+
+
+def _facts(item, mandatory: bool, steps: dict, materials: dict) -> ItemFacts:
+    return ItemFacts(
+        pk=item.pk,
+        code=item.code,
+        name=item.name,
+        mandatory=mandatory,
+        step_count=steps.get(item.pk, 0),
+        promised_days=item.promised_limit_days,
+        legal_days=item.legal_limit_days,
+        required_materials=tuple(materials.get(item.pk, ())),
+    )
+
+
+def bundle_facts(bundle) -> BundleFacts:
+    """The bundle's items with their step counts, required materials and limits, and its dependencies.
+    Four queries whatever the size of the bundle."""
+    uses = list(BundleItem.objects.filter(bundle=bundle).select_related("item").order_by("position", "id"))
+    steps, materials = _step_counts_and_materials([use.item_id for use in uses])
     prerequisites: dict[int, set] = defaultdict(set)
     for item_id, prerequisite_id in ItemDependency.objects.filter(bundle=bundle).values_list(
         "item_id", "depends_on_id"
     ):
         prerequisites[item_id].add(prerequisite_id)
-    items = tuple(
-        ItemFacts(
-            pk=use.item.pk,
-            code=use.item.code,
-            name=use.item.name,
-            mandatory=use.mandatory,
-            step_count=steps.get(use.item_id, 0),
-            promised_days=use.item.promised_limit_days,
-            legal_days=use.item.legal_limit_days,
-            required_materials=tuple(materials.get(use.item_id, ())),
-        )
-        for use in uses
-    )
+    items = tuple(_facts(use.item, use.mandatory, steps, materials) for use in uses)
     return BundleFacts(
         bundle=bundle,
         items=items,
@@ -316,6 +352,152 @@ def catalog_scenarios(
     ]
 
 
+# --- merged reviews (三评合一) ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MergedActuals:
+    """The merged item's decided tasks (in every bundle that holds it)."""
+
+    decided: int
+    median_days: int | float | None
+    within_promised_pct: Decimal | None
+
+
+@dataclass(frozen=True)
+class MergedComparison:
+    """A merged item's single review against the separate reviews it replaces (see the module docstring)."""
+
+    item: ItemFacts
+    replaced: tuple[ItemFacts, ...]
+    separately: Way  # the replaced items, each applied for separately
+    merged: Way  # the merged item
+    distinct_materials: int  # the replaced items' required materials without repeats
+    legal_days_separately: int
+    legal_days_merged: int
+    actuals: MergedActuals | None = None
+    item_name_en: str = ""
+    replaced_names_en: tuple[str, ...] = ()
+
+    @property
+    def display_name(self) -> str:
+        return in_language(self.item.name, self.item_name_en)
+
+    @property
+    def replaced_display_names(self) -> list[str]:
+        return [
+            in_language(other.name, english)
+            for other, english in zip(self.replaced, self.replaced_names_en, strict=True)
+        ]
+
+    @property
+    def steps_saved(self) -> int:
+        return self.separately.steps - self.merged.steps
+
+    @property
+    def materials_reduction_pct(self) -> Decimal | None:
+        return reduction_pct(self.separately.materials, self.merged.materials)
+
+    @property
+    def time_reduction_pct(self) -> Decimal | None:
+        return reduction_pct(self.separately.days, self.merged.days)
+
+
+def _separately(items: Iterable[ItemFacts]) -> Way:
+    items = tuple(items)
+    return Way(
+        steps=sum(item.separate_steps for item in items),
+        materials=sum(len(item.required_materials) for item in items),
+        days=max((item.promised_days for item in items), default=0),
+    )
+
+
+def merged_comparisons(*, version=None, item_ids=None, with_actuals: bool = False) -> list[MergedComparison]:
+    """The comparison of each merged item of a catalog version (or of those of `item_ids` that are merged
+    items), in catalog order: three queries, plus the actuals' few when asked for."""
+    links = ReplacedItem.objects.select_related("item", "replaced").order_by(
+        "item__stage", "item__code", "position", "id"
+    )
+    if version is not None:
+        links = links.filter(item__version=version)
+    if item_ids is not None:
+        links = links.filter(item_id__in=list(item_ids))
+    links = list(links)
+    if not links:
+        return []
+    merged: dict[int, object] = {}
+    replaced: dict[int, list] = defaultdict(list)
+    for link in links:
+        merged.setdefault(link.item_id, link.item)
+        replaced[link.item_id].append(link.replaced)
+    every = {item.pk for item in merged.values()} | {item.pk for found in replaced.values() for item in found}
+    steps, materials = _step_counts_and_materials(every)
+    actuals = _merged_actuals(merged.values()) if with_actuals else {}
+    comparisons = []
+    for pk, item in merged.items():
+        facts = _facts(item, True, steps, materials)
+        before = tuple(_facts(other, True, steps, materials) for other in replaced[pk])
+        comparisons.append(
+            MergedComparison(
+                item=facts,
+                replaced=before,
+                separately=_separately(before),
+                merged=_separately((facts,)),
+                distinct_materials=len({m for other in before for m, _source in other.required_materials}),
+                legal_days_separately=max(other.legal_or_promised_days for other in before),
+                legal_days_merged=facts.legal_or_promised_days,
+                actuals=actuals.get(pk),
+                item_name_en=item.name_en,
+                replaced_names_en=tuple(other.name_en for other in replaced[pk]),
+            )
+        )
+    return comparisons
+
+
+def _decided_tasks(**which) -> tuple[list[tuple], dict[int, list]]:
+    """The decided review tasks chosen by `which` as (pk, item pk, started on, decided on), and their pauses
+    by task: two queries, for counting the working days each took."""
+    decided = ReviewTask.objects.filter(
+        status__in=ReviewTask.DECIDED_STATUSES, started_on__isnull=False, decided_at__isnull=False, **which
+    )
+    tasks = [
+        (pk, item_id, started_on, _local_date(decided_at))
+        for pk, item_id, started_on, decided_at in decided.values_list(
+            "pk", "item_id", "started_on", "decided_at"
+        )
+    ]
+    pauses: dict[int, list] = defaultdict(list)
+    for task_id, start, end in TaskPause.objects.filter(task__in=decided.values("pk")).values_list(
+        "task_id", "started_on", "ended_on"
+    ):
+        pauses[task_id].append((start, end))
+    return tasks, pauses
+
+
+def _merged_actuals(items) -> dict[int, MergedActuals]:
+    """{merged item pk: figures of its decided tasks}: two queries and the calendar."""
+    promised = {item.pk: item.promised_limit_days for item in items}
+    tasks, pauses = _decided_tasks(item_id__in=list(promised))
+    needed: list[datetime.date] = []
+    for pk, _item_id, start, end in tasks:
+        needed += WorkingDayCounter.needed(start, end, pauses.get(pk, ()))
+    counter = WorkingDayCounter(needed)
+    durations: dict[int, list[int]] = defaultdict(list)
+    for pk, item_id, start, end in tasks:
+        if end >= start:
+            durations[item_id].append(counter.between(start, end, pauses.get(pk, ())))
+    return {
+        pk: MergedActuals(
+            decided=len(durations.get(pk, [])),
+            median_days=_median(durations.get(pk, [])),
+            within_promised_pct=share_pct(
+                sum(1 for days in durations.get(pk, []) if days <= limit), len(durations.get(pk, []))
+            ),
+        )
+        for pk, limit in promised.items()
+    }
+
+
 # --- real applications --------------------------------------------------------------------------------
 
 
@@ -419,23 +601,7 @@ def actual_figures(bundle, *, facts: BundleFacts | None = None) -> Actuals:
     ).values_list("task__application_id", "started_on", "ended_on"):
         application_pauses[application_id].append((start, end))
 
-    decided = ReviewTask.objects.filter(
-        application__bundle=bundle,
-        status__in=ReviewTask.DECIDED_STATUSES,
-        started_on__isnull=False,
-        decided_at__isnull=False,
-    )
-    tasks = [
-        (pk, item_id, started_on, _local_date(decided_at))
-        for pk, item_id, started_on, decided_at in decided.values_list(
-            "pk", "item_id", "started_on", "decided_at"
-        )
-    ]
-    task_pauses: dict[int, list] = defaultdict(list)
-    for task_id, start, end in TaskPause.objects.filter(task__in=decided.values("pk")).values_list(
-        "task_id", "started_on", "ended_on"
-    ):
-        task_pauses[task_id].append((start, end))
+    tasks, task_pauses = _decided_tasks(application__bundle=bundle)
 
     needed: list[datetime.date] = []
     for pk, (start, end) in concluded.items():
@@ -499,15 +665,18 @@ class BundleReport:
     scenarios: tuple[Scenario, ...]
     actuals: Actuals
     reference: ReferenceFigures = REFERENCE
+    merged_items: tuple[MergedComparison, ...] = ()  # 三评合一: the merged reviews among its items
 
 
 def reform_report(bundle, answers: dict | None = None) -> BundleReport:
-    """The catalog comparison (see `catalog_scenarios`) and the real-application figures of one bundle."""
+    """The catalog comparison (see `catalog_scenarios`) and the real-application figures of one bundle, with
+    the comparison of each merged review (三评合一) among its items."""
     facts = bundle_facts(bundle)
     return BundleReport(
         bundle=bundle,
         scenarios=tuple(catalog_scenarios(bundle, answers, facts=facts)),
         actuals=actual_figures(bundle, facts=facts),
+        merged_items=tuple(merged_comparisons(item_ids=[item.pk for item in facts.items], with_actuals=True)),
     )
 
 
@@ -529,5 +698,9 @@ def rules_text() -> list[str]:
         _(
             "实际办件:用时为自最后一次提交至办结的工作日,扣除任一审批任务暂停(补充材料)的日期;"
             "承诺时限含受理时限;法定时限为受理时限加所办事项法定时限的关键路径(无法定时限的按承诺时限)。"
+        ),
+        _(
+            "合并审批(如“三评合一”):合并前为被替代的各事项分别单独办理(环节、必交材料逐项累计,"
+            "时间取各自承诺时限中最长者,互不串行);合并后为合并事项单独办理;两者均不计受理等待时间。"
         ),
     ]

@@ -64,6 +64,8 @@ ACTIONS = {
     "approvals.prepare_application": _("帮办代办:代为准备申请"),
     "approvals.save_answers": _("情形回答"),
     "approvals.save_form": _("保存申请表"),
+    "approvals.set_target_date": _("填写目标交付日期"),
+    "approvals.change_target_date": _("调整目标交付日期"),
     "approvals.upload_material": _("上传材料"),
     "approvals.pledge_material": _("告知承诺"),
     "approvals.record_verdicts": _("审核意见"),
@@ -80,6 +82,7 @@ ACTIONS = {
     "approvals.escalate_task": _("督办"),
     "approvals.issue_certificate": _("出具证照"),
     "approvals.revoke_certificate": _("撤销证照"),
+    "approvals.issue_industry_licence": _("核发行业综合许可证"),
     "approvals.deliver_application": _("统一出件"),
     "approvals.rate_application": _("服务评价"),
     "approvals.supply_tolerated_material": _("补交容缺材料"),
@@ -125,6 +128,7 @@ APPLICATION_NUMBER = "application_number"
 SPEC = "spec"  # a material's code
 SPECS = "specs"  # a list of material codes
 ITEM = "item"  # a service item's code
+ITEMS = "items"  # a list of service item codes
 GAPS = "gaps"  # {material code: due date}
 PROBLEMS = "problems"  # [{"material": code, "problem": text}]
 OUTCOMES = "outcomes"  # {item code: outcome}
@@ -168,6 +172,7 @@ EXTRA_KEYS = {
     "outcomes": KeyReading(_field_label(ApplicationItem, "outcome"), OUTCOMES),
     "method": KeyReading(_field_label(Delivery, "method"), CHOICE, tuple(Delivery.Method.choices)),
     "certificates": KeyReading(_("证照"), CERTIFICATE_NUMBERS),
+    "permits": KeyReading(_("载明的许可"), ITEMS),
     "score": KeyReading(_field_label(Rating, "score"), NUMBER),
     "comment": KeyReading(_field_label(Rating, "comment"), TEXT),
     "tasks": KeyReading(_("审批任务"), TASKS),
@@ -304,6 +309,8 @@ class AuditReader(TrailReader):
             wanted[kind].add(value)
         elif kind == SPECS:
             wanted[SPEC].update(_codes(value))
+        elif kind == ITEMS:
+            wanted[ITEM].update(_codes(value))
         elif kind == GAPS and isinstance(value, dict):
             wanted[SPEC].update(value)
         elif kind == PROBLEMS and isinstance(value, list):
@@ -351,6 +358,8 @@ class AuditReader(TrailReader):
         return str(self.items[code]) if code in self.items else str(code)
 
     def _certificate(self, certificate) -> str:
+        if certificate.task_id is None:  # an industry licence (一业一证): its own names
+            return f"{certificate.display_name} {certificate.number}"
         name = certificate.task.item.display_certificate_name or certificate.name
         return f"{name} {certificate.number}"
 
@@ -429,6 +438,9 @@ class AuditReader(TrailReader):
 
     def _read_item(self, code):
         return [Value(self._item(code))]
+
+    def _read_items(self, codes):
+        return [Value(self._listed(self._item(code) for code in _codes(codes)))]
 
     def _read_date(self, value):
         return self.read_date(value)

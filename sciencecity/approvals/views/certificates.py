@@ -26,7 +26,7 @@ from sciencecity.workflow.errors import fetch_in_scope
 
 from ..models import CHECK_LENGTH, Certificate
 from ..pdf import certificate_pdf_response
-from ..selectors import MAX_CODE_LENGTH, find_certificate
+from ..selectors import MAX_CODE_LENGTH, find_certificate, permits_of
 
 # Codes are secrets.token_urlsafe(16): 22 characters of [A-Za-z0-9_-]; the column holds at most 32.
 
@@ -97,6 +97,7 @@ def verify(request, code):
         {
             "certificate": certificate,
             "is_valid": certificate.status == Certificate.Status.VALID,
+            "permits": permits_of(certificate),  # 一业一证: what an industry licence stands for
         },
     )
     return _public(response)

@@ -29,7 +29,7 @@ from sciencecity.workdays import clock
 from sciencecity.workflow.errors import fetch_in_scope
 from sciencecity.workflow.paging import page_of, rows_or_page
 
-from .. import dashboard
+from .. import dashboard, target_dates
 from ..models import (
     Application,
     Certificate,
@@ -86,6 +86,12 @@ def leaders_overview(request):
         row["links"] = _task_links(row, department=row["code"])
     department_totals = _task_links({state: sum(row[state] for row in departments) for state in TASK_STATES})
     elapsed = dashboard.elapsed_working_days(today)
+    targets = target_dates.risk_by_bundle(Application.objects.all(), today)
+    for row in targets:
+        row["url"] = _list_url("approvals:leaders_applications", bundle=row["code"], at_risk="on")
+        row["reasons"] = [
+            (risk.value, risk.label, row["reasons"].get(risk.value, 0)) for risk in target_dates.Risk
+        ]
     reform = dashboard.reform_figures(today)
     reference = dashboard.reference_figures()
 
@@ -139,6 +145,7 @@ def leaders_overview(request):
                 "title": f"{row['bundle']} · {row['scenario']}",
                 "separately": row["separately"],
                 "bundled": row["bundled"],
+                "labels": [row["separately_label"], row["bundled_label"]],
             }
             for row in reform
         ],
@@ -156,6 +163,9 @@ def leaders_overview(request):
             "departments": departments,
             "department_totals": department_totals,
             "elapsed": elapsed,
+            "targets": targets,
+            "targets_at_risk": sum(row["at_risk"] for row in targets),
+            "target_horizon": target_dates.horizon(today),
             "reform": reform,
             "reference": reference,
             "data": data,
@@ -192,6 +202,11 @@ class ApplicationFilterForm(forms.Form):
     status = forms.ChoiceField(label=gettext_lazy("状态"), required=False)
     bundle = forms.ChoiceField(label=gettext_lazy("一件事"), required=False)
     overdue = forms.BooleanField(label=gettext_lazy("仅看有超期任务的办件"), required=False)
+    at_risk = forms.BooleanField(
+        label=gettext_lazy("仅看定日出件有风险的办件"),
+        required=False,
+        help_text=gettext_lazy("目标交付日期(如交地日期)已过,或审批期限晚于它,或临近而未办结"),
+    )
     q = forms.CharField(
         label=gettext_lazy("搜索"),
         required=False,
@@ -213,10 +228,14 @@ def _overdue_tasks_of_application():
 
 def application_list(user, filters: dict):
     """All applications `user` may read with the cleaned filters of `ApplicationFilterForm` (status, bundle,
-    overdue, q), newest first: the page's one query (also measured by `make bench`)."""
+    overdue, at_risk, q), newest first, each with its target date's risk: the page's one query (also measured
+    by `make bench`)."""
     applications = Application.objects.for_user(user).annotate(
         has_overdue=Exists(_overdue_tasks_of_application())
     )
+    if filters.get("at_risk"):
+        applications = target_dates.at_risk(applications)
+    applications = target_dates.annotate_risk(applications)
     if filters.get("status"):
         applications = applications.filter(status=filters["status"])
     if filters.get("bundle"):

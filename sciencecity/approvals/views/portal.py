@@ -50,9 +50,11 @@ from ..forms.portal import (
     WithdrawForm,
     new_key,
 )
+from ..forms.target_dates import target_form
 from ..models import Application, Certificate, ReviewTask, SubmittedMaterial, TaskEvent
 from ..services import applications as application_services
 from ..services import intake, ratings, review
+from ..services.certificates import licence_permits_prefetch
 from ..services.deadlines import CLOCK_RUNNING, Thresholds, traffic_light
 
 A = Application.Status
@@ -67,6 +69,7 @@ SAVED = {
     "answers": gettext_lazy("情形回答已保存,事项和材料清单已按回答更新。"),
     "form": gettext_lazy("申请表已保存。"),
     "materials": gettext_lazy("材料已保存。"),
+    "target": gettext_lazy("日期已保存。"),
 }
 
 
@@ -196,6 +199,7 @@ def portal_project(request, pk):
             "certificates": Certificate.objects.for_user(request.user)
             .filter(project=project)
             .select_related("department", "task__item", "application")
+            .prefetch_related(licence_permits_prefetch())
             .order_by("-issued_at", "-pk"),
             **file_context(request.user, project),
         },
@@ -210,6 +214,7 @@ def portal_certificates(request):
     rows = (
         Certificate.objects.for_user(request.user)
         .select_related("department", "task__item", "application", "project")
+        .prefetch_related(licence_permits_prefetch())
         .order_by("-issued_at", "-pk")
     )
     page = Paginator(rows, CERTIFICATES_PER_PAGE).get_page(request.GET.get("page"))
@@ -292,6 +297,7 @@ def _draft_context(request, application, *, answers_form=None, merged_form=None,
         "material_errors": {},
         "submit_errors": [],
         "submit_form": SubmitForm(initial={"key": new_key()}),
+        "target_form": target_form(application),  # None unless the bundle asks for a target date
         "saved": "",
         "saved_message": "",
         "error_section": "",
@@ -590,6 +596,7 @@ def _render_application(request, application, status=200, **bound):
         "certificates": Certificate.objects.for_user(user)
         .filter(application=application)
         .select_related("task__item")
+        .prefetch_related(licence_permits_prefetch())
         .order_by("issued_at", "pk"),
         # Issued but not yet handed out by the window (窗口统一出件): how many, not the documents.
         "certificates_waiting": (

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from sciencecity.catalog.models import Bundle, BundleItem, CatalogVersion, MaterialSpec, SituationQuestion
+from sciencecity.catalog.selectors import replaced_items
 from sciencecity.workdays import clock
 
 from .. import selectors
@@ -160,6 +161,7 @@ def guide_context(bundle, query) -> dict:
         BundleItem.objects.filter(bundle=bundle, mandatory=True).values_list("item_id", flat=True)
     )
     notice = selectors.material_notice(bundle, items, None, None)
+    replaced = replaced_items(item.pk for item in items)  # 三评合一: what a merged review replaces
 
     fields = []
     for question in questions:
@@ -175,7 +177,10 @@ def guide_context(bundle, query) -> dict:
         "answered": bool(answers),
         "errors": errors,
         "form_errors": errors.get("__all__", []),
-        "items": [{"item": item, "mandatory": item.pk in mandatory} for item in items],
+        "items": [
+            {"item": item, "mandatory": item.pk in mandatory, "replaces": replaced.get(item.pk, [])}
+            for item in items
+        ],
         "notice": _notice_rows(notice),
         "required_count": sum(1 for entry in notice if entry.required),
     }

@@ -24,6 +24,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_http_methods, require_safe
 
 from sciencecity.catalog.models import MaterialSpec
+from sciencecity.workdays import clock
 from sciencecity.workflow.errors import ACTION_REFUSALS, fetch_in_scope, post_only, refusal_message
 from sciencecity.workflow.paging import page_of
 
@@ -42,6 +43,7 @@ from ..models import Application, Delivery, SubmittedMaterial
 from ..services import delivery as delivery_service
 from ..services import intake
 from ..services.applications import current_materials, requirements
+from ..services.certificates import licence_permits_prefetch
 from ..services.deadlines import Thresholds
 
 A = Application.Status
@@ -331,7 +333,8 @@ def reject_gap(request, pk):
 @require_safe
 @clerk_required
 def window_delivery(request):
-    """Concluded applications waiting for delivery, the longest waiting first."""
+    """Concluded applications waiting for delivery, the longest waiting first; above them, those whose target
+    date has come (delivered on that day: `services.delivery`)."""
     applications = (
         _applications(request.user)
         .filter(status=A.CONCLUDED)
@@ -339,7 +342,19 @@ def window_delivery(request):
         .order_by(F("concluded_at").asc(nulls_last=True), "pk")
     )
     context = _page(request, applications)
-    return render(request, "window/delivery_queue.html", {**context, "tab": "delivery"})
+    today = clock.today()
+    # Those whose target date (e.g. the land handover day) has come: to deliver today, named first.
+    due = (
+        _applications(request.user)
+        .filter(status=A.CONCLUDED, target_date__lte=today)
+        .select_related(*QUEUE_RELATED)
+        .order_by("target_date", "pk")[:PAGE_SIZE]
+    )
+    return render(
+        request,
+        "window/delivery_queue.html",
+        {**context, "tab": "delivery", "today": today, "due_today": list(due)},
+    )
 
 
 def _render_deliver(request, application, form=None, status=200):
@@ -348,11 +363,13 @@ def _render_deliver(request, application, form=None, status=200):
         form = DeliveryForm()
     context = {
         "application": application,
-        "certificates": application.certificates.select_related("department", "task__item").order_by(
-            "number"
-        ),
+        "certificates": application.certificates.select_related("department", "task__item")
+        .prefetch_related(licence_permits_prefetch())
+        .order_by("number"),
         "record": record,
         "form": form if record is None else None,
+        # Delivered on its target date (e.g. the land handover day), not before: the page says so.
+        "waits_for_target": application.target_date is not None and clock.today() < application.target_date,
     }
     return render(request, "window/deliver.html", context, status=status)
 

@@ -152,6 +152,7 @@ class Report:
     project: object = None
     reporter_name: str = ""
     reporter_phone: str = ""
+    section: object = None  # a river patrol's monitoring section (`rivers`)
 
 
 def _check_report(user, report: Report) -> str:
@@ -181,6 +182,11 @@ def _check_report(user, report: Report) -> str:
             area = found.code
     elif report.source in (Problem.Source.CITIZEN, Problem.Source.RIVER_PATROL, Problem.Source.OPEN311):
         errors["latitude"] = _("请在地图上标出问题位置,或使用当前位置。")
+    if report.section is not None:
+        if report.source != Problem.Source.RIVER_PATROL:
+            errors["section"] = _("只有河长巡河发现的问题可以关联监测断面。")
+        elif not report.section.is_active:
+            errors["section"] = _("该监测断面已停用。")
     if errors:
         raise ValidationError(errors)
     return area
@@ -226,6 +232,7 @@ def _register(reporter, report: Report, area: str, **links) -> Problem:
         area=area,
         enterprise=report.enterprise,
         project=report.project,
+        section=report.section,
         reporter=reporter,
         reporter_name=(report.reporter_name or "").strip()[:50],
         reporter_phone=(report.reporter_phone or "").strip()[:20],
@@ -591,6 +598,7 @@ def split_problem(user, problem: Problem, parts: list[Part], note: str = "") -> 
                 area=problem.area,
                 enterprise=problem.enterprise,
                 project=problem.project,
+                section_id=problem.section_id,
                 reporter=problem.reporter,
                 reporter_name=problem.reporter_name,
                 reporter_phone=problem.reporter_phone,

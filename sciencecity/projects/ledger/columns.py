@@ -12,12 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from django.conf import settings
-from django.utils import translation
 from django.utils.translation import gettext as _
 
 from sciencecity.enterprises.models import Enterprise
 from sciencecity.enterprises.validators import normalize_credit_code
+from sciencecity.workflow.spreadsheets import CellError, header_key, in_every_language, text
 
 from ..models import InvestmentPlan, MonthlyReport, Project, YearCategory
 
@@ -25,32 +24,7 @@ from ..models import InvestmentPlan, MonthlyReport, Project, YearCategory
 AMOUNT_LIMIT = Decimal(10) ** 12
 
 
-class CellError(ValueError):
-    """A cell that cannot be read as its column's kind; the message says why."""
-
-
-def header_key(text) -> str:
-    """A header as compared: without spaces, full-width brackets as ASCII ones, case folded."""
-    return "".join(str(text).split()).replace("\uff08", "(").replace("\uff09", ")").casefold()
-
-
-def in_every_language(label) -> set[str]:
-    keys = set()
-    for code, _name in settings.LANGUAGES:
-        with translation.override(code):
-            keys.add(header_key(label))
-    return keys
-
-
 # --- readers ---------------------------------------------------------------------------------------------------
-
-
-def text(value) -> str:
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)  # a code typed as a number comes back as 1.0e+17
-    if isinstance(value, datetime.datetime | datetime.date):
-        value = value.isoformat()
-    return str(value).strip()
 
 
 def credit_code(value) -> str:

@@ -18,6 +18,7 @@ from rich.table import Table
 from sciencecity.approvals.services.reform import reform_report, rules_text
 from sciencecity.catalog.models import CatalogVersion
 from sciencecity.catalog.selectors import current_version
+from sciencecity.i18n import join_list
 from sciencecity.workdays.calendar import UnknownCalendarYear
 
 MINUS = "−"
@@ -176,6 +177,8 @@ class Command(BaseCommand):
                     "legal": scenario.legal_days,
                 }
             )
+        for merged in report.merged_items:
+            self._print_merged(console, merged)
         console.print(
             _("实际办件:已提交 %(applications)s 件,已办结 %(concluded)s 件。")
             % {"applications": actuals.applications, "concluded": actuals.concluded}
@@ -220,3 +223,53 @@ class Command(BaseCommand):
                 )
             console.print(table)
         console.print()
+
+    def _print_merged(self, console, merged):
+        """A merged review (三评合一) among the bundle's items: the separate reviews it replaces against it."""
+        table = Table(
+            title=_("合并审批:%(item)s(替代 %(replaced)s)")
+            % {
+                "item": merged.item.name,
+                "replaced": join_list(other.name for other in merged.replaced),
+            },
+            title_justify="left",
+        )
+        table.add_column(_("指标"))
+        table.add_column(_("分别审批"), justify="right")
+        table.add_column(_("合并审批"), justify="right")
+        table.add_column(_("变化"), justify="right")
+        table.add_row(
+            _("办理环节(个)"),
+            str(merged.separately.steps),
+            str(merged.merged.steps),
+            _change(merged.steps_saved),
+        )
+        table.add_row(
+            _("申请材料(份)"),
+            str(merged.separately.materials),
+            str(merged.merged.materials),
+            _change_pct(merged.materials_reduction_pct),
+        )
+        table.add_row(
+            _("承诺时间(工作日)"),
+            str(merged.separately.days),
+            str(merged.merged.days),
+            _change_pct(merged.time_reduction_pct),
+        )
+        table.add_row(
+            _("法定时限(工作日)"),
+            str(merged.legal_days_separately),
+            str(merged.legal_days_merged),
+            _change(merged.legal_days_separately - merged.legal_days_merged),
+        )
+        console.print(table)
+        actuals = merged.actuals
+        if actuals is not None and actuals.decided:
+            console.print(
+                _("合并审批已决定 %(decided)s 件,用时中位数 %(median)s 个工作日,承诺时限内占比 %(within)s。")
+                % {
+                    "decided": actuals.decided,
+                    "median": _number(actuals.median_days),
+                    "within": _pct(actuals.within_promised_pct),
+                }
+            )
