@@ -40,6 +40,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from sciencecity.catalog import compiled
 from sciencecity.catalog.models import Bundle, CatalogVersion
 from sciencecity.workdays import clock
 from sciencecity.workdays.calendar import UnknownCalendarYear
@@ -335,6 +336,11 @@ def reform_figures(today: datetime.date | None = None) -> list[dict]:
     version = CatalogVersion.objects.effective_on(today or clock.today())
     if version is None:
         return []
+    # Catalog figures only (no application is counted): kept per published version and language.
+    return compiled.derived(version.pk, ("reform_figures", get_language()), lambda: _reform_figures(version))
+
+
+def _reform_figures(version) -> list[dict]:
     figures = []
     for bundle in Bundle.objects.filter(version=version).select_related("version").order_by("code"):
         facts = bundle_facts(bundle)

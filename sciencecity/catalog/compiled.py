@@ -26,7 +26,7 @@ import copy
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from django.db import transaction
@@ -104,6 +104,8 @@ class CompiledVersion:
     bundles: Mapping[int, CompiledBundle]
     material_uses: Mapping[int, tuple[MaterialUse, ...]]  # {item pk: its materials, by material code}
     materials: Mapping[int, MaterialSpec]  # {material pk: the material}, those the items use
+    # Figures computed from the version's rows alone (`derived`), by key; filled as they are first asked for.
+    figures: dict = field(default_factory=dict, compare=False, repr=False)
 
 
 # --- the per-process cache ------------------------------------------------------------------------------
@@ -178,6 +180,28 @@ def compiled(version_id) -> CompiledVersion | None:
         _mark_committed(version_id)
         _keep(built)
     return built
+
+
+def derived(version_id, key, compute):
+    """What `compute()` makes of the catalog rows of version `version_id` alone (for example the reform
+    figures of its bundles, which the leaders' overview and the cockpit show on every visit): computed once
+    per process and key, and kept with the compiled version when there is one, for it can no more go stale
+    than the version's rows; computed at every call otherwise (a draft, a version not known committed). A
+    caller gets its own copy, to change as it likes. `key` says everything else the result depends on, such
+    as the language of its labels."""
+    version = compiled(version_id)
+    if version is None:
+        return compute()
+    with _lock:
+        found = version.figures.get(key, _MISSING)
+    if found is _MISSING:
+        found = compute()
+        with _lock:
+            found = version.figures.setdefault(key, found)
+    return copy.deepcopy(found)
+
+
+_MISSING = object()
 
 
 def _compiled_bundle(bundle) -> tuple[CompiledVersion, CompiledBundle] | None:

@@ -302,3 +302,28 @@ def test_a_version_is_compiled_in_a_fixed_number_of_queries(world, django_assert
     }
     with django_assert_num_queries(0):
         assert compiled.compiled(world.version.pk) is version
+
+
+def test_the_reform_figures_are_computed_once_per_version_and_language(world, learn):
+    """The leaders' overview and the cockpit show the catalog's reform figures on every visit: once the version
+    is known published and committed they are kept with it, per language, and each caller gets its own copy;
+    a draft's are computed from its rows at every call."""
+    from django.utils import translation
+
+    from sciencecity.approvals import dashboard
+
+    first = dashboard.reform_figures()
+    assert {row["code"] for row in first} >= {"start-construction"}
+    learn(world.bundle("start-construction"))
+    with CaptureQueriesContext(connection) as computing:
+        kept = dashboard.reform_figures()
+    with CaptureQueriesContext(connection) as reading:
+        again = dashboard.reform_figures()
+    assert again == kept == first
+    assert len(catalog_statements(computing)) > len(catalog_statements(reading)) == 1  # the version in force
+    again[0]["separately"]["steps"] = -1  # the caller's own copy
+    assert dashboard.reform_figures()[0]["separately"]["steps"] == first[0]["separately"]["steps"]
+    with translation.override("en"):
+        english = dashboard.reform_figures()
+    assert [row["separately"] for row in english] == [row["separately"] for row in first]
+    assert english[0]["separately_label"] != first[0]["separately_label"]

@@ -32,8 +32,8 @@ def test_an_escort_registers_a_demand_on_a_phone(browser, live_server, events): 
     expect(page.locator("#participants")).to_contain_text(events.outsider.name)
 
     page.get_by_role("link", name="登记企业诉求").click()
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     page.get_by_label("提出诉求的企业").select_option(str(events.outsider.pk))
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]  # the demand form is there
     page.get_by_label("诉求类别").select_option(str(events.land.pk))
     page.get_by_label("诉求", exact=True).fill("新厂房用地需求")
     page.get_by_label("具体情况").fill("拟新建厂房,需新增工业用地约20亩。")
