@@ -85,6 +85,7 @@ THINK = (float(os.environ.get("LOAD_THINK_MIN", "1")), float(os.environ.get("LOA
 # Sync workers: 2 × cores + 1, gunicorn's own advice and the platform's default (gunicorn_conf.py).
 WORKERS = int(os.environ.get("LOAD_WORKERS", str(2 * (os.cpu_count() or 1) + 1)))
 TASK_WORKER = os.environ.get("LOAD_TASK_WORKER", "1") != "0"
+FEW_REQUESTS = 20  # a page seen fewer times in the run has its slowest request or two for its p95
 # The task worker renders certificates and sends notifications that nobody waits for in the page: on a machine
 # that also serves the pages it runs below their priority, as a deployment runs it (`nice`, or `Nice=` in its
 # unit), so that a burst of approvals queues its PDFs rather than the people waiting for a page.
@@ -1142,12 +1143,27 @@ def _reasons(result: dict) -> list[str]:
                 "mostly waited for a CPU, behind each other and the rest of the machine, and the rest of their "
                 "time at the client is gunicorn's queue."
             )
+        few = [row for row in rows if row["count"] < FEW_REQUESTS]
+        if few:
+            named = "; ".join(
+                f"{row['name']}: {row['count']} requests, p50 {row['p50']:.0f} ms, slowest {row['max']:.0f} ms"
+                for row in few
+            )
+            lines.append(
+                f"  {len(few)} of them had fewer than {FEW_REQUESTS} requests in the run ({named}): their p95 is "
+                "their slowest one or two requests, a pause of one worker (a garbage collection, a certificate "
+                "rendered beside it) as much as the page; a longer run (LOAD_SECONDS) tells the two apart."
+            )
+        heaviest = sorted((row for row in alone.values() if "cpu" in row), key=lambda row: -row["cpu"])[:3]
+        worker_share = f"{think['groups'].get('task worker', 0.0):.0%} of the CPUs" if think else "its share"
         lines.append(
-            "  Next: measure on a machine of its own (no other work; what each page costs alone is in the table "
-            "above); run the task worker on another machine or below the web's priority (`nice`); the light's "
-            "thresholds read the calendar in 5 statements on every page that shows lights "
-            "(`approvals.services.deadlines.Thresholds.on`, one `WorkingCalendar` would read it in 1); the "
-            "heaviest pages (the project page, the intake page and acceptance, the cockpit) need their own work."
+            "  Next: the task worker on a machine of its own (the certificates it renders after each approval "
+            f"took {worker_share} during the run, even below the pages' priority); the heaviest pages alone ("
+            + ", ".join(
+                f"{row['name']} {row['cpu']:.0f} ms of CPU, {row['statements']} statements"
+                for row in heaviest
+            )
+            + "): fewer statements, and the rows' links and labels computed once per page rather than per row."
         )
     if result["ratio"] < TARGET_RATIO:
         mix = _cpu_ms_per_request(result, "capacity", "gunicorn", phases["capacity"]["requests"])

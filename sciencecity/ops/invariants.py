@@ -848,7 +848,10 @@ NUMBERINGS = [
 
 
 def _numbered(numbering: Numbering):
-    return numbering.model.objects.filter(number__startswith=numbering.prefix).annotate(
+    """The numbers the sequence gave: the prefix and digits only. A problem's parts after a split carry its
+    number with a suffix (WT20260000130-1, -2 …) and took none of their own."""
+    given = rf"^{numbering.prefix}[0-9]+$"
+    return numbering.model.objects.filter(number__startswith=numbering.prefix, number__regex=given).annotate(
         year=Substr("number", numbering.year_at, 4),
         serial=Cast(Substr("number", numbering.serial_at), IntegerField()),
     )

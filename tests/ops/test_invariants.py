@@ -371,6 +371,24 @@ def test_a_number_taken_but_never_used(lived):
     ]
 
 
+def test_the_parts_of_a_split_problem_take_no_number_of_their_own(lived):
+    """A split's parts are numbered after their parent (WT…-1, WT…-2): the sequence gave them nothing, and the
+    check neither counts them as the parent's serial again nor fails to read them (PostgreSQL refuses to cast
+    "0000001-1" to an integer)."""
+    urban = lived["world"].departments["urban"]
+    unrouted = ProblemCategory.objects.create(code="collapse", name="路面塌陷", deadline_days=5)
+    report = lifecycle.Report(
+        category=unrouted, title="路面塌陷", description="塌陷并伴有管道破损", source="supervision"
+    )
+    problem = lifecycle.report_problem(
+        lived["inspector"], report
+    )  # no rule routes it: the dispatcher splits it
+    parts = [lifecycle.Part("路面塌陷修复", urban), lifecycle.Part("排水管网破损修复", urban)]
+    children = lifecycle.split_problem(staff("dispatcher"), problem, parts)
+    assert [child.number for child in children] == [f"{problem.number}-1", f"{problem.number}-2"]
+    assert found("problem.numbers") == []
+
+
 def test_an_approval_without_its_certificate(lived):
     certificate = Certificate.objects.order_by("-number").first()
     Certificate.objects.filter(pk=certificate.pk).delete()
