@@ -164,9 +164,11 @@ def key_projects_lit(level):
 def projects_started(period, today):
     return Project.objects.filter(
         is_key=True,
-        pk__in=PhaseChange.objects.filter(
-            _days_within("changed_on", period), to_phase=Project.Phase.STARTED
-        ).values("project_id"),
+        # A registration's row (no previous phase) dates the entry into the registry, not a start: a project
+        # registered as already under construction did not start in the period.
+        pk__in=PhaseChange.objects.filter(_days_within("changed_on", period), to_phase=Project.Phase.STARTED)
+        .exclude(from_phase="")
+        .values("project_id"),
     )
 
 

@@ -9,7 +9,9 @@ import pytest
 from sciencecity.cockpit import charts, figures, snapshots
 from sciencecity.cockpit.periods import parse_period
 from sciencecity.cockpit.records import UnknownSelection, select
+from sciencecity.projects.models import PhaseChange
 from sciencecity.workdays import clock
+from tests.factories import ProjectFactory
 
 from .conftest import JUNE
 
@@ -82,6 +84,12 @@ def test_the_problems_figures(june, cockpit_world):
 def test_the_projects_figures(june, cockpit_world):
     f = june.figures
     assert (f["key_projects"], f["key_projects_red"], f["key_projects_yellow"]) == (3, 1, 1)
+    assert [p.pk for p in listed("projects_started")] == [cockpit_world.yellow.pk]
+    # Registered in June as already under construction: an entry into the registry, not a start in June.
+    registered = ProjectFactory(name="科学谷四期", is_key=True, phase="started")
+    PhaseChange.objects.create(
+        project=registered, from_phase="", to_phase="started", changed_on=datetime.date(2026, 6, 10)
+    )
     assert [p.pk for p in listed("projects_started")] == [cockpit_world.yellow.pk]
     assert f["investment_planned"] == 1600.0 and f["investment_completed"] == 600.0
     assert f["investment_completion_rate"] == 37.5

@@ -47,7 +47,9 @@ class ChangeTargetDateForm(forms.Form):
     def __init__(self, *args, bundle, **kwargs):
         kwargs.setdefault("auto_id", "change_%s")
         super().__init__(*args, **kwargs)
-        self.fields["target_date"].label = _("新的%(label)s") % {"label": bundle.display_target_date_label}
+        self.fields["target_date"].label = _("新的%(label)s") % {
+            "label": bundle.display_target_date_label.lower()
+        }
 
 
 def target_form(application, data=None) -> TargetDateForm | None:

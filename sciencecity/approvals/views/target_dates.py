@@ -138,7 +138,7 @@ def window_change_target(request, pk):
             risk = target_dates.risk_of(application)
             text = _("办件 %(number)s 的%(label)s已调整为 %(date)s,已通知申请人和审批部门。") % {
                 "number": application.number,
-                "label": bundle.display_target_date_label,
+                "label": bundle.display_target_date_label.lower(),  # inside a sentence
                 "date": application.target_date.isoformat(),
             }
             if risk:

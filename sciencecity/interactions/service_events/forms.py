@@ -68,7 +68,10 @@ class SearchForm(forms.Form):
     when = forms.ChoiceField(label=_("时间"), required=False)
     status = forms.ChoiceField(label=_("状态"), required=False)
     department = ListedModelChoiceField(
-        label=_("组织部门"), queryset=Department.objects.order_by("code"), required=False
+        label=_("组织部门"),
+        queryset=Department.objects.order_by("code"),
+        required=False,
+        empty_label=_("全部部门"),
     )
     since = forms.DateField(label=_("开始日期自"), required=False, widget=DATE)
     until = forms.DateField(label=_("至"), required=False, widget=DATE)
