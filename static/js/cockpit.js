@@ -100,9 +100,14 @@
           false,
           true
         );
-        option.title = { text: row.title, left: "center", top: 0, textStyle: { fontSize: 13 } };
+        // A long bundle name wraps within the chart (two lines at most on a phone) instead of being cut at
+        // both ends; the plot starts below it, with room for the value labels of the tallest bars.
+        option.title = {
+          text: row.title, left: "center", top: 0,
+          textStyle: { fontSize: 13, lineHeight: 17, width: Math.max(box.clientWidth - 16, 120), overflow: "break" }
+        };
         option.legend = { bottom: 0 };
-        option.grid.top = 32;
+        option.grid.top = 64;
         draw(box, option);
       });
     }
