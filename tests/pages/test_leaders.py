@@ -186,6 +186,14 @@ class TestOverview:
         assert 'data-bundle="start-construction"' in html
         assert "减少 14 个环节" in html
         assert html.count('class="data reform"') >= 1
+        # The seeds' reference figures stand beside 开工一件事 only: another bundle's row shows none.
+        tables = {
+            chunk.split('"', 1)[0]: chunk.split("</table>", 1)[0]
+            for chunk in html.split('class="data reform" data-bundle="')[1:]
+        }
+        assert tables["start-construction"].count('<td class="num">14</td></tr>') == 1  # the last column
+        others = [table for code, table in tables.items() if code != "start-construction"]
+        assert others and all(table.count('<td class="num">—</td></tr>') == 3 for table in others)
 
     def test_chart_data_and_scripts(self, world, client, leader, mixed):
         response = as_user(client, leader).get(OVERVIEW)

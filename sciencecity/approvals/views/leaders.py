@@ -168,6 +168,7 @@ def leaders_overview(request):
             "target_horizon": target_dates.horizon(today),
             "reform": reform,
             "reference": reference,
+            "reference_bundles": dashboard.REFERENCE.bundles,
             "data": data,
         },
     )
