@@ -3,6 +3,7 @@ year), one kind of record or all, newest first; built by `timeline.build` from t
 scope. The cockpit shows the same entries of its period in a panel (`panel`)."""
 
 import datetime
+from dataclasses import dataclass
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
@@ -13,6 +14,7 @@ from sciencecity.workdays import clock
 from . import timeline
 
 PANEL_ROWS = 8
+A_YEAR = datetime.timedelta(days=365)
 
 
 def _year(text, first: int, last: int):
@@ -51,6 +53,16 @@ def timeline_page(request):
     )
 
 
-def panel(user, period) -> list:
-    """The cockpit's panel: the period's entries, newest first, the first few."""
-    return timeline.build(user, period.start, period.end)[:PANEL_ROWS]
+@dataclass(frozen=True)
+class Panel:
+    entries: list
+    earlier: bool  # the period has none: these are the year's before it
+
+
+def panel(user, period) -> Panel:
+    """The cockpit's panel: the period's entries, newest first, the first few; when the period has none (a
+    quiet month), those of the year before its end, so that the panel never opens on an empty box."""
+    entries = timeline.build(user, period.start, period.end)[:PANEL_ROWS]
+    if entries:
+        return Panel(entries, earlier=False)
+    return Panel(timeline.build(user, period.end - A_YEAR, period.start)[:PANEL_ROWS], earlier=True)

@@ -145,6 +145,10 @@ def test_the_page_the_panel_and_the_api(zone, client):
     board = client.get(reverse("cockpit:board"), {"period": "2020"}).content.decode()
     assert 'id="box-timeline"' in board and "西部(重庆)科学城建设动员大会" in board
     assert 'data-figure="mass_start_investment"' in board
+    # A quiet month opens on the year before it, said so, not on an empty box.
+    quiet = client.get(reverse("cockpit:board"), {"period": "2021-01"}).content.decode()
+    assert "本期没有记录,以下为此前一年内最近的记录。" in quiet and "西部(重庆)科学城建设动员大会" in quiet
+    assert "以下为此前一年内最近的记录" not in board
     api = APIClient()
     _token, secret = create_token(zone["leader"], "test")
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
