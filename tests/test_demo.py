@@ -244,6 +244,15 @@ def test_the_applications_are_in_every_state_for_both_bundles(demo):
     # The command printed them by state.
     assert f"办件 {Application.objects.count()} 件" in demo.output
     assert "已出件" in demo.output and "审批中" in demo.output
+    # … in a column per bundle applied for (交地即领证 and 一业一证 too), adding up to the total.
+    from sciencecity.catalog.models import Bundle
+    from sciencecity.demo.applications import JOINT, START, summarize
+
+    summary = summarize(
+        {code: Bundle.objects.filter(code=code).latest("version__number") for code in (START, JOINT)}
+    )
+    assert set(summary.bundles) == {code for _status, code in counts} and len(summary.bundles) > 2
+    assert sum(sum(row.values()) for row in summary.by_status.values()) == summary.total
 
 
 def test_the_applications_span_the_year_and_nothing_happens_after_now(demo):

@@ -87,7 +87,7 @@ from sciencecity.approvals.services import delivery, intake, ratings, review
 from sciencecity.approvals.services.deadlines import scan_deadlines
 from sciencecity.audit import record
 from sciencecity.audit.services import snapshot
-from sciencecity.catalog.models import CatalogVersion, FormField
+from sciencecity.catalog.models import Bundle, CatalogVersion, FormField
 from sciencecity.enterprises.models import Enterprise
 from sciencecity.enterprises.services import link_user_to_enterprise
 from sciencecity.notifications.models import Notification
@@ -1231,8 +1231,16 @@ def read_what_came_before(moment: datetime.datetime) -> int:
 
 def summarize(bundles: dict) -> ApplicationsSummary:
     """The applications by state and bundle."""
-    summary = ApplicationsSummary(bundles={code: bundles[code].name for code in (START, JOINT)})
     counts = Counter(Application.objects.values_list("status", "bundle__code"))
+    # 开工 and 联合验收 first, then every other bundle the demo applied for (交地即领证, 一业一证 …), so that
+    # the columns add up to the total.
+    others = sorted({code for _status, code in counts} - {START, JOINT})
+    names = dict(
+        Bundle.objects.filter(code__in=others).order_by("version__number").values_list("code", "name")
+    )
+    summary = ApplicationsSummary(
+        bundles={code: bundles[code].name for code in (START, JOINT)} | {code: names[code] for code in others}
+    )
     for status in A.values:
         summary.by_status[status] = {code: counts.get((status, code), 0) for code in summary.bundles}
     summary.total = sum(counts.values())
