@@ -10,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
+from sciencecity.approvals.power_usage import Period
 from sciencecity.catalog.powers import services
 from tests.factories import staff
 
@@ -62,6 +63,9 @@ def test_civil_servants_see_the_figures_the_in_use_filter_and_the_summary(usage_
     response = client.get("/powers/")
     epp = next(power for power in response.context["powers"] if power.code == "XK-001")
     assert response.context["figures"] is True
+    period = Period.last_twelve_months()  # the figures' period, in the date boxes where the page opens
+    html = response.content.decode()
+    assert f'value="{period.since.isoformat()}"' in html and f'value="{period.until.isoformat()}"' in html
     assert (epp.usage.tasks, epp.usage.median_days, str(epp.usage.within_legal_pct)) == (3, 3.5, "100.0")
     assert rows_of(client.get("/powers/?use=in_use")) == ["XK-001"]
     assert rows_of(client.get("/powers/?use=not_in_use")) == ["XK-002", "XK-003", "CF-001"]

@@ -10,7 +10,7 @@ from sciencecity.catalog.powers.models import DevolvedPower, PowerKind
 
 from ..power_usage import Period
 
-DATE = forms.DateInput(attrs={"type": "date"})
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")  # what a date box reads
 MAX_PERIOD_DAYS = 366 * 5  # the figures of at most five years at once
 
 IN_USE, NOT_IN_USE = "in_use", "not_in_use"
@@ -26,6 +26,10 @@ class PeriodForm(forms.Form):
         super().__init__(*args, **kwargs)
         for name, field in self.fields.items():
             field.widget.attrs["id"] = f"filter_{name}"
+        # The dates of the period the figures are of, shown where the form opens without any (an empty date
+        # box beside figures "of the last twelve months" leaves one guessing which twelve).
+        default = Period.last_twelve_months()
+        self.fields["since"].initial, self.fields["until"].initial = default.since, default.until
 
     def clean(self):
         data = super().clean()
