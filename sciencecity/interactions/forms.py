@@ -31,17 +31,11 @@ class ItemChoiceField(forms.ModelMultipleChoiceField):
         return item.display_text
 
 
-class InteractionForm(forms.Form):
-    enterprise = forms.CharField(
-        label=_("企业"),
-        max_length=200,
-        help_text=_("输入企业名称的一部分或信用代码,从提示中选择"),
-        widget=forms.TextInput(attrs={"list": "enterprise-options", "autocomplete": "off"}),
-    )
-    kind = forms.ChoiceField(label=_("交往方式"), choices=Interaction.Kind.choices)
-    occurred_on = forms.DateField(label=_("交往日期"), widget=DATE)
-    place = forms.CharField(label=_("地点"), max_length=200)
-    purpose = forms.CharField(label=_("事由"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+class ListItemsForm(forms.Form):
+    """What every entry of the register says of the lists: the positive and negative list items the meeting
+    concerned (one at least, as `items`) and the officials present (a meeting recorded alone, or a service
+    event's meetings entered together)."""
+
     encouraged = ItemChoiceField(
         label=_("对应的正面清单条目"),
         queryset=ListItem.objects.none(),
@@ -55,10 +49,6 @@ class InteractionForm(forms.Form):
         required=False,
     )
     officials_present = forms.CharField(label=_("参加的公职人员"), max_length=500, help_text=_("姓名和职务"))
-    enterprise_attendees = forms.CharField(label=_("企业参加人员"), max_length=500, required=False)
-    outcome = forms.CharField(
-        label=_("结果"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3})
-    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -66,15 +56,45 @@ class InteractionForm(forms.Form):
         self.fields["encouraged"].queryset = active.filter(kind=ListItem.Kind.ENCOURAGED)
         self.fields["forbidden"].queryset = active.filter(kind=ListItem.Kind.FORBIDDEN)
 
-    def clean_enterprise(self):
-        return find_enterprise(self.cleaned_data["enterprise"])
-
     def clean(self):
         data = super().clean()
         data["items"] = [*data.get("encouraged", []), *data.get("forbidden", [])]
         if not data["items"] and not self.errors:
             raise forms.ValidationError(_("请至少勾选一个清单条目。"))
         return data
+
+
+class InteractionForm(ListItemsForm):
+    enterprise = forms.CharField(
+        label=_("企业"),
+        max_length=200,
+        help_text=_("输入企业名称的一部分或信用代码,从提示中选择"),
+        widget=forms.TextInput(attrs={"list": "enterprise-options", "autocomplete": "off"}),
+    )
+    kind = forms.ChoiceField(label=_("交往方式"), choices=Interaction.Kind.choices)
+    occurred_on = forms.DateField(label=_("交往日期"), widget=DATE)
+    place = forms.CharField(label=_("地点"), max_length=200)
+    purpose = forms.CharField(label=_("事由"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+    enterprise_attendees = forms.CharField(label=_("企业参加人员"), max_length=500, required=False)
+    outcome = forms.CharField(
+        label=_("结果"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    field_order = [
+        "enterprise",
+        "kind",
+        "occurred_on",
+        "place",
+        "purpose",
+        "encouraged",
+        "forbidden",
+        "officials_present",
+        "enterprise_attendees",
+        "outcome",
+    ]
+
+    def clean_enterprise(self):
+        return find_enterprise(self.cleaned_data["enterprise"])
 
 
 class SearchForm(forms.Form):

@@ -10,8 +10,8 @@ from sciencecity.accounts.scoping import STAFF_ROLES
 from sciencecity.choices import ListedChoiceIterator
 from sciencecity.problems.models import ProblemCategory
 
-from ..forms import DATE, ItemChoiceField, find_enterprise
-from ..models import EventParticipant, ListItem, ServiceEvent
+from ..forms import DATE, ListItemsForm, find_enterprise
+from ..models import EventParticipant, ServiceEvent
 from .selectors import WHEN
 
 TYPED = {"rows": 5, "data-user-text": ""}  # what people typed, shown as typed in either language
@@ -162,37 +162,16 @@ class CancelForm(forms.Form):
     reason = forms.CharField(label=_("取消原因"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class RegisterForm(forms.Form):
+class RegisterForm(ListItemsForm):
     """Enter the event's meetings with the enterprises into the interaction register."""
 
     enterprises = forms.TypedMultipleChoiceField(
         label=_("登记的企业"), coerce=int, widget=forms.CheckboxSelectMultiple
     )
-    encouraged = ItemChoiceField(
-        label=_("对应的正面清单条目"),
-        queryset=ListItem.objects.none(),
-        widget=forms.CheckboxSelectMultiple,
-        required=False,
-    )
-    forbidden = ItemChoiceField(
-        label=_("涉及的负面清单条目(如有,须如实勾选)"),
-        queryset=ListItem.objects.none(),
-        widget=forms.CheckboxSelectMultiple,
-        required=False,
-    )
-    officials_present = forms.CharField(label=_("参加的公职人员"), max_length=500, help_text=_("姓名和职务"))
+
+    field_order = ["enterprises", "encouraged", "forbidden", "officials_present"]
 
     def __init__(self, *args, waiting=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["enterprises"].choices = [(row.enterprise_id, row.enterprise.name) for row in waiting]
         self.fields["enterprises"].initial = [row.enterprise_id for row in waiting]
-        active = ListItem.objects.filter(is_active=True).order_by("order", "code")
-        self.fields["encouraged"].queryset = active.filter(kind=ListItem.Kind.ENCOURAGED)
-        self.fields["forbidden"].queryset = active.filter(kind=ListItem.Kind.FORBIDDEN)
-
-    def clean(self):
-        data = super().clean()
-        data["items"] = [*data.get("encouraged", []), *data.get("forbidden", [])]
-        if not data["items"] and not self.errors:
-            raise forms.ValidationError(_("请至少勾选一个清单条目。"))
-        return data
